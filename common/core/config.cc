@@ -1,0 +1,135 @@
+#include "common/core/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <set>
+
+namespace vigil {
+namespace {
+
+const std::set<std::string>& known_adapters() {
+  static const std::set<std::string> kNames = {"facebook", "tiktok", "telegram", "zalo", "report", "canonical"};
+  return kNames;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& key, const std::string& what) {
+  throw ConfigError(path + ": " + key + ": " + what);
+}
+
+void check_keys(const YAML::Node& node, const std::string& path, const std::string& where,
+                const std::set<std::string>& allowed) {
+  if (!node.IsMap()) fail(path, where, "expected a mapping");
+  for (const auto& kv : node) {
+    const auto k = kv.first.as<std::string>();
+    if (allowed.count(k) == 0) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      fail(path, where.empty() ? k : where + "." + k, "unknown key (expected one of: " + list + ")");
+    }
+  }
+}
+
+std::map<std::string, std::string> string_map(const YAML::Node& node, const std::string& path,
+                                              const std::string& where) {
+  std::map<std::string, std::string> out;
+  if (!node) return out;
+  if (!node.IsMap()) fail(path, where, "expected a mapping of librdkafka property: value");
+  for (const auto& kv : node) {
+    if (!kv.second.IsScalar()) {
+      fail(path, where + "." + kv.first.as<std::string>(), "expected a scalar value");
+    }
+    out[kv.first.as<std::string>()] = kv.second.as<std::string>();
+  }
+  return out;
+}
+
+template <typename T>
+T scalar(const YAML::Node& node, const std::string& path, const std::string& where, T fallback) {
+  if (!node) return fallback;
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    fail(path, where, "wrong type for this value");
+  }
+}
+
+}  // namespace
+
+DetectorConfig default_detector_config() {
+  DetectorConfig c;
+  c.inputs = {{"raw.facebook", "facebook"}, {"raw.tiktok", "tiktok"}, {"raw.telegram", "telegram"},
+              {"raw.zalo", "zalo"},         {"raw.reports", "report"}, {"raw.canonical", "canonical"}};
+  return c;
+}
+
+DetectorConfig load_detector_config(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw ConfigError(path + ": cannot open the config file (check the path given to --config)");
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(path + ": not valid YAML: " + e.what());
+  }
+  DetectorConfig c = default_detector_config();
+  if (root.IsNull()) return c;
+  check_keys(root, path, "", {"rule_pack", "kafka", "kafka_consumer", "kafka_producer", "inputs", "outputs", "limits", "batch", "expose_pii"});
+
+  if (root["rule_pack"]) {
+    std::filesystem::path p = scalar<std::string>(root["rule_pack"], path, "rule_pack", "");
+    if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
+    c.rule_pack = p.lexically_normal().string();
+  }
+  c.kafka.common = string_map(root["kafka"], path, "kafka");
+  c.kafka.consumer = string_map(root["kafka_consumer"], path, "kafka_consumer");
+  c.kafka.producer = string_map(root["kafka_producer"], path, "kafka_producer");
+
+  if (const auto inputs = root["inputs"]) {
+    if (!inputs.IsSequence()) fail(path, "inputs", "expected a list of {topic, adapter}");
+    c.inputs.clear();
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const std::string where = "inputs[" + std::to_string(i) + "]";
+      check_keys(inputs[i], path, where, {"topic", "adapter"});
+      InputBinding b{scalar<std::string>(inputs[i]["topic"], path, where + ".topic", ""),
+                     scalar<std::string>(inputs[i]["adapter"], path, where + ".adapter", "")};
+      if (b.topic.empty()) fail(path, where + ".topic", "missing topic name");
+      if (known_adapters().count(b.adapter) == 0) {
+        fail(path, where + ".adapter",
+             "unknown adapter '" + b.adapter + "' (use facebook, tiktok, telegram, zalo, report or canonical)");
+      }
+      c.inputs.push_back(std::move(b));
+    }
+    if (c.inputs.empty()) fail(path, "inputs", "at least one input topic is needed");
+  }
+  if (const auto out = root["outputs"]) {
+    check_keys(out, path, "outputs", {"flags_topic_prefix", "dlq_topic"});
+    c.flags_topic_prefix = scalar<std::string>(out["flags_topic_prefix"], path, "outputs.flags_topic_prefix", c.flags_topic_prefix);
+    c.dlq_topic = scalar<std::string>(out["dlq_topic"], path, "outputs.dlq_topic", c.dlq_topic);
+    if (c.dlq_topic.empty()) fail(path, "outputs.dlq_topic", "must not be empty");
+  }
+  if (const auto lim = root["limits"]) {
+    check_keys(lim, path, "limits", {"max_record_bytes", "max_json_depth"});
+    c.max_record_bytes = scalar<std::size_t>(lim["max_record_bytes"], path, "limits.max_record_bytes", c.max_record_bytes);
+    c.max_json_depth = scalar<std::size_t>(lim["max_json_depth"], path, "limits.max_json_depth", c.max_json_depth);
+    if (c.max_record_bytes == 0) fail(path, "limits.max_record_bytes", "must be > 0");
+  }
+  if (const auto b = root["batch"]) {
+    check_keys(b, path, "batch", {"max_records", "max_wait_ms"});
+    c.batch_max_records = scalar<std::size_t>(b["max_records"], path, "batch.max_records", c.batch_max_records);
+    c.batch_max_wait_ms = scalar<int>(b["max_wait_ms"], path, "batch.max_wait_ms", c.batch_max_wait_ms);
+    if (c.batch_max_records == 0) fail(path, "batch.max_records", "must be > 0");
+    if (c.batch_max_wait_ms < 0) fail(path, "batch.max_wait_ms", "must be >= 0");
+  }
+  c.expose_pii = scalar<bool>(root["expose_pii"], path, "expose_pii", false);
+  return c;
+}
+
+const InputBinding* find_input(const DetectorConfig& config, const std::string& topic) {
+  for (const auto& b : config.inputs) {
+    if (b.topic == topic) return &b;
+  }
+  return nullptr;
+}
+
+}  // namespace vigil

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vigil {
+
+// Thrown only while loading configuration at start-up; the message says which key is wrong
+// and what to write instead. Never thrown on the record path.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct InputBinding {
+  std::string topic;
+  std::string adapter;  // facebook | tiktok | telegram | zalo | report | canonical
+};
+
+struct KafkaConfig {
+  // librdkafka properties, passed through as they are. `common` goes to every client,
+  // `consumer`/`producer` only to that client (group.id and transactional.id live there).
+  std::map<std::string, std::string> common;
+  std::map<std::string, std::string> consumer;
+  std::map<std::string, std::string> producer;
+};
+
+struct DetectorConfig {
+  std::string rule_pack;  // path; relative paths are resolved against the config file
+  KafkaConfig kafka;
+  std::vector<InputBinding> inputs;
+  std::string flags_topic_prefix = "flags.";
+  std::string dlq_topic = "vigil.dlq";
+  std::size_t max_record_bytes = 1 << 20;
+  std::size_t max_json_depth = 64;
+  std::size_t batch_max_records = 500;
+  int batch_max_wait_ms = 100;
+  bool expose_pii = false;  // when true, flags carry full PII values beside the masked ones
+};
+
+// The defaults: the five raw topics of the brief plus raw.canonical, each with its adapter.
+DetectorConfig default_detector_config();
+
+// Reads a YAML file; unknown keys are errors (a typo must not silently fall back to a default).
+DetectorConfig load_detector_config(const std::string& path);
+
+// The adapter bound to `topic`, or nullptr.
+const InputBinding* find_input(const DetectorConfig& config, const std::string& topic);
+
+}  // namespace vigil

@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "common/core/config.h"
+#include "common/core/hash.h"
+#include "common/core/json_writer.h"
+#include "common/core/time.h"
+
+namespace vigil {
+namespace {
+
+TEST(Time, ParsesPlatformFormats) {
+  EXPECT_EQ(parse_iso8601("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(parse_iso8601("2024-03-05T10:00:00+0000"), 1709632800000);
+  EXPECT_EQ(parse_iso8601("2024-03-05T17:00:00+07:00"), 1709632800000);
+  EXPECT_EQ(parse_iso8601("2024-03-05T10:00:00.25Z"), 1709632800250);
+  EXPECT_FALSE(parse_iso8601("2024-03-05T10:00:00").has_value());
+  EXPECT_FALSE(parse_iso8601("2024-13-05T10:00:00Z").has_value());
+  EXPECT_FALSE(parse_iso8601("yesterday").has_value());
+}
+
+TEST(Time, FormatsRoundTrip) {
+  EXPECT_EQ(format_iso8601(1709632800000), "2024-03-05T10:00:00Z");
+  EXPECT_EQ(format_iso8601(1709632800120), "2024-03-05T10:00:00.120Z");
+  EXPECT_EQ(format_iso8601(-1), "1969-12-31T23:59:59.999Z");
+  for (TimestampMs t : {0LL, 951782400000LL, 4102444799999LL}) {
+    EXPECT_EQ(parse_iso8601(format_iso8601(t)), t);
+  }
+}
+
+TEST(Hash, FieldSeparatesInputs) {
+  EXPECT_NE(Fnv1a64().field("ab").field("c").value(), Fnv1a64().field("a").field("bc").value());
+  EXPECT_EQ(hex64(Fnv1a64().add("").value()), "cbf29ce484222325");
+  EXPECT_EQ(hex64(Fnv1a64().add("a").value()), "af63dc4c8601ec8c");
+}
+
+TEST(Json, EscapesAndNests) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().field("a", "x\"y\n").key("b").begin_array().value(1).value(true).null().end_array();
+  w.field("c", std::string_view("\xff")).end_object();
+  EXPECT_EQ(out, "{\"a\":\"x\\\"y\\n\",\"b\":[1,true,null],\"c\":\"\xef\xbf\xbd\"}");
+}
+
+TEST(Json, Utf8Validation) {
+  EXPECT_TRUE(is_valid_utf8("Tài khoản"));
+  EXPECT_FALSE(is_valid_utf8("\xc3"));
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));      // overlong
+}
+
+TEST(Json, Base64RoundTrip) {
+  for (std::string s : {std::string(""), std::string("f"), std::string("fo"), std::string("foo"),
+                        std::string("\x00\xff\x10", 3)}) {
+    std::string back;
+    ASSERT_TRUE(base64_decode(base64_encode(s), back));
+    EXPECT_EQ(back, s);
+  }
+  EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
+  std::string junk;
+  EXPECT_FALSE(base64_decode("a*b", junk));
+}
+
+std::string write_temp(const std::string& text) {
+  char name[] = "/tmp/vigil-config-XXXXXX";
+  const int fd = mkstemp(name);
+  EXPECT_GE(fd, 0);
+  std::FILE* f = fdopen(fd, "w");
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+  return name;
+}
+
+TEST(Config, LoadsAndResolvesRulePackRelativeToFile) {
+  const auto path = write_temp(
+      "rule_pack: rules/x.yaml\n"
+      "kafka:\n  bootstrap.servers: 127.0.0.1:9092\n"
+      "kafka_consumer:\n  group.id: g1\n"
+      "inputs:\n  - {topic: raw.telegram, adapter: telegram}\n"
+      "batch: {max_records: 10}\n");
+  const auto c = load_detector_config(path);
+  EXPECT_EQ(c.rule_pack, "/tmp/rules/x.yaml");
+  EXPECT_EQ(c.kafka.common.at("bootstrap.servers"), "127.0.0.1:9092");
+  EXPECT_EQ(c.kafka.consumer.at("group.id"), "g1");
+  ASSERT_EQ(c.inputs.size(), 1u);
+  EXPECT_EQ(c.inputs[0].adapter, "telegram");
+  EXPECT_EQ(c.batch_max_records, 10u);
+  EXPECT_EQ(c.dlq_topic, "vigil.dlq");
+  std::remove(path.c_str());
+}
+
+TEST(Config, RejectsTyposWithTheKeyName) {
+  const auto path = write_temp("batch: {max_recods: 10}\n");
+  try {
+    (void)load_detector_config(path);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("batch.max_recods"), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Config, RejectsUnknownAdapterAndMissingFile) {
+  const auto path = write_temp("inputs:\n  - {topic: t, adapter: myspace}\n");
+  EXPECT_THROW((void)load_detector_config(path), ConfigError);
+  std::remove(path.c_str());
+  EXPECT_THROW((void)load_detector_config("/nonexistent/vigil.yaml"), ConfigError);
+}
+
+}  // namespace
+}  // namespace vigil
