@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigil::text {
+
+// Unicode NFC of UTF-8 text (for display and evidence quotes). Invalid UTF-8 is replaced by
+// U+FFFD, so callers validate first when they must reject it.
+std::string nfc(std::string_view utf8);
+
+// Text folded for matching: lower case, Vietnamese diacritics removed (đ -> d), whitespace
+// runs collapsed to one space, zero-width characters and emoji dropped. `origin[i]` is the
+// byte offset in the input of the character that produced folded byte i; origin.back() is
+// the input size, so a folded span [b, e) maps to input bytes [origin[b], origin_end(e)).
+// Lifecycle: a value, filled by fold(); reuse one across calls to keep its buffers.
+struct Folded {
+  std::string text;
+  std::vector<std::uint32_t> origin;
+  std::vector<std::uint32_t> origin_end;  // byte offset just past the producing character
+
+  // The input bytes that produced folded bytes [begin, end).
+  std::pair<std::uint32_t, std::uint32_t> source_span(std::size_t begin, std::size_t end) const {
+    return {origin[begin], origin_end[end - 1]};
+  }
+};
+
+void fold(std::string_view utf8, Folded& out);
+
+// Number of code points in a valid UTF-8 prefix; evidence offsets are given in code points.
+std::size_t code_points(std::string_view utf8);
+
+}  // namespace vigil::text
