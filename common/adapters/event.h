@@ -1,0 +1,37 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/core/time.h"
+
+namespace vigil {
+
+// Where a record came from: enough for an analyst to fetch the original.
+struct SourceCoordinates {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  TimestampMs record_timestamp = 0;
+};
+
+// One post, comment, message or citizen report, whatever platform it came from.
+// A value type; adapters overwrite every field on each parse so one can be reused.
+struct Event {
+  std::string event_id;  // "<platform>:<platform ids>", stable across replays
+  std::string platform;  // facebook | tiktok | telegram | zalo | report | <canonical platform>
+  std::string kind;      // post | comment | message | report
+  std::string author;    // "<platform>:<account id>" (personal: masked on output)
+  std::string channel;   // group, chat or page, when known
+  std::string text;      // NFC-normalised
+  std::vector<std::string> urls;  // URLs from structured fields (attachments, hidden links, targets)
+  std::vector<std::string> phones;  // phone numbers from structured fields (report targets)
+  TimestampMs event_time = 0;     // from the payload; the record timestamp when it has none
+  std::string permalink;
+  SourceCoordinates source;
+
+  void clear() { *this = Event{}; }
+};
+
+}  // namespace vigil

@@ -1,0 +1,141 @@
+#include <gtest/gtest.h>
+
+#include "common/adapters/adapter.h"
+
+namespace vigil {
+namespace {
+
+struct Parsed {
+  ParseStatus status;
+  Event event;
+};
+
+Parsed parse(std::string_view adapter, std::string_view payload, AdapterLimits limits = {}) {
+  auto a = make_adapter(adapter, limits);
+  EXPECT_NE(a, nullptr);
+  Parsed p;
+  p.event.source.record_timestamp = 42;
+  p.status = a->parse(payload, p.event);
+  return p;
+}
+
+TEST(Telegram, MessageWithHiddenTextLink) {
+  const auto p = parse("telegram", R"({"update_id":7,"message":{"message_id":1042,
+    "from":{"id":5012345612,"is_bot":false,"username":"seller"},
+    "chat":{"id":-1001234567890,"type":"supergroup","title":"Chợ data","username":"chodata"},
+    "date":1711930340,"text":"Bấm vào đây để nhận quà","unknown":{"x":[1,2]},
+    "entities":[{"type":"text_link","offset":0,"length":3,"url":"https://vietcombamk.com.vn/qua"}]}})");
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.event_id, "telegram:-1001234567890:1042");
+  EXPECT_EQ(p.event.author, "telegram:5012345612");
+  EXPECT_EQ(p.event.kind, "message");
+  EXPECT_EQ(p.event.event_time, 1711930340000);
+  EXPECT_EQ(p.event.permalink, "https://t.me/chodata/1042");
+  EXPECT_EQ(p.event.text, "Bấm vào đây để nhận quà");
+  ASSERT_EQ(p.event.urls.size(), 1u);
+  EXPECT_EQ(p.event.urls[0], "https://vietcombamk.com.vn/qua");
+}
+
+TEST(Telegram, ChannelPostCaptionAndSkippedUpdates) {
+  const auto p = parse("telegram", R"({"update_id":8,"channel_post":{"message_id":5,"sender_chat":{"id":-100777},
+    "chat":{"id":-100777,"type":"channel"},"date":1711930340,"caption":"ảnh CCCD"}})");
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.kind, "post");
+  EXPECT_EQ(p.event.author, "telegram:-100777");
+  EXPECT_EQ(p.event.text, "ảnh CCCD");
+  EXPECT_EQ(parse("telegram", R"({"update_id":9,"callback_query":{"id":"1"}})").status.kind, ParseStatus::Kind::kSkip);
+}
+
+TEST(Telegram, MissingAndWrongFields) {
+  auto p = parse("telegram", R"({"update_id":1,"message":{"message_id":1,"date":1,"text":"x"}})");
+  EXPECT_EQ(p.status.reason, "missing_field");
+  EXPECT_NE(p.status.detail.find("message.chat.id"), std::string::npos) << p.status.detail;
+  p = parse("telegram", R"({"update_id":1,"message":{"message_id":1,"chat":{"id":1},"date":1,"text":5}})");
+  EXPECT_EQ(p.status.reason, "wrong_type");
+  EXPECT_NE(p.status.detail.find("message.text"), std::string::npos) << p.status.detail;
+}
+
+TEST(Facebook, PostWithAttachmentAndTime) {
+  const auto p = parse("facebook", R"({"id":"1234_5678","message":"Bán data khách hàng","from":{"id":"100042","name":"A"},
+    "created_time":"2024-03-05T10:00:00+0000","permalink_url":"https://www.facebook.com/1234/posts/5678",
+    "attachments":{"data":[{"type":"share","url":"https://momo-vn.top/nap"}]}})");
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.event_id, "facebook:1234_5678");
+  EXPECT_EQ(p.event.kind, "post");
+  EXPECT_EQ(p.event.channel, "facebook:1234");
+  EXPECT_EQ(p.event.event_time, 1709632800000);
+  EXPECT_EQ(p.event.urls, std::vector<std::string>{"https://momo-vn.top/nap"});
+  EXPECT_EQ(parse("facebook", R"({"id":"1","created_time":"yesterday"})").status.reason, "wrong_type");
+  EXPECT_EQ(parse("facebook", R"({"message":"x","created_time":"2024-03-05T10:00:00+0000"})").status.reason, "missing_field");
+}
+
+TEST(TikTok, VideoAndComment) {
+  auto p = parse("tiktok", R"({"id":7300000000000000001,"video_description":"data zalo","create_time":1711930340,
+    "username":"ban.data","share_url":"https://www.tiktok.com/@ban.data/video/7300000000000000001"})");
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.event_id, "tiktok:7300000000000000001");
+  EXPECT_EQ(p.event.kind, "post");
+  EXPECT_EQ(p.event.author, "tiktok:ban.data");
+  p = parse("tiktok", R"({"id":"c1","text":"ib","create_time":"1711930340","video_id":"v9","username":"u"})");
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.kind, "comment");
+  EXPECT_EQ(p.event.event_time, 1711930340000);
+}
+
+TEST(Zalo, TextEventAndNonMessageEvent) {
+  auto p = parse("zalo", R"({"app_id":"1","event_name":"user_send_text","sender":{"id":"246"},"recipient":{"id":"579"},
+    "message":{"msg_id":"m1","text":"cần mua data"},"timestamp":"1711929600000"})");
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.event_id, "zalo:m1");
+  EXPECT_EQ(p.event.event_time, 1711929600000);
+  EXPECT_EQ(p.event.channel, "zalo:579");
+  EXPECT_EQ(parse("zalo", R"({"event_name":"follow","follower":{"id":"1"},"timestamp":"1"})").status.kind,
+            ParseStatus::Kind::kSkip);
+  EXPECT_EQ(parse("zalo", R"({"event_name":"user_send_text","sender":{"id":"1"},"message":{"msg_id":"m"},"timestamp":"soon"})")
+                .status.reason,
+            "wrong_type");
+}
+
+TEST(Report, TargetsBecomeStructuredEntities) {
+  auto p = parse("report", R"({"report_id":"r-1","received_at":"2024-04-01T08:00:00+07:00","channel":"hotline",
+    "reporter_id":"cit_9f2","target":{"kind":"url","value":"https://vcb-xacthuc.com/login"},
+    "category_hint":"fraud_link","description":"Tin nhắn giả mạo ngân hàng"})");
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.kind, "report");
+  EXPECT_EQ(p.event.urls, std::vector<std::string>{"https://vcb-xacthuc.com/login"});
+  EXPECT_EQ(p.event.event_time, 1711933200000);
+  p = parse("report", R"({"report_id":"r-2","received_at":"2024-04-01T08:00:00Z","target":{"kind":"planet","value":"x"}})");
+  EXPECT_EQ(p.status.reason, "wrong_type");
+}
+
+TEST(Canonical, RoundTripsFieldsAndFallsBackToRecordTime) {
+  auto p = parse("canonical", R"({"event_id":"x:1","platform":"forum","text":"t","event_time":1700000000000,"urls":["https://a.vn/"]})");
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.event_time, 1700000000000);
+  EXPECT_EQ(p.event.kind, "post");
+  EXPECT_EQ(parse("canonical", R"({"event_id":"x:1","platform":"forum","text":"t"})").status.reason, "missing_field");
+  // Platforms without a time in the payload use the record timestamp.
+  p = parse("zalo", R"({"event_name":"user_send_text","sender":{"id":"1"},"message":{"msg_id":"m","text":"a"},"timestamp":"5"})");
+  EXPECT_EQ(p.event.event_time, 5);
+}
+
+TEST(Malformed, PreciseReasons) {
+  EXPECT_EQ(parse("telegram", "{\"update_id\":1,").status.reason, "invalid_json");
+  EXPECT_EQ(parse("telegram", "[1,2]").status.reason, "wrong_type");
+  EXPECT_EQ(parse("telegram", "not json").status.reason, "invalid_json");
+  EXPECT_EQ(parse("facebook", "{\"id\":\"1\",\"message\":\"\xff\xfe\",\"created_time\":\"2024-03-05T10:00:00Z\"}").status.reason,
+            "invalid_utf8");
+  EXPECT_EQ(parse("facebook", std::string(100, ' ') + "{}", AdapterLimits{50, 64}).status.reason, "too_large");
+  EXPECT_EQ(parse("facebook", std::string(100, '[') + std::string(100, ']'), AdapterLimits{1 << 20, 64}).status.reason,
+            "too_deep");
+  EXPECT_EQ(make_adapter("myspace"), nullptr);
+}
+
+TEST(Normalisation, TextIsNfc) {
+  const auto p = parse("canonical", "{\"event_id\":\"x\",\"platform\":\"p\",\"text\":\"nh\x65\xcc\x82\xcc\x81n\",\"event_time\":1}");
+  ASSERT_TRUE(p.status.is_ok());
+  EXPECT_EQ(p.event.text, "nhến");
+}
+
+}  // namespace
+}  // namespace vigil
