@@ -146,6 +146,22 @@ std::string canonical_host(std::string_view host) {
   return result;
 }
 
+std::string_view url_host(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end != std::string_view::npos) url.remove_prefix(scheme_end + 3);
+  return url.substr(0, std::min(url.find('/'), url.size()));
+}
+
+std::string host_to_unicode(std::string_view canonical) {
+  const std::string host(canonical);
+  if (host.find("xn--") == std::string::npos) return host;
+  char* converted = nullptr;
+  if (idn2_to_unicode_8z8z(host.c_str(), &converted, 0) != IDN2_OK) return host;
+  std::string result(converted);
+  idn2_free(converted);
+  return result;
+}
+
 std::string registrable_domain(std::string_view canonical) {
   const std::string host(canonical);
   const char* domain = psl_registrable_domain(psl(), host.c_str());

@@ -40,6 +40,13 @@ void find_phones(std::string_view text, std::vector<Entity>& out);
 // Lower-case ASCII (IDNA) form of a host, without trailing dots; empty if it is not a host.
 std::string canonical_host(std::string_view host);
 
+// Unicode form of an IDNA host ("xn--vietcombnk-z4a.vn" -> "vietcombánk.vn"); the input
+// itself when it has no punycode labels or does not decode.
+std::string host_to_unicode(std::string_view canonical_host);
+
+// Host part of a canonical URL as produced by find_urls/add_url ("https://a.b.vn/x" -> "a.b.vn").
+std::string_view url_host(std::string_view canonical_url);
+
 // Registrable domain under the Public Suffix List ("a.b.vietcombank.com.vn" ->
 // "vietcombank.com.vn"); empty for a bare public suffix or an IP address.
 std::string registrable_domain(std::string_view canonical_host);

@@ -32,6 +32,10 @@ TEST(Urls, UnicodeHostBecomesPunycode) {
   find_urls("https://vietcombánk.vn/a", es);
   ASSERT_FALSE(values(es, EntityType::kDomain).empty());
   EXPECT_EQ(values(es, EntityType::kDomain)[0], "xn--vietcombnk-z4a.vn");
+  EXPECT_EQ(host_to_unicode("xn--vietcombnk-z4a.vn"), "vietcombánk.vn");
+  EXPECT_EQ(host_to_unicode("plain.vn"), "plain.vn");
+  EXPECT_EQ(url_host("https://a.b.vn/x?y"), "a.b.vn");
+  EXPECT_EQ(url_host("http://a.vn"), "a.vn");
 }
 
 TEST(Urls, RegistrableDomainUsesPublicSuffixList) {

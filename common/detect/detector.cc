@@ -1,0 +1,203 @@
+#include "common/detect/detector.h"
+
+#include <algorithm>
+#include <map>
+
+namespace vigil::detect {
+namespace {
+
+bool word_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || std::isalnum(u) != 0;
+}
+
+// Offset of `phrase` as whole words in `text`, from `from`; npos if absent.
+std::size_t find_words(std::string_view text, std::string_view phrase, std::size_t from = 0) {
+  for (std::size_t pos = text.find(phrase, from); pos != std::string_view::npos; pos = text.find(phrase, pos + 1)) {
+    const bool left = pos == 0 || !word_char(text[pos - 1]);
+    const std::size_t end = pos + phrase.size();
+    const bool right = end == text.size() || !word_char(text[end]);
+    if (left && right) return pos;
+  }
+  return std::string_view::npos;
+}
+
+Evidence make_evidence(const std::string& rule, const Event& event, const text::Folded& folded, std::size_t begin,
+                       std::size_t end) {
+  const auto [b, e] = folded.source_span(begin, end);
+  const std::string_view text(event.text);
+  return Evidence{rule, std::string(text.substr(b, e - b)), text::code_points(text.substr(0, b)),
+                  text::code_points(text.substr(0, e))};
+}
+
+// Tokens of a host label split at '-' and at letter/digit changes: "momo247" -> momo, 247.
+std::vector<std::string_view> host_tokens(std::string_view label) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  for (std::size_t i = 1; i <= label.size(); ++i) {
+    const bool boundary = i == label.size() || label[i] == '-' || label[i - 1] == '-' ||
+                          (std::isdigit(static_cast<unsigned char>(label[i])) != 0) !=
+                              (std::isdigit(static_cast<unsigned char>(label[i - 1])) != 0);
+    if (boundary) {
+      if (label[start] != '-') out.push_back(label.substr(start, i - start));
+      start = i;
+    }
+  }
+  return out;
+}
+
+struct Lookalike {
+  const Brand* brand = nullptr;
+  std::string rule_id;
+  std::string reason_en;
+  std::string reason_vi;
+  int weight = 0;
+};
+
+// Compares one registrable domain (and the host's other labels) with every protected brand.
+Lookalike match_brand(const RulePack& pack, const std::string& host, const std::string& domain) {
+  Lookalike best;
+  // Punycode hosts are compared through their Unicode form with diacritics folded away, so
+  // "vietcombánk.vn" meets "vietcombank".
+  text::Folded folded;
+  text::fold(extract::host_to_unicode(domain), folded);
+  const std::string label = folded.text.substr(0, folded.text.find('.'));
+  const std::string subdomain = host.size() > domain.size() ? host.substr(0, host.size() - domain.size() - 1) : "";
+  auto consider = [&](const Brand& brand, std::string id, std::string en, std::string vi, int weight) {
+    if (weight > best.weight) best = Lookalike{&brand, std::move(id), std::move(en), std::move(vi), weight};
+  };
+  for (const auto& brand : pack.brands) {
+    if (std::find(brand.domains.begin(), brand.domains.end(), domain) != brand.domains.end()) return {};
+    const std::string& official = brand.domains.front();
+    for (const auto& brand_label : brand.labels) {
+      if (label == brand_label) {
+        consider(brand, "brand.lookalike.suffix", "uses the name of " + official + " under another suffix",
+                 "dùng tên " + official + " với đuôi tên miền khác", pack.lookalike.same_label);
+        continue;
+      }
+      if (brand_label.size() >= 5) {
+        const std::size_t max_edits = brand_label.size() >= 8 ? 2 : 1;
+        const std::size_t d = edit_distance(label, brand_label);
+        if (d <= max_edits) {
+          consider(brand, "brand.lookalike.edit" + std::to_string(d),
+                   "host imitates " + official + " (" + std::to_string(d) + (d == 1 ? " edit)" : " edits)"),
+                   "tên miền giả mạo " + official + " (sai " + std::to_string(d) + " ký tự)",
+                   pack.lookalike.edit - static_cast<int>(d - 1) * 5);
+          continue;
+        }
+      }
+      if (brand_label.size() >= 4 && (label.find(brand_label) != std::string::npos ||
+                                      subdomain.find(brand_label) != std::string::npos)) {
+        consider(brand, "brand.lookalike.compound", "brand name of " + official + " wrapped in another domain",
+                 "chèn tên thương hiệu " + official + " vào tên miền khác", pack.lookalike.compound);
+      }
+    }
+    for (const auto& alias : brand.aliases) {
+      for (const auto token : host_tokens(label)) {
+        if (token == alias) {
+          consider(brand, "brand.lookalike.alias", "uses the short name '" + alias + "' of " + official,
+                   "dùng tên viết tắt '" + alias + "' của " + official, pack.lookalike.alias);
+        }
+      }
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+std::string_view severity_for(int score) {
+  if (score >= 90) return "critical";
+  if (score >= 75) return "high";
+  if (score >= 50) return "medium";
+  return "low";
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::size_t> prev2(m + 1), prev(m + 1), cur(m + 1);
+  for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= m; ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+    }
+    std::swap(prev2, prev);
+    std::swap(prev, cur);
+  }
+  return prev[m];
+}
+
+Detector::Detector(std::shared_ptr<const RulePack> pack) : pack_(std::move(pack)) {}
+
+void Detector::detect(const Event& event, std::vector<Finding>& out) {
+  text::fold(event.text, folded_);
+  entities_.clear();
+  extract::find_urls(event.text, entities_);
+  for (const auto& url : event.urls) extract::add_url(url, entities_);
+  extract::find_phones(event.text, entities_);
+  for (const auto& phone : event.phones) extract::find_phones(phone, entities_);
+
+  // Findings by category, in the order the pack declares categories (deterministic output).
+  std::map<std::string, Finding> by_category;
+
+  for (const auto& rule : pack_->phrase_rules) {
+    bool fired = false;
+    for (const auto& phrase : rule.phrases) {
+      const std::size_t pos = find_words(folded_.text, phrase);
+      if (pos == std::string_view::npos) continue;
+      Finding& f = by_category[rule.category];
+      if (!fired) f.hits.push_back(RuleHit{rule.id, rule.reason_en, rule.reason_vi, rule.weight});
+      fired = true;
+      f.evidence.push_back(make_evidence(rule.id, event, folded_, pos, pos + phrase.size()));
+    }
+  }
+
+  if (pack_->category("fraud_link") != nullptr) {
+    for (const auto& e : entities_) {
+      if (e.type != extract::EntityType::kUrl) continue;
+      const std::string host(extract::url_host(e.value));
+      const std::string domain = extract::registrable_domain(host);
+      if (domain.empty()) continue;
+      const Lookalike l = match_brand(*pack_, host, domain);
+      if (l.brand == nullptr) continue;
+      Finding& f = by_category["fraud_link"];
+      const bool seen_rule = std::any_of(f.hits.begin(), f.hits.end(), [&](const RuleHit& h) { return h.id == l.rule_id; });
+      if (!seen_rule) f.hits.push_back(RuleHit{l.rule_id, l.reason_en, l.reason_vi, l.weight});
+      const bool seen_domain = std::any_of(f.entities.begin(), f.entities.end(), [&](const FlagEntity& fe) {
+        return fe.type == extract::EntityType::kDomain && fe.value == domain;
+      });
+      if (!seen_domain) f.entities.push_back(FlagEntity{extract::EntityType::kDomain, domain, l.brand->domains.front(), false});
+      f.entities.push_back(FlagEntity{extract::EntityType::kUrl, e.value, "", false});
+    }
+  }
+
+  for (const auto& category : pack_->categories) {
+    auto it = by_category.find(category.name);
+    if (it == by_category.end()) continue;
+    Finding& f = it->second;
+    int score = 0;
+    for (const auto& h : f.hits) score += h.weight;
+    // A lookalike domain counts once however many URLs point at it; text lures add to it.
+    f.score = std::clamp(score, 0, 100);
+    if (f.score < category.threshold) continue;
+    f.category = category.name;
+    // Entities: what the category is about first. For fraud links that is the lookalike
+    // domain, then the phones in the post, then the author; for the others the author (the
+    // seller or scammer), then every contact and link in the post.
+    const bool links = category.name == "fraud_link";
+    if (!links && !event.author.empty()) f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false});
+    for (const auto& e : entities_) {
+      const bool dup = std::any_of(f.entities.begin(), f.entities.end(),
+                                   [&](const FlagEntity& fe) { return fe.type == e.type && fe.value == e.value; });
+      if (!dup && (!links || e.type == extract::EntityType::kPhone)) f.entities.push_back(FlagEntity{e.type, e.value, "", false});
+    }
+    if (links && !event.author.empty()) f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false});
+    if (!f.entities.empty()) f.entities.front().primary = true;
+    out.push_back(std::move(f));
+  }
+}
+
+}  // namespace vigil::detect

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/adapters/event.h"
+#include "common/detect/rule_pack.h"
+#include "common/extract/extract.h"
+#include "common/text/text.h"
+
+namespace vigil::detect {
+
+// A quoted piece of the event text that made a rule fire. start/end are code-point offsets
+// into Event::text (NFC), so any language can slice the quote back out.
+struct Evidence {
+  std::string rule;
+  std::string quote;
+  std::size_t start = 0;
+  std::size_t end = 0;
+};
+
+struct RuleHit {
+  std::string id;
+  std::string reason_en;
+  std::string reason_vi;
+  int weight = 0;
+};
+
+struct FlagEntity {
+  extract::EntityType type;
+  std::string value;  // canonical
+  std::string brand;  // the imitated official domain, for lookalike domains
+  bool primary = false;
+};
+
+// One category's verdict on one event.
+struct Finding {
+  std::string category;
+  int score = 0;  // 0..100
+  std::vector<RuleHit> hits;
+  std::vector<FlagEntity> entities;  // the primary entity first
+  std::vector<Evidence> evidence;
+};
+
+std::string_view severity_for(int score);
+
+// Runs every content rule of a pack over one event. Pure: no I/O, no clocks; the same event
+// and pack always give the same findings in the same order.
+// Lifecycle: one per processing thread (it reuses its buffers); not thread-safe.
+class Detector {
+ public:
+  explicit Detector(std::shared_ptr<const RulePack> pack);
+
+  const RulePack& pack() const { return *pack_; }
+
+  // Appends one Finding per category whose score reaches its threshold.
+  void detect(const Event& event, std::vector<Finding>& out);
+
+ private:
+  std::shared_ptr<const RulePack> pack_;
+  text::Folded folded_;
+  std::vector<extract::Entity> entities_;
+};
+
+// Damerau-Levenshtein distance (optimal string alignment) between two ASCII strings.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+}  // namespace vigil::detect

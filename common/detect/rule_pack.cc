@@ -1,0 +1,148 @@
+#include "common/detect/rule_pack.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+#include "common/extract/extract.h"
+#include "common/text/text.h"
+
+namespace vigil::detect {
+namespace {
+
+struct LoadError {
+  std::string message;
+};
+
+std::string req_string(const YAML::Node& node, const std::string& key, const std::string& where) {
+  const auto v = node[key];
+  if (!v || !v.IsScalar() || v.as<std::string>().empty()) throw LoadError{where + ": '" + key + "' is required (a non-empty string)"};
+  return v.as<std::string>();
+}
+
+std::vector<std::string> string_list(const YAML::Node& node, const std::string& key, const std::string& where) {
+  std::vector<std::string> out;
+  const auto v = node[key];
+  if (!v) return out;
+  if (!v.IsSequence()) throw LoadError{where + ": '" + key + "' must be a list of strings"};
+  for (const auto& item : v) {
+    if (!item.IsScalar()) throw LoadError{where + ": '" + key + "' must be a list of strings"};
+    out.push_back(item.as<std::string>());
+  }
+  return out;
+}
+
+int int_value(const YAML::Node& node, const std::string& key, const std::string& where, int fallback) {
+  const auto v = node[key];
+  if (!v) return fallback;
+  try {
+    return v.as<int>();
+  } catch (const YAML::Exception&) {
+    throw LoadError{where + ": '" + key + "' must be an integer"};
+  }
+}
+
+std::string folded(const std::string& s) {
+  text::Folded f;
+  text::fold(s, f);
+  return f.text;
+}
+
+RulePack parse(const YAML::Node& root) {
+  RulePack pack;
+  if (!root.IsMap()) throw LoadError{"the rule pack must be a YAML mapping"};
+  pack.name = req_string(root, "rule_pack", "top level");
+  pack.version = req_string(root, "version", "top level");
+
+  if (const auto cats = root["categories"]) {
+    if (!cats.IsMap()) throw LoadError{"categories: must map a category name to {threshold}"};
+    for (const auto& kv : cats) {
+      Category c;
+      c.name = kv.first.as<std::string>();
+      c.threshold = int_value(kv.second, "threshold", "categories." + c.name, 50);
+      if (c.threshold < 1 || c.threshold > 100) throw LoadError{"categories." + c.name + ".threshold: must be 1..100"};
+      pack.categories.push_back(std::move(c));
+    }
+  }
+  if (pack.categories.empty()) throw LoadError{"categories: at least one category is needed"};
+
+  std::set<std::string> ids;
+  const auto rules = root["phrase_rules"];
+  if (rules && !rules.IsSequence()) throw LoadError{"phrase_rules: must be a list"};
+  for (std::size_t i = 0; rules && i < rules.size(); ++i) {
+    const auto& node = rules[i];
+    PhraseRule r;
+    const std::string where = "phrase_rules[" + std::to_string(i) + "]";
+    r.id = req_string(node, "id", where);
+    const std::string at = "rule " + r.id;
+    if (!ids.insert(r.id).second) throw LoadError{at + ": duplicate rule id"};
+    r.category = req_string(node, "category", at);
+    if (pack.category(r.category) == nullptr) throw LoadError{at + ": category '" + r.category + "' is not declared under categories"};
+    r.weight = int_value(node, "weight", at, 0);
+    if (r.weight == 0 || r.weight < -100 || r.weight > 100) throw LoadError{at + ": 'weight' must be a non-zero integer in -100..100"};
+    r.reason_en = req_string(node, "reason_en", at);
+    r.reason_vi = req_string(node, "reason_vi", at);
+    for (const auto& p : string_list(node, "phrases", at)) {
+      std::string f = folded(p);
+      if (f.empty()) throw LoadError{at + ": phrase '" + p + "' is empty after folding"};
+      r.phrases.push_back(std::move(f));
+    }
+    if (r.phrases.empty()) throw LoadError{at + ": 'phrases' must list at least one phrase"};
+    pack.phrase_rules.push_back(std::move(r));
+  }
+
+  const auto brands = root["brands"];
+  if (brands && !brands.IsSequence()) throw LoadError{"brands: must be a list"};
+  for (std::size_t i = 0; brands && i < brands.size(); ++i) {
+    const auto& node = brands[i];
+    Brand b;
+    b.id = req_string(node, "id", "brands[" + std::to_string(i) + "]");
+    const std::string at = "brand " + b.id;
+    b.name = req_string(node, "name", at);
+    for (const auto& d : string_list(node, "domains", at)) {
+      const std::string host = extract::canonical_host(d);
+      const std::string reg = extract::registrable_domain(host);
+      if (reg.empty() || reg != host) throw LoadError{at + ": '" + d + "' is not a registrable domain (list e.g. vietcombank.com.vn, not a subdomain or suffix)"};
+      b.domains.push_back(reg);
+      const std::string label = reg.substr(0, reg.find('.'));
+      if (std::find(b.labels.begin(), b.labels.end(), label) == b.labels.end()) b.labels.push_back(label);
+    }
+    if (b.domains.empty()) throw LoadError{at + ": 'domains' must list at least one official domain"};
+    for (const auto& a : string_list(node, "aliases", at)) b.aliases.push_back(folded(a));
+    pack.brands.push_back(std::move(b));
+  }
+  if (const auto lw = root["lookalike"]) {
+    pack.lookalike.edit = int_value(lw, "edit", "lookalike", pack.lookalike.edit);
+    pack.lookalike.same_label = int_value(lw, "same_label", "lookalike", pack.lookalike.same_label);
+    pack.lookalike.compound = int_value(lw, "compound", "lookalike", pack.lookalike.compound);
+    pack.lookalike.alias = int_value(lw, "alias", "lookalike", pack.lookalike.alias);
+  }
+  if (!pack.brands.empty() && pack.category("fraud_link") == nullptr) {
+    throw LoadError{"categories: brands are listed, so the fraud_link category must be declared"};
+  }
+  return pack;
+}
+
+}  // namespace
+
+const Category* RulePack::category(const std::string& category_name) const {
+  for (const auto& c : categories) {
+    if (c.name == category_name) return &c;
+  }
+  return nullptr;
+}
+
+Result<std::shared_ptr<const RulePack>> load_rule_pack(const std::string& path) {
+  try {
+    const YAML::Node root = YAML::LoadFile(path);
+    return std::shared_ptr<const RulePack>(std::make_shared<RulePack>(parse(root)));
+  } catch (const YAML::BadFile&) {
+    return Status(Code::kNotFound, path + ": cannot open the rule pack");
+  } catch (const YAML::Exception& e) {
+    return invalid_argument(path + ": not valid YAML: " + e.what());
+  } catch (const LoadError& e) {
+    return invalid_argument(path + ": " + e.message);
+  }
+}
+
+}  // namespace vigil::detect

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/core/status.h"
+
+namespace vigil::detect {
+
+// A content rule: fires when any of its phrases occurs as whole words in the folded text.
+// Phrases are written in natural Vietnamese in the pack and folded when it loads.
+struct PhraseRule {
+  std::string id;
+  std::string category;
+  int weight = 0;  // negative weights are counter-signals (news, police warnings, SIM plans)
+  std::string reason_en;
+  std::string reason_vi;
+  std::vector<std::string> phrases;  // folded
+};
+
+struct Brand {
+  std::string id;
+  std::string name;
+  std::vector<std::string> domains;  // official registrable domains
+  std::vector<std::string> labels;   // the registrable labels of `domains` ("vietcombank")
+  std::vector<std::string> aliases;  // short names matched only as whole host tokens ("vcb")
+};
+
+struct LookalikeWeights {
+  int edit = 60;       // label within a small edit distance of a brand label
+  int same_label = 60; // brand label under a foreign suffix (vietcombank.com vs .com.vn)
+  int compound = 55;   // brand label inside a longer label or a subdomain (vietcombank-khuyenmai)
+  int alias = 50;      // an alias as a whole token (vcb-xacthuc.com)
+};
+
+struct Category {
+  std::string name;
+  int threshold = 50;  // minimum score for a flag
+};
+
+// An immutable, validated rule pack. Shared by pointer so that a reload can swap it while
+// batches in flight finish with the old one. Thread-safety: immutable after load.
+struct RulePack {
+  std::string name;
+  std::string version;
+  std::vector<Category> categories;
+  std::vector<PhraseRule> phrase_rules;
+  std::vector<Brand> brands;
+  LookalikeWeights lookalike;
+
+  // "vn-core@2026.11.0", the value of `rule_pack` in every flag.
+  std::string qualified_version() const { return name + "@" + version; }
+  const Category* category(const std::string& name) const;
+};
+
+// Loads and validates a YAML rule pack (format: docs/rule-packs.md). Errors name the file,
+// the rule and the key at fault.
+Result<std::shared_ptr<const RulePack>> load_rule_pack(const std::string& path);
+
+}  // namespace vigil::detect

@@ -1,0 +1,155 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "common/detect/detector.h"
+#include "common/detect/flag.h"
+
+namespace vigil::detect {
+namespace {
+
+std::shared_ptr<const RulePack> core_pack() {
+  static auto pack = [] {
+    auto r = load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return r.value();
+  }();
+  return pack;
+}
+
+Event event(std::string text, std::vector<std::string> urls = {}) {
+  Event e;
+  e.event_id = "telegram:-100:1";
+  e.platform = "telegram";
+  e.kind = "message";
+  e.author = "telegram:5012345612";
+  e.text = std::move(text);
+  e.urls = std::move(urls);
+  e.event_time = 1711930340000;
+  e.source = {"raw.telegram", 3, 18822, 0};
+  return e;
+}
+
+std::vector<Finding> run(const Event& e) {
+  Detector d(core_pack());
+  std::vector<Finding> out;
+  d.detect(e, out);
+  return out;
+}
+
+const Finding* find(const std::vector<Finding>& fs, const std::string& category) {
+  for (const auto& f : fs) {
+    if (f.category == category) return &f;
+  }
+  return nullptr;
+}
+
+TEST(EditDistance, DamerauTranspositions) {
+  EXPECT_EQ(edit_distance("vietcombank", "vietcombank"), 0u);
+  EXPECT_EQ(edit_distance("vietcombamk", "vietcombank"), 1u);
+  EXPECT_EQ(edit_distance("vietcobmank", "vietcombank"), 1u);  // transposition
+  EXPECT_EQ(edit_distance("vietcornbank", "vietcombank"), 2u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+}
+
+TEST(PersonalData, SellingCustomerDataIsFlaggedWithEvidence) {
+  const auto e = event("🔥 Bán DATA khách hàng mới, giá rẻ, ib Zalo 0912.345.678");
+  const auto fs = run(e);
+  const Finding* f = find(fs, "personal_data");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->score, 85);  // trade offer 40 + data noun 30 + commerce terms 15
+  ASSERT_FALSE(f->evidence.empty());
+  EXPECT_EQ(f->evidence[0].quote, "Bán DATA");
+  // Evidence offsets are code points into the text: the emoji and space come first.
+  EXPECT_EQ(f->evidence[0].start, 2u);
+  EXPECT_EQ(f->evidence[0].end, 10u);
+  ASSERT_GE(f->entities.size(), 2u);
+  EXPECT_EQ(f->entities[0].type, extract::EntityType::kAccount);
+  EXPECT_TRUE(f->entities[0].primary);
+  EXPECT_EQ(f->entities[1].value, "0912345678");
+}
+
+TEST(PersonalData, NewsAndMobileDataStayQuiet) {
+  EXPECT_EQ(find(run(event("Công an triệt phá đường dây bán data khách hàng, đề nghị người dân cảnh giác")),
+                 "personal_data"),
+            nullptr);
+  EXPECT_EQ(find(run(event("Đăng ký gói cước data 4G giá rẻ, bán sim data tốc độ cao, ib ngay")), "personal_data"),
+            nullptr);
+  EXPECT_EQ(find(run(event("Hôm nay trời đẹp, đi cà phê không?")), "personal_data"), nullptr);
+}
+
+TEST(FraudLink, LookalikeOfBankDomain) {
+  const auto fs = run(event("Tài khoản của quý khách đang bị tạm khóa, xác thực tại vietcombamk.com.vn/xac-thuc"));
+  const Finding* f = find(fs, "fraud_link");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->score, 86);
+  ASSERT_FALSE(f->entities.empty());
+  EXPECT_EQ(f->entities[0].value, "vietcombamk.com.vn");
+  EXPECT_EQ(f->entities[0].brand, "vietcombank.com.vn");
+  EXPECT_EQ(f->hits[0].id, "text.scam.account_locked");
+  EXPECT_EQ(f->hits[1].id, "brand.lookalike.edit1");
+}
+
+TEST(FraudLink, CompoundAliasSuffixAndPunycode) {
+  EXPECT_NE(find(run(event("", {"https://vietcombank-khuyenmai.com/"})), "fraud_link"), nullptr);
+  EXPECT_NE(find(run(event("nap tien momo247.top")), "fraud_link"), nullptr);
+  EXPECT_NE(find(run(event("vcb-xacthuc.com")), "fraud_link"), nullptr);
+  EXPECT_NE(find(run(event("https://vietcombank.com/login")), "fraud_link"), nullptr);
+  EXPECT_NE(find(run(event("https://vietcombánk.vn/login")), "fraud_link"), nullptr);
+}
+
+TEST(FraudLink, OfficialDomainsAndUnrelatedSitesAreClean) {
+  EXPECT_EQ(find(run(event("Tra cứu tại https://www.vietcombank.com.vn/vi-VN và momo.vn")), "fraud_link"), nullptr);
+  EXPECT_EQ(find(run(event("Đọc báo tại vnexpress.net, tuoitre.vn")), "fraud_link"), nullptr);
+  // A lure alone, without a lookalike link, does not reach the threshold.
+  EXPECT_EQ(find(run(event("Tài khoản bị tạm khóa, nhận quà tri ân")), "fraud_link"), nullptr);
+}
+
+TEST(Flag, RenderedWithContractFieldsAndStableId) {
+  auto e = event("Bán data khách hàng, ib 0912345678");
+  const auto fs = run(e);
+  ASSERT_EQ(fs.size(), 1u);
+  RenderedFlag a, b;
+  render_flag(fs[0], e, *core_pack(), RenderOptions{1000, false}, a);
+  e.source.offset = 99;  // replays may land at other offsets: the id must not move
+  render_flag(fs[0], e, *core_pack(), RenderOptions{2000, false}, b);
+  EXPECT_EQ(a.flag_id, b.flag_id);
+  EXPECT_EQ(a.flag_id.size(), 19u);
+  EXPECT_EQ(a.key, "telegram:50******12");
+  EXPECT_EQ(a.severity, "high");
+  for (const char* field : {"\"flag_id\"", "\"category\":\"personal_data\"", "\"severity\"", "\"score\":85",
+                            "\"rule_pack\":\"vn-core@2026.11.0\"", "\"rules\"", "\"entities\"", "\"evidence\"",
+                            "\"topic\":\"raw.telegram\"", "\"partition\":3", "\"offset\":18822",
+                            "\"event_time\":\"2024-04-01T00:12:20Z\"", "\"detected_at\":\"1970-01-01T00:00:01Z\"",
+                            "\"masked\":\"09******78\""}) {
+    EXPECT_NE(a.value.find(field), std::string::npos) << field << " in " << a.value;
+  }
+  // No unmasked personal values unless configured.
+  EXPECT_EQ(a.value.find("0912345678"), std::string::npos);
+  EXPECT_EQ(a.value.find("5012345612"), std::string::npos);
+  render_flag(fs[0], e, *core_pack(), RenderOptions{0, true}, b);
+  EXPECT_NE(b.value.find("0912345678"), std::string::npos);
+}
+
+TEST(RulePack, RejectsInvalidPacksWithPreciseErrors) {
+  const auto write = [](const std::string& text) {
+    const std::string path = testing::TempDir() + "pack.yaml";
+    std::ofstream(path) << text;
+    return path;
+  };
+  auto r = load_rule_pack(write("rule_pack: x\nversion: 1\ncategories: {a: {threshold: 50}}\n"
+                                "phrase_rules:\n  - {id: r1, category: b, weight: 5, reason_en: e, reason_vi: v, phrases: [x]}\n"));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("rule r1: category 'b' is not declared"), std::string::npos) << r.status().message();
+  r = load_rule_pack(write("rule_pack: x\nversion: 1\ncategories: {fraud_link: {}}\nbrands:\n  - {id: b, name: B, domains: [www.b.com.vn]}\n"));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("not a registrable domain"), std::string::npos) << r.status().message();
+  r = load_rule_pack(write("rule_pack: x\n"));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("'version' is required"), std::string::npos);
+  EXPECT_EQ(load_rule_pack("/nonexistent.yaml").status().code(), Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace vigil::detect
