@@ -1,0 +1,287 @@
+#include "common/io/kafka/kafka_io.h"
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+namespace vigil::io {
+namespace {
+
+using TopicPartitions = std::vector<RdKafka::TopicPartition*>;
+
+struct TopicPartitionsOwner {
+  TopicPartitions list;
+  ~TopicPartitionsOwner() { RdKafka::TopicPartition::destroy(list); }
+};
+
+Status configure(RdKafka::Conf& conf, const std::map<std::string, std::string>& properties) {
+  std::string err;
+  for (const auto& [k, v] : properties) {
+    if (conf.set(k, v, err) != RdKafka::Conf::CONF_OK) return invalid_argument("kafka property " + k + ": " + err);
+  }
+  return Status::ok();
+}
+
+Status from_error(RdKafka::Error* error, std::string_view what) {
+  std::unique_ptr<RdKafka::Error> owned(error);
+  if (!owned) return Status::ok();
+  const Code code = owned->is_fatal() ? Code::kFenced : owned->txn_requires_abort() ? Code::kUnavailable : Code::kKafka;
+  return Status(code, std::string(what) + ": " + owned->str());
+}
+
+class KafkaSource;
+
+class RebalanceHandler final : public RdKafka::RebalanceCb {
+ public:
+  explicit RebalanceHandler(std::set<std::pair<std::string, std::int32_t>>& revoked) : revoked_(revoked) {}
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err, TopicPartitions& partitions) override {
+    const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      if (cooperative) {
+        delete consumer->incremental_assign(partitions);
+      } else {
+        consumer->assign(partitions);
+      }
+    } else {
+      for (const auto* tp : partitions) revoked_.emplace(tp->topic(), tp->partition());
+      if (cooperative) {
+        delete consumer->incremental_unassign(partitions);
+      } else {
+        consumer->unassign();
+      }
+    }
+  }
+
+ private:
+  std::set<std::pair<std::string, std::int32_t>>& revoked_;
+};
+
+class KafkaSource final : public Source {
+ public:
+  KafkaSource() : rebalance_(revoked_) {}
+  ~KafkaSource() override { close(); }
+
+  Status open(const KafkaSourceOptions& options) {
+    auto props = options.properties;
+    props.emplace("enable.auto.commit", "false");
+    props.emplace("enable.auto.offset.store", "false");
+    props.emplace("isolation.level", "read_committed");
+    props.emplace("auto.offset.reset", "earliest");
+    props.emplace("partition.assignment.strategy", "cooperative-sticky");
+    if (props.count("group.id") == 0) return invalid_argument("kafka consumer: group.id is required");
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    VIGIL_RETURN_IF_ERROR(configure(*conf, props));
+    std::string err;
+    if (conf->set("rebalance_cb", &rebalance_, err) != RdKafka::Conf::CONF_OK) return internal_error(err);
+    consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+    if (!consumer_) return kafka_error("cannot create consumer: " + err);
+    if (const auto code = consumer_->subscribe(options.topics); code != RdKafka::ERR_NO_ERROR) {
+      return kafka_error("subscribe: " + RdKafka::err2str(code));
+    }
+    return Status::ok();
+  }
+
+  Status poll(std::vector<Record>& out, std::size_t max, std::chrono::milliseconds timeout) override {
+    const std::size_t first = out.size();
+    auto wait = timeout;
+    while (out.size() - first < max) {
+      std::unique_ptr<RdKafka::Message> msg(consumer_->consume(static_cast<int>(wait.count())));
+      wait = std::chrono::milliseconds(0);
+      if (!revoked_.empty()) {
+        out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
+                                 [&](const Record& r) { return revoked_.count({r.topic, r.partition}) > 0; }),
+                  out.end());
+        revoked_.clear();
+      }
+      const auto code = msg->err();
+      if (code == RdKafka::ERR__TIMED_OUT || code == RdKafka::ERR__PARTITION_EOF) {
+        if (code == RdKafka::ERR__TIMED_OUT) break;
+        continue;
+      }
+      if (code != RdKafka::ERR_NO_ERROR) {
+        if (code == RdKafka::ERR__FATAL) return Status(Code::kFenced, "consumer: " + msg->errstr());
+        // Transient broker or network trouble: librdkafka retries by itself.
+        continue;
+      }
+      Record& r = out.emplace_back();
+      r.topic = msg->topic_name();
+      r.partition = msg->partition();
+      r.offset = msg->offset();
+      const auto ts = msg->timestamp();
+      r.timestamp = ts.timestamp;
+      r.timestamp_type = ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_LOG_APPEND_TIME ? TimestampType::kLogAppend
+                         : ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME ? TimestampType::kCreate
+                                                                                           : TimestampType::kNone;
+      if (msg->key_pointer() != nullptr) r.key.emplace(static_cast<const char*>(msg->key_pointer()), msg->key_len());
+      if (msg->payload() != nullptr) r.value.emplace(static_cast<const char*>(msg->payload()), msg->len());
+      if (RdKafka::Headers* headers = msg->headers(); headers != nullptr) {
+        for (const auto& h : headers->get_all()) {
+          Header& out_h = r.headers.emplace_back();
+          out_h.key = h.key();
+          if (h.value() != nullptr) out_h.value.emplace(static_cast<const char*>(h.value()), h.value_size());
+        }
+      }
+    }
+    return Status::ok();
+  }
+
+  bool at_end() const override { return false; }
+
+  Status commit(const std::vector<TopicPartitionOffset>& next) override {
+    if (next.empty()) return Status::ok();
+    TopicPartitionsOwner tps;
+    for (const auto& tpo : next) tps.list.push_back(RdKafka::TopicPartition::create(tpo.topic, tpo.partition, tpo.offset));
+    if (const auto code = consumer_->commitSync(tps.list); code != RdKafka::ERR_NO_ERROR) {
+      return kafka_error("commit offsets: " + RdKafka::err2str(code));
+    }
+    return Status::ok();
+  }
+
+  Status seek(const std::vector<TopicPartitionOffset>& positions) override {
+    for (const auto& p : positions) {
+      std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(p.topic, p.partition, p.offset));
+      if (const auto code = consumer_->seek(*tp, 10000); code != RdKafka::ERR_NO_ERROR) {
+        return kafka_error("seek " + p.topic + "/" + std::to_string(p.partition) + ": " + RdKafka::err2str(code));
+      }
+    }
+    return Status::ok();
+  }
+
+  void close() override {
+    if (consumer_ && !closed_) {
+      consumer_->close();
+      closed_ = true;
+    }
+  }
+
+  RdKafka::KafkaConsumer* consumer() { return consumer_.get(); }
+
+ private:
+  std::set<std::pair<std::string, std::int32_t>> revoked_;
+  RebalanceHandler rebalance_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  bool closed_ = false;
+};
+
+class DeliveryReports final : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() != RdKafka::ERR_NO_ERROR) {
+      ++failures;
+      if (first_error.empty()) first_error = message.topic_name() + ": " + message.errstr();
+    }
+  }
+  std::size_t failures = 0;
+  std::string first_error;
+};
+
+class KafkaSink final : public Sink {
+ public:
+  ~KafkaSink() override { close(); }
+
+  Status open(const KafkaSinkOptions& options) {
+    timeout_ms_ = static_cast<int>(options.timeout.count());
+    auto props = options.properties;
+    transactional_ = props.count("transactional.id") > 0;
+    props.emplace("enable.idempotence", "true");
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    VIGIL_RETURN_IF_ERROR(configure(*conf, props));
+    std::string err;
+    if (conf->set("dr_cb", &reports_, err) != RdKafka::Conf::CONF_OK) return internal_error(err);
+    producer_.reset(RdKafka::Producer::create(conf.get(), err));
+    if (!producer_) return kafka_error("cannot create producer: " + err);
+    if (transactional_) VIGIL_RETURN_IF_ERROR(from_error(producer_->init_transactions(timeout_ms_), "init_transactions"));
+    return Status::ok();
+  }
+
+  Status begin() override {
+    reports_.failures = 0;
+    reports_.first_error.clear();
+    if (!transactional_) return Status::ok();
+    return from_error(producer_->begin_transaction(), "begin_transaction");
+  }
+
+  Status send(const Record& r) override {
+    RdKafka::Headers* headers = nullptr;
+    if (!r.headers.empty()) {
+      headers = RdKafka::Headers::create();
+      for (const auto& h : r.headers) {
+        if (h.value) {
+          headers->add(h.key, h.value->data(), h.value->size());
+        } else {
+          headers->add(h.key, nullptr, 0);
+        }
+      }
+    }
+    while (true) {
+      const auto code = producer_->produce(
+          r.topic, r.partition < 0 ? RdKafka::Topic::PARTITION_UA : r.partition, RdKafka::Producer::RK_MSG_COPY,
+          r.value ? const_cast<char*>(r.value->data()) : nullptr, r.value ? r.value->size() : 0,
+          r.key ? r.key->data() : nullptr, r.key ? r.key->size() : 0, r.timestamp, headers, nullptr);
+      if (code == RdKafka::ERR_NO_ERROR) return Status::ok();  // librdkafka now owns `headers`
+      if (code != RdKafka::ERR__QUEUE_FULL) {
+        delete headers;
+        return kafka_error("produce to " + r.topic + ": " + RdKafka::err2str(code));
+      }
+      producer_->poll(50);
+    }
+  }
+
+  Status commit(Source& source, const std::vector<TopicPartitionOffset>& next) override {
+    if (!transactional_) {
+      if (const auto code = producer_->flush(timeout_ms_); code != RdKafka::ERR_NO_ERROR) {
+        return kafka_error("flush: " + RdKafka::err2str(code));
+      }
+      if (reports_.failures > 0) return kafka_error(std::to_string(reports_.failures) + " records not delivered; first: " + reports_.first_error);
+      return source.commit(next);
+    }
+    auto* kafka_source = dynamic_cast<KafkaSource*>(&source);
+    if (kafka_source != nullptr && !next.empty()) {
+      TopicPartitionsOwner tps;
+      for (const auto& tpo : next) tps.list.push_back(RdKafka::TopicPartition::create(tpo.topic, tpo.partition, tpo.offset));
+      std::unique_ptr<RdKafka::ConsumerGroupMetadata> meta(kafka_source->consumer()->groupMetadata());
+      VIGIL_RETURN_IF_ERROR(from_error(producer_->send_offsets_to_transaction(tps.list, meta.get(), timeout_ms_),
+                                       "send_offsets_to_transaction"));
+    }
+    VIGIL_RETURN_IF_ERROR(from_error(producer_->commit_transaction(timeout_ms_), "commit_transaction"));
+    if (kafka_source == nullptr) return source.commit(next);
+    return Status::ok();
+  }
+
+  Status abort() override {
+    if (!transactional_) return Status::ok();
+    return from_error(producer_->abort_transaction(timeout_ms_), "abort_transaction");
+  }
+
+  void close() override {
+    if (producer_ && !closed_) {
+      producer_->flush(timeout_ms_);
+      closed_ = true;
+    }
+  }
+
+ private:
+  DeliveryReports reports_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  bool transactional_ = false;
+  bool closed_ = false;
+  int timeout_ms_ = 30000;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> open_kafka_source(const KafkaSourceOptions& options) {
+  auto source = std::make_unique<KafkaSource>();
+  VIGIL_RETURN_IF_ERROR(source->open(options));
+  return std::unique_ptr<Source>(std::move(source));
+}
+
+Result<std::unique_ptr<Sink>> open_kafka_sink(const KafkaSinkOptions& options) {
+  auto sink = std::make_unique<KafkaSink>();
+  VIGIL_RETURN_IF_ERROR(sink->open(options));
+  return std::unique_ptr<Sink>(std::move(sink));
+}
+
+}  // namespace vigil::io

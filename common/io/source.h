@@ -1,0 +1,33 @@
+#pragma once
+
+#include <chrono>
+#include <vector>
+
+#include "common/core/status.h"
+#include "common/io/record.h"
+
+namespace vigil::io {
+
+// Where records come from: Kafka topics in a consumer group, or archive files.
+// Lifecycle: created and used by one processing thread; close() before destruction.
+class Source {
+ public:
+  virtual ~Source() = default;
+
+  // Appends up to `max` records to `out`, waiting at most `timeout` for the first one.
+  virtual Status poll(std::vector<Record>& out, std::size_t max, std::chrono::milliseconds timeout) = 0;
+
+  // True once a finite source (files) has delivered its last record. Kafka never ends.
+  virtual bool at_end() const = 0;
+
+  // Records consumed up to `next` are done (used when the sink cannot commit positions
+  // itself, i.e. outside a Kafka transaction). Files: nothing to do.
+  virtual Status commit(const std::vector<TopicPartitionOffset>& next) = 0;
+
+  // Re-reads from these positions (after a batch was aborted).
+  virtual Status seek(const std::vector<TopicPartitionOffset>& positions) = 0;
+
+  virtual void close() {}
+};
+
+}  // namespace vigil::io
