@@ -1,0 +1,38 @@
+#include "common/topology/runner.h"
+
+namespace vigil::topology {
+
+Status Runner::run_batch() {
+  Stats batch_stats;
+  outputs_.clear();
+  for (const auto& record : batch_) stage_.process(record, outputs_, batch_stats);
+  VIGIL_RETURN_IF_ERROR(sink_.begin());
+  for (const auto& out : outputs_) VIGIL_RETURN_IF_ERROR(sink_.send(out));
+  VIGIL_RETURN_IF_ERROR(sink_.commit(source_, io::next_offsets(batch_)));
+  stats_.merge(batch_stats);
+  return Status::ok();
+}
+
+Status Runner::run(const std::atomic<bool>& stop) {
+  int aborted_in_a_row = 0;
+  while (!stop.load()) {
+    batch_.clear();
+    VIGIL_RETURN_IF_ERROR(source_.poll(batch_, options_.batch_max_records, options_.batch_max_wait));
+    if (batch_.empty()) {
+      if (source_.at_end()) break;
+      continue;
+    }
+    const Status st = run_batch();
+    if (st.is_ok()) {
+      aborted_in_a_row = 0;
+      continue;
+    }
+    if (st.code() != Code::kUnavailable || ++aborted_in_a_row > options_.max_aborted_batches_in_a_row) return st;
+    // Abortable: nothing of this batch is visible to read_committed readers; read it again.
+    VIGIL_RETURN_IF_ERROR(sink_.abort());
+    VIGIL_RETURN_IF_ERROR(source_.seek(io::first_offsets(batch_)));
+  }
+  return Status::ok();
+}
+
+}  // namespace vigil::topology

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+
+#include "common/core/status.h"
+#include "common/io/sink.h"
+#include "common/io/source.h"
+#include "common/topology/stage_a.h"
+
+namespace vigil::topology {
+
+struct RunnerOptions {
+  std::size_t batch_max_records = 500;
+  std::chrono::milliseconds batch_max_wait{100};
+  int max_aborted_batches_in_a_row = 5;
+};
+
+// Drives read → process → write → commit in batches: each batch's outputs and its source
+// positions are committed together (one Kafka transaction online, fsync then commit
+// offline). An abortable commit failure aborts the batch and re-reads it; a fatal one
+// (e.g. the producer was fenced by a newer instance) ends run() with that error.
+// Lifecycle: run() on one thread; `stop` may be set from any thread or a signal handler and
+// takes effect after the batch in progress is committed.
+class Runner {
+ public:
+  Runner(io::Source& source, io::Sink& sink, StageA& stage, RunnerOptions options)
+      : source_(source), sink_(sink), stage_(stage), options_(options) {}
+
+  Status run(const std::atomic<bool>& stop);
+
+  // Totals of committed batches only.
+  const Stats& stats() const { return stats_; }
+
+ private:
+  Status run_batch();
+
+  io::Source& source_;
+  io::Sink& sink_;
+  StageA& stage_;
+  RunnerOptions options_;
+  Stats stats_;
+  std::vector<io::Record> batch_;
+  std::vector<io::Record> outputs_;
+};
+
+}  // namespace vigil::topology

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/adapters/adapter.h"
+#include "common/core/config.h"
+#include "common/detect/detector.h"
+#include "common/detect/flag.h"
+#include "common/io/record.h"
+
+namespace vigil::topology {
+
+// Counts of one batch or of a whole run.
+struct Stats {
+  std::size_t records = 0;
+  std::size_t events = 0;
+  std::size_t skipped = 0;
+  std::size_t flags = 0;
+  std::map<std::string, std::size_t> flags_by_category;
+  std::map<std::string, std::size_t> dead_letters_by_reason;
+
+  std::size_t dead_letters() const;
+  void merge(const Stats& other);
+};
+
+// Dead-letter headers: the reason, its detail and where the record came from. The value and
+// key of a dead letter are the original bytes, untouched.
+inline constexpr std::string_view kDlqReasonHeader = "vigil.dlq.reason";
+inline constexpr std::string_view kDlqDetailHeader = "vigil.dlq.detail";
+
+// Stage A: parse, normalise, extract, run content rules, emit flags and dead letters.
+// Pure with respect to I/O: records in, records out; the runner owns sources and sinks.
+// Lifecycle: one per processing thread; not thread-safe.
+class StageA {
+ public:
+  using Clock = std::function<TimestampMs()>;
+
+  StageA(const DetectorConfig& config, std::shared_ptr<const detect::RulePack> pack, Clock clock = wall_clock_ms);
+
+  // Appends what `in` produces (flags, or one dead letter) to `out`. Never fails: anything
+  // that cannot be processed is dead-lettered with its reason.
+  void process(const io::Record& in, std::vector<io::Record>& out, Stats& stats);
+
+  const detect::RulePack& pack() const { return detector_.pack(); }
+
+ private:
+  void dead_letter(const io::Record& in, std::string_view reason, const std::string& detail,
+                   std::vector<io::Record>& out, Stats& stats);
+
+  DetectorConfig config_;
+  detect::Detector detector_;
+  Clock clock_;
+  std::map<std::string, std::unique_ptr<Adapter>, std::less<>> adapters_;  // by topic
+  Event event_;
+  std::vector<detect::Finding> findings_;
+  detect::RenderedFlag rendered_;
+};
+
+}  // namespace vigil::topology

@@ -1,0 +1,170 @@
+#include <gtest/gtest.h>
+
+#include "common/detect/rule_pack.h"
+#include "common/topology/runner.h"
+#include "common/topology/stage_a.h"
+
+namespace vigil::topology {
+namespace {
+
+std::shared_ptr<const detect::RulePack> core_pack() {
+  auto r = detect::load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  return r.value();
+}
+
+io::Record raw(std::string topic, std::int64_t offset, std::optional<std::string> value) {
+  io::Record r;
+  r.topic = std::move(topic);
+  r.partition = 0;
+  r.offset = offset;
+  r.timestamp = 1711930340000;
+  r.key = "k" + std::to_string(offset);
+  r.value = std::move(value);
+  r.headers = {{"origin", std::string("test")}};
+  return r;
+}
+
+const std::string kSelling =
+    R"({"update_id":1,"message":{"message_id":7,"from":{"id":5012345612},"chat":{"id":-100},"date":1711930340,)"
+    R"("text":"Bán data khách hàng, ib Zalo 0912345678"}})";
+const std::string kLookalike =
+    R"({"id":"1_2","message":"Tài khoản bị tạm khóa, xác thực tại vietcombamk.com.vn/xac-thuc","created_time":"2024-04-01T00:00:00+0000"})";
+
+std::string header(const io::Record& r, std::string_view key) {
+  for (const auto& h : r.headers) {
+    if (h.key == key) return h.value.value_or("");
+  }
+  return "<none>";
+}
+
+TEST(StageA, FlagsGoToCategoryTopicsWithHeaders) {
+  StageA stage(default_detector_config(), core_pack(), [] { return TimestampMs{5}; });
+  std::vector<io::Record> out;
+  Stats stats;
+  stage.process(raw("raw.telegram", 0, kSelling), out, stats);
+  stage.process(raw("raw.facebook", 1, kLookalike), out, stats);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].topic, "flags.personal_data");
+  EXPECT_EQ(out[0].key, "telegram:50******12");
+  EXPECT_EQ(header(out[0], "category"), "personal_data");
+  EXPECT_EQ(header(out[0], "severity"), "high");
+  EXPECT_EQ(out[0].timestamp, 1711930340000);
+  EXPECT_EQ(out[1].topic, "flags.fraud_link");
+  EXPECT_EQ(out[1].key, "vietcombamk.com.vn");
+  EXPECT_NE(out[1].value->find("\"topic\":\"raw.facebook\""), std::string::npos);
+  EXPECT_EQ(stats.flags, 2u);
+  EXPECT_EQ(stats.flags_by_category["fraud_link"], 1u);
+}
+
+TEST(StageA, MalformedRecordsAreDeadLetteredWithOriginalBytes) {
+  StageA stage(default_detector_config(), core_pack());
+  std::vector<io::Record> out;
+  Stats stats;
+  const std::string broken = "{\"update_id\":1,\"message\":{";
+  stage.process(raw("raw.telegram", 3, broken), out, stats);
+  stage.process(raw("raw.unknown", 4, "{}"), out, stats);
+  stage.process(raw("raw.zalo", 5, std::nullopt), out, stats);
+  io::Record bad_line = raw("file:x.jsonl", 9, "not an envelope");
+  bad_line.source_error = "bad archive line: ...";
+  stage.process(bad_line, out, stats);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].topic, "vigil.dlq");
+  EXPECT_EQ(out[0].value, broken);
+  EXPECT_EQ(out[0].key, "k3");
+  EXPECT_EQ(header(out[0], "vigil.dlq.reason"), "invalid_json");
+  EXPECT_EQ(header(out[0], "vigil.source.topic"), "raw.telegram");
+  EXPECT_EQ(header(out[0], "vigil.source.offset"), "3");
+  EXPECT_EQ(header(out[0], "origin"), "test");
+  EXPECT_EQ(header(out[1], "vigil.dlq.reason"), "no_adapter");
+  EXPECT_EQ(header(out[2], "vigil.dlq.reason"), "missing_value");
+  EXPECT_EQ(header(out[3], "vigil.dlq.reason"), "bad_envelope");
+  EXPECT_EQ(stats.dead_letters(), 4u);
+}
+
+// In-memory source and sink to drive the runner's batching and abort path.
+class VectorSource final : public io::Source {
+ public:
+  explicit VectorSource(std::vector<io::Record> records) : records_(std::move(records)) {}
+  Status poll(std::vector<io::Record>& out, std::size_t max, std::chrono::milliseconds) override {
+    for (std::size_t n = 0; n < max && pos_ < records_.size(); ++n) out.push_back(records_[pos_++]);
+    return Status::ok();
+  }
+  bool at_end() const override { return pos_ >= records_.size(); }
+  Status commit(const std::vector<io::TopicPartitionOffset>& next) override {
+    committed = next;
+    return Status::ok();
+  }
+  Status seek(const std::vector<io::TopicPartitionOffset>& positions) override {
+    pos_ = static_cast<std::size_t>(positions.front().offset);
+    ++seeks;
+    return Status::ok();
+  }
+  std::vector<io::TopicPartitionOffset> committed;
+  int seeks = 0;
+
+ private:
+  std::vector<io::Record> records_;
+  std::size_t pos_ = 0;
+};
+
+class FlakySink final : public io::Sink {
+ public:
+  Status begin() override {
+    pending.clear();
+    return Status::ok();
+  }
+  Status send(const io::Record& r) override {
+    pending.push_back(r);
+    return Status::ok();
+  }
+  Status commit(io::Source& source, const std::vector<io::TopicPartitionOffset>& next) override {
+    if (fail_next_commits > 0) {
+      --fail_next_commits;
+      return Status(Code::kUnavailable, "injected abortable error");
+    }
+    committed.insert(committed.end(), pending.begin(), pending.end());
+    return source.commit(next);
+  }
+  Status abort() override {
+    pending.clear();
+    ++aborts;
+    return Status::ok();
+  }
+  std::vector<io::Record> pending, committed;
+  int fail_next_commits = 0;
+  int aborts = 0;
+};
+
+TEST(Runner, AbortedBatchIsReadAgainWithoutDuplicates) {
+  std::vector<io::Record> records;
+  for (int i = 0; i < 6; ++i) records.push_back(raw("raw.telegram", i, kSelling));
+  VectorSource source(records);
+  FlakySink sink;
+  sink.fail_next_commits = 1;
+  StageA stage(default_detector_config(), core_pack());
+  Runner runner(source, sink, stage, RunnerOptions{4, std::chrono::milliseconds(0), 5});
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(runner.run(stop).is_ok());
+  EXPECT_EQ(sink.aborts, 1);
+  EXPECT_EQ(source.seeks, 1);
+  EXPECT_EQ(sink.committed.size(), 6u);  // one flag per record, none twice
+  EXPECT_EQ(runner.stats().records, 6u);
+  EXPECT_EQ(source.committed, (std::vector<io::TopicPartitionOffset>{{"raw.telegram", 0, 6}}));
+}
+
+TEST(Runner, PersistentFailureEndsTheRunWithTheError) {
+  VectorSource source({raw("raw.telegram", 0, kSelling)});
+  FlakySink sink;
+  sink.fail_next_commits = 100;
+  StageA stage(default_detector_config(), core_pack());
+  Runner runner(source, sink, stage, RunnerOptions{4, std::chrono::milliseconds(0), 3});
+  std::atomic<bool> stop{false};
+  const Status st = runner.run(stop);
+  EXPECT_EQ(st.code(), Code::kUnavailable);
+  EXPECT_TRUE(sink.committed.empty());
+  EXPECT_EQ(runner.stats().records, 0u);
+}
+
+}  // namespace
+}  // namespace vigil::topology
