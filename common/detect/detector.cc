@@ -171,6 +171,17 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       });
       if (!seen_domain) f.entities.push_back(FlagEntity{extract::EntityType::kDomain, domain, l.brand->domains.front(), false});
       f.entities.push_back(FlagEntity{extract::EntityType::kUrl, e.value, "", false});
+      Evidence& ev = f.evidence.emplace_back();
+      ev.rule = l.rule_id;
+      if (e.end > e.start) {
+        const std::string_view text(event.text);
+        ev.quote.assign(text.substr(e.start, e.end - e.start));
+        ev.start = text::code_points(text.substr(0, e.start));
+        ev.end = text::code_points(text.substr(0, e.end));
+      } else {
+        ev.quote = e.value;
+        ev.has_span = false;
+      }
     }
   }
 

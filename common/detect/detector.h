@@ -18,6 +18,7 @@ struct Evidence {
   std::string quote;
   std::size_t start = 0;
   std::size_t end = 0;
+  bool has_span = true;  // false for things found in structured fields (hidden links, attachments)
 };
 
 struct RuleHit {

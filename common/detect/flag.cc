@@ -60,7 +60,8 @@ void render_flag(const Finding& finding, const Event& event, const RulePack& pac
   w.key("evidence").begin_array();
   for (const auto& ev : finding.evidence) {
     w.begin_object().field("rule", ev.rule).field("quote", ev.quote);
-    w.field("start", static_cast<std::int64_t>(ev.start)).field("end", static_cast<std::int64_t>(ev.end)).end_object();
+    if (ev.has_span) w.field("start", static_cast<std::int64_t>(ev.start)).field("end", static_cast<std::int64_t>(ev.end));
+    w.end_object();
   }
   w.end_array();
 

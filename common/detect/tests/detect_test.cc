@@ -89,6 +89,19 @@ TEST(FraudLink, LookalikeOfBankDomain) {
   EXPECT_EQ(f->entities[0].brand, "vietcombank.com.vn");
   EXPECT_EQ(f->hits[0].id, "text.scam.account_locked");
   EXPECT_EQ(f->hits[1].id, "brand.lookalike.edit1");
+  const Evidence& link = f->evidence.back();
+  EXPECT_EQ(link.rule, "brand.lookalike.edit1");
+  EXPECT_EQ(link.quote, "vietcombamk.com.vn/xac-thuc");
+  EXPECT_TRUE(link.has_span);
+  EXPECT_EQ(link.end - link.start, link.quote.size());
+}
+
+TEST(FraudLink, HiddenLinkEvidenceHasNoSpan) {
+  const auto fs = run(event("Bấm vào đây", {"https://vietcombamk.com.vn/x"}));
+  const Finding* f = find(fs, "fraud_link");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->evidence.back().quote, "https://vietcombamk.com.vn/x");
+  EXPECT_FALSE(f->evidence.back().has_span);
 }
 
 TEST(FraudLink, CompoundAliasSuffixAndPunycode) {

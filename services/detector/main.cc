@@ -1,0 +1,178 @@
+// vigil-detector: parses flags and wires a source, stage A and a sink together.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "common/core/config.h"
+#include "common/detect/rule_pack.h"
+#include "common/io/file/file_io.h"
+#include "common/io/kafka/kafka_io.h"
+#include "common/topology/runner.h"
+#include "common/topology/stage_a.h"
+#include "services/detector/summary.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop.store(true); }
+
+constexpr int kUsageError = 2;
+constexpr int kRuntimeError = 1;
+
+int usage_error(const std::string& message) {
+  std::cerr << "vigil-detector: " << message << "\nRun 'vigil-detector --help' for usage.\n";
+  return kUsageError;
+}
+
+std::string default_rule_pack(const char* argv0) {
+  if (const char* env = std::getenv("VIGIL_RULE_PACK"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::canonical("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = exe.parent_path().parent_path() / "share/vigil/rules/vn-core.yaml";
+    if (std::filesystem::exists(installed)) return installed.string();
+  }
+  (void)argv0;
+  return std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml";
+}
+
+std::string instance_name() {
+  if (const char* env = std::getenv("VIGIL_INSTANCE_ID"); env != nullptr && *env != '\0') return env;
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') return host;
+  return "local";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Vigil detector: flags personal-data trading and fraud links in social-platform streams.\n\n"
+      "Offline (embedded) mode reads archives and writes flags to a file:\n"
+      "  vigil-detector --input samples/sample-stream.jsonl --output flags.jsonl\n"
+      "Online mode consumes Kafka topics in a consumer group and publishes flags.<category>\n"
+      "and vigil.dlq in one transaction per batch:\n"
+      "  vigil-detector --config deploy/detector.example.yaml\n\n"
+      "Exit codes: 0 success (also after SIGINT/SIGTERM), 1 runtime failure, 2 bad arguments or config.",
+      "vigil-detector"};
+  std::vector<std::string> inputs;
+  std::string output, dlq_output, state_dir, config_path, rule_pack_path;
+  app.add_option("--input,-i", inputs, "Archive(s) to read (kcat -J envelope JSON Lines; plain, .gz or .zst)");
+  app.add_option("--output,-o", output, "Offline: file to write flags to (envelope JSON Lines)");
+  app.add_option("--dlq-output", dlq_output, "Offline: file for dead letters (default: <output without .jsonl>.dlq.jsonl)");
+  app.add_option("--state-dir", state_dir, "Offline: directory for local state (created if missing)");
+  app.add_option("--config,-c", config_path, "YAML config (required online; optional offline)");
+  app.add_option("--rule-pack", rule_pack_path, "Rule pack YAML (default: config rule_pack, $VIGIL_RULE_PACK, bundled vn-core)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
+  }
+
+  const bool offline = !inputs.empty();
+  if (offline && output.empty()) return usage_error("--input needs --output FILE to write flags to");
+  if (!offline && !output.empty()) return usage_error("--output is for offline mode: add --input ARCHIVE");
+  if (!offline && config_path.empty()) {
+    return usage_error("give --input ARCHIVE... --output FILE (offline) or --config FILE (Kafka)");
+  }
+  if (!offline && (!state_dir.empty() || !dlq_output.empty())) {
+    return usage_error("--state-dir and --dlq-output are offline options (online state is configured in the config)");
+  }
+
+  vigil::DetectorConfig config = vigil::default_detector_config();
+  try {
+    if (!config_path.empty()) config = vigil::load_detector_config(config_path);
+  } catch (const vigil::ConfigError& e) {
+    return usage_error(e.what());
+  }
+  if (rule_pack_path.empty()) rule_pack_path = !config.rule_pack.empty() ? config.rule_pack : default_rule_pack(argv[0]);
+  auto pack = vigil::detect::load_rule_pack(rule_pack_path);
+  if (!pack.is_ok()) return usage_error("rule pack: " + pack.status().message());
+
+  std::unique_ptr<vigil::io::Source> source;
+  std::unique_ptr<vigil::io::Sink> sink;
+  vigil::detector::RunDescription run;
+  run.rule_pack = pack.value()->qualified_version();
+  if (offline) {
+    if (dlq_output.empty()) {
+      std::string base = output;
+      if (base.size() > 6 && base.ends_with(".jsonl")) base.resize(base.size() - 6);
+      dlq_output = base + ".dlq.jsonl";
+    }
+    if (!state_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(state_dir, ec);
+      if (ec) return usage_error("--state-dir " + state_dir + ": " + ec.message());
+    }
+    auto src = vigil::io::open_file_source(inputs);
+    if (!src.is_ok()) return usage_error(src.status().message());
+    auto snk = vigil::io::open_file_sink({output, config.dlq_topic, dlq_output});
+    if (!snk.is_ok()) return usage_error(snk.status().message());
+    source = std::move(src.value());
+    sink = std::move(snk.value());
+    run.inputs = inputs;
+    run.flags_destination = output;
+    run.dlq_destination = dlq_output;
+  } else {
+    vigil::io::KafkaSourceOptions consumer;
+    consumer.properties = config.kafka.common;
+    consumer.properties.emplace("group.id", "vigil-detector");
+    for (const auto& [k, v] : config.kafka.consumer) consumer.properties[k] = v;
+    for (const auto& input : config.inputs) consumer.topics.push_back(input.topic);
+    vigil::io::KafkaSinkOptions producer;
+    producer.properties = config.kafka.common;
+    // One transactional id per instance: a restarted instance fences its zombie predecessor.
+    producer.properties.emplace("transactional.id", "vigil-detector-" + instance_name());
+    for (const auto& [k, v] : config.kafka.producer) producer.properties[k] = v;
+    if (consumer.properties.count("bootstrap.servers") == 0) {
+      return usage_error(config_path + ": kafka.bootstrap.servers is required in online mode");
+    }
+    auto src = vigil::io::open_kafka_source(consumer);
+    if (!src.is_ok()) return usage_error(src.status().message());
+    auto snk = vigil::io::open_kafka_sink(producer);
+    if (!snk.is_ok()) {
+      std::cerr << "vigil-detector: " << snk.status().to_string() << "\n";
+      return kRuntimeError;
+    }
+    source = std::move(src.value());
+    sink = std::move(snk.value());
+    run.inputs = consumer.topics;
+    run.flags_destination = config.flags_topic_prefix + "<category> topics";
+    run.dlq_destination = config.dlq_topic;
+    std::cerr << "vigil-detector: consuming " << consumer.topics.size() << " topics as group "
+              << consumer.properties["group.id"] << ", rule pack " << run.rule_pack << "\n";
+  }
+
+  struct sigaction sa = {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  vigil::topology::StageA stage(config, pack.value());
+  vigil::topology::Runner runner(
+      *source, *sink, stage,
+      {config.batch_max_records, std::chrono::milliseconds(config.batch_max_wait_ms), 5});
+  const auto started = std::chrono::steady_clock::now();
+  const vigil::Status status = runner.run(g_stop);
+  source->close();
+  sink->close();
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << vigil::detector::format_summary(runner.stats(), run) << std::flush;
+  if (!status.is_ok()) {
+    std::cerr << "vigil-detector: stopped on error: " << status.to_string() << "\n";
+    return kRuntimeError;
+  }
+  return 0;
+}
