@@ -1,0 +1,226 @@
+// End-to-end tests of vigil-detector against a real Apache Kafka broker (KRaft, started by
+// deploy/kafka/kafka-local.sh unless VIGIL_KAFKA_BOOTSTRAP points at one).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "common/io/envelope.h"
+#include "common/io/file/file_io.h"
+#include "tests/support/kafka_cluster.h"
+
+namespace vigil::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string header(const io::Record& r, std::string_view key) {
+  for (const auto& h : r.headers) {
+    if (h.key == key) return h.value.value_or("");
+  }
+  return "<none>";
+}
+
+io::Record raw(const std::string& topic, std::string value, std::string key = "k") {
+  io::Record r;
+  r.topic = topic;
+  r.partition = 0;
+  r.key = std::move(key);
+  r.value = std::move(value);
+  r.timestamp = 1711930340000;
+  return r;
+}
+
+// Topics and config of one detector run, named so that no two runs share anything.
+struct Deployment {
+  std::string prefix = unique_name("it");
+  std::string telegram = prefix + ".raw.telegram";
+  std::string facebook = prefix + ".raw.facebook";
+  std::string flags_prefix = prefix + ".flags.";
+  std::string dlq = prefix + ".dlq";
+  std::string group = prefix + ".detector";
+  std::string dir = ::testing::TempDir() + prefix;
+  std::string config_path = dir + "/detector.yaml";
+
+  Deployment() {
+    std::filesystem::create_directories(dir);
+    create_topics({telegram, facebook, flags_prefix + "personal_data", flags_prefix + "fraud_link", dlq});
+  }
+
+  void write_config(const std::vector<std::pair<std::string, std::string>>& inputs) const {
+    std::ofstream out(config_path);
+    out << "kafka:\n  bootstrap.servers: " << kafka_bootstrap() << "\n";
+    out << "kafka_consumer:\n  group.id: " << group << "\n";
+    out << "kafka_producer:\n  transactional.id: " << prefix << ".txn\n";
+    out << "inputs:\n";
+    for (const auto& [topic, adapter] : inputs) out << "  - {topic: " << topic << ", adapter: " << adapter << "}\n";
+    out << "outputs:\n  flags_topic_prefix: " << flags_prefix << "\n  dlq_topic: " << dlq << "\n";
+    out << "batch:\n  max_records: 100\n  max_wait_ms: 50\n";
+  }
+
+  int start_detector() const {
+    return spawn({VIGIL_DETECTOR_BIN, "--config", config_path}, dir + "/detector.log");
+  }
+  std::string log() const { return read_file(dir + "/detector.log"); }
+};
+
+TEST(Broker, IsARealKafkaBroker) {
+  const ClusterFacts facts = describe_cluster();
+  // A KRaft cluster id is a base64url UUID of 22 characters; the broker answers
+  // DescribeConfigs with its real process roles, which librdkafka's mock cluster cannot.
+  EXPECT_EQ(facts.cluster_id.size(), 22u) << facts.cluster_id;
+  EXPECT_EQ(facts.broker_count, 1);
+  EXPECT_EQ(facts.process_roles, "broker,controller");
+  EXPECT_FALSE(facts.log_dirs.empty());
+}
+
+const std::string kSelling =
+    R"({"update_id":1,"message":{"message_id":7,"from":{"id":5012345612},"chat":{"id":-100},"date":1711930340,)"
+    R"("text":"Bán data khách hàng, ib Zalo 0912345678"}})";
+const std::string kLookalike =
+    R"({"id":"1_2","message":"Tài khoản bị tạm khóa, xác thực tại vietcombamk.com.vn/xac-thuc","created_time":"2024-04-01T00:00:00+0000"})";
+const std::string kBroken = R"({"update_id":2,"message":{"message_id":)";
+
+TEST(Detector, FlagsDeadLettersAndStopsCleanlyOnSigterm) {
+  Deployment d;
+  d.write_config({{d.telegram, "telegram"}, {d.facebook, "facebook"}});
+  produce({raw(d.telegram, kSelling, "a"), raw(d.telegram, kBroken, "b"), raw(d.facebook, kLookalike, "c")});
+  const int pid = d.start_detector();
+
+  const auto pd = consume(d.flags_prefix + "personal_data", 1);
+  const auto fl = consume(d.flags_prefix + "fraud_link", 1);
+  const auto dead = consume(d.dlq, 1);
+  ASSERT_EQ(pd.size(), 1u) << d.log();
+  ASSERT_EQ(fl.size(), 1u) << d.log();
+  ASSERT_EQ(dead.size(), 1u) << d.log();
+
+  EXPECT_EQ(header(pd[0], "category"), "personal_data");
+  EXPECT_EQ(header(pd[0], "severity"), "high");
+  EXPECT_EQ(pd[0].key, "telegram:50******12");
+  const std::string& v = *pd[0].value;
+  for (const std::string& field : std::vector<std::string>{"\"flag_id\":\"fl_", "\"score\":85", "\"rule_pack\":\"vn-core@", "\"rules\":[",
+                                  "\"entities\":[", "\"evidence\":[", "\"topic\":\"" + d.telegram + "\"",
+                                  "\"partition\":0", "\"offset\":0", "\"event_id\":\"telegram:-100:7\"",
+                                  "\"event_time\":\"2024-04-01T00:12:20Z\"", "\"detected_at\":\""}) {
+    EXPECT_NE(v.find(field), std::string::npos) << field << " in " << v;
+  }
+  EXPECT_EQ(v.find("0912345678"), std::string::npos) << "unmasked phone in " << v;
+  EXPECT_EQ(fl[0].key, "vietcombamk.com.vn");
+  EXPECT_NE(fl[0].value->find("\"brand\":\"vietcombank.com.vn\""), std::string::npos);
+
+  // The dead letter keeps the original bytes and says why and where from.
+  EXPECT_EQ(dead[0].value, kBroken);
+  EXPECT_EQ(dead[0].key, "b");
+  EXPECT_EQ(header(dead[0], "vigil.dlq.reason"), "invalid_json");
+  EXPECT_EQ(header(dead[0], "vigil.source.topic"), d.telegram);
+  EXPECT_EQ(header(dead[0], "vigil.source.offset"), "1");
+
+  // The partition keeps moving after the malformed record.
+  produce({raw(d.telegram, kSelling, "later")});
+  const auto pd2 = consume(d.flags_prefix + "personal_data", 2);
+  EXPECT_EQ(pd2.size(), 2u) << d.log();
+
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  const auto code = wait_exit(pid, 60s);
+  ASSERT_TRUE(code.has_value()) << "detector did not stop after SIGTERM\n" << d.log();
+  EXPECT_EQ(*code, 0) << d.log();
+  EXPECT_NE(d.log().find("flags: 3"), std::string::npos) << d.log();
+  // Offsets of everything processed were committed (in the transactions).
+  const auto committed = committed_offsets(d.group, {d.telegram, d.facebook});
+  EXPECT_EQ(committed.at(d.telegram), 3);
+  EXPECT_EQ(committed.at(d.facebook), 1);
+}
+
+TEST(Detector, RestartResumesWithoutDuplicateFlags) {
+  Deployment d;
+  d.write_config({{d.telegram, "telegram"}});
+  produce({raw(d.telegram, kSelling, "1")});
+  int pid = d.start_detector();
+  ASSERT_EQ(consume(d.flags_prefix + "personal_data", 1).size(), 1u) << d.log();
+  ::kill(pid, SIGTERM);
+  ASSERT_EQ(wait_exit(pid, 60s), 0) << d.log();
+
+  produce({raw(d.telegram, kSelling, "2")});
+  pid = d.start_detector();
+  const auto flags = consume(d.flags_prefix + "personal_data", 2, 60s, 3s);
+  ::kill(pid, SIGTERM);
+  ASSERT_EQ(wait_exit(pid, 60s), 0) << d.log();
+  EXPECT_EQ(flags.size(), 2u) << "the first record was processed again after restart";
+}
+
+// Rewrites the bundled samples onto this run's topic names, so offline and online see the
+// very same records (same topics, partitions and offsets).
+std::vector<io::Record> renamed_samples(const std::string& prefix) {
+  auto src = io::open_file_source({std::string(VIGIL_SOURCE_DIR) + "/samples/sample-stream.jsonl"});
+  EXPECT_TRUE(src.is_ok());
+  std::vector<io::Record> records;
+  while (!src.value()->at_end()) EXPECT_TRUE(src.value()->poll(records, 1000, 0ms).is_ok());
+  for (auto& r : records) r.topic = prefix + "." + r.topic;
+  return records;
+}
+
+// A flag without its wall-clock detected_at: everything else must match between runs.
+std::string comparable(const io::Record& r) {
+  static const std::regex detected_at("\"detected_at\":\"[^\"]*\"");
+  std::string headers;
+  for (const auto& h : r.headers) headers += h.key + "=" + h.value.value_or("") + ";";
+  return r.topic + "|" + r.key.value_or("") + "|" + headers + "|" + std::to_string(r.timestamp) + "|" +
+         std::regex_replace(*r.value, detected_at, "");
+}
+
+TEST(Detector, OfflineAndOnlineProduceTheSameFlagsForTheSamples) {
+  Deployment d;
+  const auto samples = renamed_samples(d.prefix);
+  std::set<std::string> topics;
+  for (const auto& r : samples) topics.insert(r.topic);
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const auto& t : topics) {
+    const std::string base = t.substr(d.prefix.size() + 5);  // "<prefix>.raw.telegram" -> "telegram"
+    inputs.emplace_back(t, base == "reports" ? "report" : base);
+  }
+  d.write_config(inputs);
+  create_topics(std::vector<std::string>(topics.begin(), topics.end()));
+
+  // Offline: the renamed archive through the file source and sink.
+  const std::string archive = d.dir + "/samples.jsonl", out = d.dir + "/flags.jsonl";
+  {
+    std::ofstream a(archive);
+    for (const auto& r : samples) {
+      std::string line;
+      io::append_envelope(r, line);
+      a << line << "\n";
+    }
+  }
+  const int offline = spawn({VIGIL_DETECTOR_BIN, "--config", d.config_path, "--input", archive, "--output", out},
+                            d.dir + "/offline.log");
+  ASSERT_EQ(wait_exit(offline, 60s), 0) << read_file(d.dir + "/offline.log");
+  auto flag_file = io::open_file_source({out});
+  ASSERT_TRUE(flag_file.is_ok());
+  std::vector<io::Record> offline_flags;
+  while (!flag_file.value()->at_end()) ASSERT_TRUE(flag_file.value()->poll(offline_flags, 1000, 0ms).is_ok());
+  ASSERT_GE(offline_flags.size(), 6u) << "the samples should produce flags of both categories";
+
+  // Online: the same records through Kafka.
+  produce(samples);
+  const int pid = d.start_detector();
+  std::multiset<std::string> want, got;
+  for (const auto& f : offline_flags) want.insert(comparable(f));
+  for (const std::string category : {"personal_data", "fraud_link"}) {
+    std::size_t expected = 0;
+    for (const auto& f : offline_flags) expected += f.topic == d.flags_prefix + category;
+    ASSERT_GT(expected, 0u) << category;
+    for (auto& f : consume(d.flags_prefix + category, expected)) {
+      f.partition = 0;
+      got.insert(comparable(f));
+    }
+  }
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid, 60s), 0) << d.log();
+  EXPECT_EQ(got, want);
+}
+
+}  // namespace
+}  // namespace vigil::testing
