@@ -61,9 +61,7 @@ struct Deployment {
     out << "batch:\n  max_records: 100\n  max_wait_ms: 50\n";
   }
 
-  int start_detector() const {
-    return spawn({VIGIL_DETECTOR_BIN, "--config", config_path}, dir + "/detector.log");
-  }
+  int start_detector() const { return spawn({VIGIL_DETECTOR_BIN, "--config", config_path}, dir + "/detector.log"); }
   std::string log() const { return read_file(dir + "/detector.log"); }
 };
 
@@ -101,10 +99,10 @@ TEST(Detector, FlagsDeadLettersAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(header(pd[0], "severity"), "high");
   EXPECT_EQ(pd[0].key, "telegram:50******12");
   const std::string& v = *pd[0].value;
-  for (const std::string& field : std::vector<std::string>{"\"flag_id\":\"fl_", "\"score\":85", "\"rule_pack\":\"vn-core@", "\"rules\":[",
-                                  "\"entities\":[", "\"evidence\":[", "\"topic\":\"" + d.telegram + "\"",
-                                  "\"partition\":0", "\"offset\":0", "\"event_id\":\"telegram:-100:7\"",
-                                  "\"event_time\":\"2024-04-01T00:12:20Z\"", "\"detected_at\":\""}) {
+  for (const std::string& field : std::vector<std::string>{
+           "\"flag_id\":\"fl_", "\"score\":85", "\"rule_pack\":\"vn-core@", "\"rules\":[", "\"entities\":[",
+           "\"evidence\":[", "\"topic\":\"" + d.telegram + "\"", "\"partition\":0", "\"offset\":0",
+           "\"event_id\":\"telegram:-100:7\"", "\"event_time\":\"2024-04-01T00:12:20Z\"", "\"detected_at\":\""}) {
     EXPECT_NE(v.find(field), std::string::npos) << field << " in " << v;
   }
   EXPECT_EQ(v.find("0912345678"), std::string::npos) << "unmasked phone in " << v;

@@ -27,11 +27,11 @@ ParseStatus missing(std::string_view field) {
   return ParseStatus::error("missing_field", "required field '" + std::string(field) + "' is missing");
 }
 
-#define VIGIL_JSON(expr, field)                   \
-  do {                                            \
-    if (const error_code e_ = (expr); e_) {       \
-      return json_error(e_, field);               \
-    }                                             \
+#define VIGIL_JSON(expr, field)             \
+  do {                                      \
+    if (const error_code e_ = (expr); e_) { \
+      return json_error(e_, field);         \
+    }                                       \
   } while (false)
 
 // Ids arrive as strings or numbers depending on platform and API version: keep their text.
@@ -43,7 +43,8 @@ error_code read_id(od::value v, std::string& out) {
     if (auto e = v.get_string().get(s)) return e;
   } else if (t == od::json_type::number) {
     s = v.raw_json_token();
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
+      s.remove_suffix(1);
   } else {
     return simdjson::INCORRECT_TYPE;
   }
@@ -86,7 +87,9 @@ ParseStatus read_iso_time(od::value v, std::string_view field, TimestampMs& out)
   std::string_view s;
   VIGIL_JSON(v.get_string().get(s), field);
   const auto t = parse_iso8601(s);
-  if (!t) return ParseStatus::error("wrong_type", "field '" + std::string(field) + "' is not an ISO 8601 time: " + std::string(s.substr(0, 40)));
+  if (!t)
+    return ParseStatus::error(
+        "wrong_type", "field '" + std::string(field) + "' is not an ISO 8601 time: " + std::string(s.substr(0, 40)));
   out = *t;
   return ParseStatus::ok();
 }
@@ -270,7 +273,8 @@ ParseStatus parse_facebook(od::object root, Event& ev) {
   ev.kind = is_comment ? "comment" : "post";
   ev.event_id = "facebook:" + id;
   if (!from_id.empty()) ev.author = "facebook:" + from_id;
-  if (const auto underscore = id.find('_'); underscore != std::string::npos) ev.channel = "facebook:" + id.substr(0, underscore);
+  if (const auto underscore = id.find('_'); underscore != std::string::npos)
+    ev.channel = "facebook:" + id.substr(0, underscore);
   return ParseStatus::ok();
 }
 
@@ -413,7 +417,9 @@ ParseStatus parse_report(od::object root, Event& ev) {
   } else if (target_kind == "phone") {
     ev.phones.push_back(target_value);
   } else if (target_kind != "bank_account" && target_kind != "social_account") {
-    return ParseStatus::error("wrong_type", "field 'target.kind' must be url, phone, bank_account or social_account, not '" + target_kind + "'");
+    return ParseStatus::error(
+        "wrong_type",
+        "field 'target.kind' must be url, phone, bank_account or social_account, not '" + target_kind + "'");
   }
   ev.platform = "report";
   ev.kind = "report";
@@ -506,14 +512,17 @@ class JsonAdapter final : public Adapter {
 
   ParseStatus parse(std::string_view payload, Event& out) override {
     if (payload.size() > limits_.max_record_bytes) {
-      return ParseStatus::error("too_large", "record of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
+      return ParseStatus::error("too_large", "record of " + std::to_string(payload.size()) +
+                                                 " bytes exceeds the limit of " +
                                                  std::to_string(limits_.max_record_bytes));
     }
     if (deeper_than(payload, limits_.max_json_depth)) {
-      return ParseStatus::error("too_deep", "JSON nested deeper than " + std::to_string(limits_.max_json_depth) + " levels");
+      return ParseStatus::error("too_deep",
+                                "JSON nested deeper than " + std::to_string(limits_.max_json_depth) + " levels");
     }
     // On-Demand reads up to SIMDJSON_PADDING bytes past the end: copy into a reused, padded buffer.
-    if (buffer_.size() < payload.size() + simdjson::SIMDJSON_PADDING) buffer_.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+    if (buffer_.size() < payload.size() + simdjson::SIMDJSON_PADDING)
+      buffer_.resize(payload.size() + simdjson::SIMDJSON_PADDING);
     std::memcpy(buffer_.data(), payload.data(), payload.size());
     od::document doc;
     VIGIL_JSON(parser_.iterate(buffer_.data(), payload.size(), buffer_.size()).get(doc), "");
@@ -548,12 +557,18 @@ class JsonAdapter final : public Adapter {
 
 std::unique_ptr<Adapter> make_adapter(std::string_view name, AdapterLimits limits) {
   PlatformParser p = nullptr;
-  if (name == "telegram") p = parse_telegram;
-  else if (name == "facebook") p = parse_facebook;
-  else if (name == "tiktok") p = parse_tiktok;
-  else if (name == "zalo") p = parse_zalo;
-  else if (name == "report") p = parse_report;
-  else if (name == "canonical") p = parse_canonical;
+  if (name == "telegram")
+    p = parse_telegram;
+  else if (name == "facebook")
+    p = parse_facebook;
+  else if (name == "tiktok")
+    p = parse_tiktok;
+  else if (name == "zalo")
+    p = parse_zalo;
+  else if (name == "report")
+    p = parse_report;
+  else if (name == "canonical")
+    p = parse_canonical;
   if (p == nullptr) return nullptr;
   return std::make_unique<JsonAdapter>(name, p, limits);
 }

@@ -19,15 +19,15 @@ struct SourceCoordinates {
 // One post, comment, message or citizen report, whatever platform it came from.
 // A value type; adapters overwrite every field on each parse so one can be reused.
 struct Event {
-  std::string event_id;  // "<platform>:<platform ids>", stable across replays
-  std::string platform;  // facebook | tiktok | telegram | zalo | report | <canonical platform>
-  std::string kind;      // post | comment | message | report
-  std::string author;    // "<platform>:<account id>" (personal: masked on output)
-  std::string channel;   // group, chat or page, when known
-  std::string text;      // NFC-normalised
-  std::vector<std::string> urls;  // URLs from structured fields (attachments, hidden links, targets)
+  std::string event_id;             // "<platform>:<platform ids>", stable across replays
+  std::string platform;             // facebook | tiktok | telegram | zalo | report | <canonical platform>
+  std::string kind;                 // post | comment | message | report
+  std::string author;               // "<platform>:<account id>" (personal: masked on output)
+  std::string channel;              // group, chat or page, when known
+  std::string text;                 // NFC-normalised
+  std::vector<std::string> urls;    // URLs from structured fields (attachments, hidden links, targets)
   std::vector<std::string> phones;  // phone numbers from structured fields (report targets)
-  TimestampMs event_time = 0;     // from the payload; the record timestamp when it has none
+  TimestampMs event_time = 0;       // from the payload; the record timestamp when it has none
   std::string permalink;
   SourceCoordinates source;
 

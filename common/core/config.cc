@@ -58,7 +58,7 @@ T scalar(const YAML::Node& node, const std::string& path, const std::string& whe
 
 DetectorConfig default_detector_config() {
   DetectorConfig c;
-  c.inputs = {{"raw.facebook", "facebook"}, {"raw.tiktok", "tiktok"}, {"raw.telegram", "telegram"},
+  c.inputs = {{"raw.facebook", "facebook"}, {"raw.tiktok", "tiktok"},  {"raw.telegram", "telegram"},
               {"raw.zalo", "zalo"},         {"raw.reports", "report"}, {"raw.canonical", "canonical"}};
   return c;
 }
@@ -74,7 +74,9 @@ DetectorConfig load_detector_config(const std::string& path) {
   }
   DetectorConfig c = default_detector_config();
   if (root.IsNull()) return c;
-  check_keys(root, path, "", {"rule_pack", "kafka", "kafka_consumer", "kafka_producer", "inputs", "outputs", "limits", "batch", "expose_pii"});
+  check_keys(
+      root, path, "",
+      {"rule_pack", "kafka", "kafka_consumer", "kafka_producer", "inputs", "outputs", "limits", "batch", "expose_pii"});
 
   if (root["rule_pack"]) {
     std::filesystem::path p = scalar<std::string>(root["rule_pack"], path, "rule_pack", "");
@@ -104,13 +106,15 @@ DetectorConfig load_detector_config(const std::string& path) {
   }
   if (const auto out = root["outputs"]) {
     check_keys(out, path, "outputs", {"flags_topic_prefix", "dlq_topic"});
-    c.flags_topic_prefix = scalar<std::string>(out["flags_topic_prefix"], path, "outputs.flags_topic_prefix", c.flags_topic_prefix);
+    c.flags_topic_prefix =
+        scalar<std::string>(out["flags_topic_prefix"], path, "outputs.flags_topic_prefix", c.flags_topic_prefix);
     c.dlq_topic = scalar<std::string>(out["dlq_topic"], path, "outputs.dlq_topic", c.dlq_topic);
     if (c.dlq_topic.empty()) fail(path, "outputs.dlq_topic", "must not be empty");
   }
   if (const auto lim = root["limits"]) {
     check_keys(lim, path, "limits", {"max_record_bytes", "max_json_depth"});
-    c.max_record_bytes = scalar<std::size_t>(lim["max_record_bytes"], path, "limits.max_record_bytes", c.max_record_bytes);
+    c.max_record_bytes =
+        scalar<std::size_t>(lim["max_record_bytes"], path, "limits.max_record_bytes", c.max_record_bytes);
     c.max_json_depth = scalar<std::size_t>(lim["max_json_depth"], path, "limits.max_json_depth", c.max_json_depth);
     if (c.max_record_bytes == 0) fail(path, "limits.max_record_bytes", "must be > 0");
   }

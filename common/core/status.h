@@ -41,16 +41,24 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status invalid_argument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
-inline Status io_error(std::string msg) { return {Code::kIo, std::move(msg)}; }
-inline Status kafka_error(std::string msg) { return {Code::kKafka, std::move(msg)}; }
-inline Status internal_error(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+inline Status invalid_argument(std::string msg) {
+  return {Code::kInvalidArgument, std::move(msg)};
+}
+inline Status io_error(std::string msg) {
+  return {Code::kIo, std::move(msg)};
+}
+inline Status kafka_error(std::string msg) {
+  return {Code::kKafka, std::move(msg)};
+}
+inline Status internal_error(std::string msg) {
+  return {Code::kInternal, std::move(msg)};
+}
 
 // Result<T> holds either a value or a non-ok Status.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!status_.is_ok());
   }
@@ -71,10 +79,10 @@ class [[nodiscard]] Result {
 }  // namespace vigil
 
 // Propagates a non-ok Status to the caller.
-#define VIGIL_RETURN_IF_ERROR(expr)             \
-  do {                                          \
-    ::vigil::Status vigil_status_ = (expr);     \
-    if (!vigil_status_.is_ok()) {               \
-      return vigil_status_;                     \
-    }                                           \
+#define VIGIL_RETURN_IF_ERROR(expr)         \
+  do {                                      \
+    ::vigil::Status vigil_status_ = (expr); \
+    if (!vigil_status_.is_ok()) {           \
+      return vigil_status_;                 \
+    }                                       \
   } while (false)

@@ -86,8 +86,8 @@ Lookalike match_brand(const RulePack& pack, const std::string& host, const std::
           continue;
         }
       }
-      if (brand_label.size() >= 4 && (label.find(brand_label) != std::string::npos ||
-                                      subdomain.find(brand_label) != std::string::npos)) {
+      if (brand_label.size() >= 4 &&
+          (label.find(brand_label) != std::string::npos || subdomain.find(brand_label) != std::string::npos)) {
         consider(brand, "brand.lookalike.compound", "brand name of " + official + " wrapped in another domain",
                  "chèn tên thương hiệu " + official + " vào tên miền khác", pack.lookalike.compound);
       }
@@ -164,12 +164,14 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       const Lookalike l = match_brand(*pack_, host, domain);
       if (l.brand == nullptr) continue;
       Finding& f = by_category["fraud_link"];
-      const bool seen_rule = std::any_of(f.hits.begin(), f.hits.end(), [&](const RuleHit& h) { return h.id == l.rule_id; });
+      const bool seen_rule =
+          std::any_of(f.hits.begin(), f.hits.end(), [&](const RuleHit& h) { return h.id == l.rule_id; });
       if (!seen_rule) f.hits.push_back(RuleHit{l.rule_id, l.reason_en, l.reason_vi, l.weight});
       const bool seen_domain = std::any_of(f.entities.begin(), f.entities.end(), [&](const FlagEntity& fe) {
         return fe.type == extract::EntityType::kDomain && fe.value == domain;
       });
-      if (!seen_domain) f.entities.push_back(FlagEntity{extract::EntityType::kDomain, domain, l.brand->domains.front(), false});
+      if (!seen_domain)
+        f.entities.push_back(FlagEntity{extract::EntityType::kDomain, domain, l.brand->domains.front(), false});
       f.entities.push_back(FlagEntity{extract::EntityType::kUrl, e.value, "", false});
       Evidence& ev = f.evidence.emplace_back();
       ev.rule = l.rule_id;
@@ -199,13 +201,16 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     // domain, then the phones in the post, then the author; for the others the author (the
     // seller or scammer), then every contact and link in the post.
     const bool links = category.name == "fraud_link";
-    if (!links && !event.author.empty()) f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false});
+    if (!links && !event.author.empty())
+      f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false});
     for (const auto& e : entities_) {
       const bool dup = std::any_of(f.entities.begin(), f.entities.end(),
                                    [&](const FlagEntity& fe) { return fe.type == e.type && fe.value == e.value; });
-      if (!dup && (!links || e.type == extract::EntityType::kPhone)) f.entities.push_back(FlagEntity{e.type, e.value, "", false});
+      if (!dup && (!links || e.type == extract::EntityType::kPhone))
+        f.entities.push_back(FlagEntity{e.type, e.value, "", false});
     }
-    if (links && !event.author.empty()) f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false});
+    if (links && !event.author.empty())
+      f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false});
     if (!f.entities.empty()) f.entities.front().primary = true;
     out.push_back(std::move(f));
   }

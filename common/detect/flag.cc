@@ -60,14 +60,17 @@ void render_flag(const Finding& finding, const Event& event, const RulePack& pac
   w.key("evidence").begin_array();
   for (const auto& ev : finding.evidence) {
     w.begin_object().field("rule", ev.rule).field("quote", ev.quote);
-    if (ev.has_span) w.field("start", static_cast<std::int64_t>(ev.start)).field("end", static_cast<std::int64_t>(ev.end));
+    if (ev.has_span)
+      w.field("start", static_cast<std::int64_t>(ev.start)).field("end", static_cast<std::int64_t>(ev.end));
     w.end_object();
   }
   w.end_array();
 
   const auto& src = event.source;
   w.key("source").begin_object();
-  w.field("platform", event.platform).field("topic", src.topic).field("partition", static_cast<std::int64_t>(src.partition));
+  w.field("platform", event.platform)
+      .field("topic", src.topic)
+      .field("partition", static_cast<std::int64_t>(src.partition));
   w.field("offset", src.offset).field("event_id", event.event_id).field("kind", event.kind);
   w.key("author");
   if (event.author.empty()) {

@@ -16,7 +16,8 @@ struct LoadError {
 
 std::string req_string(const YAML::Node& node, const std::string& key, const std::string& where) {
   const auto v = node[key];
-  if (!v || !v.IsScalar() || v.as<std::string>().empty()) throw LoadError{where + ": '" + key + "' is required (a non-empty string)"};
+  if (!v || !v.IsScalar() || v.as<std::string>().empty())
+    throw LoadError{where + ": '" + key + "' is required (a non-empty string)"};
   return v.as<std::string>();
 }
 
@@ -77,9 +78,11 @@ RulePack parse(const YAML::Node& root) {
     const std::string at = "rule " + r.id;
     if (!ids.insert(r.id).second) throw LoadError{at + ": duplicate rule id"};
     r.category = req_string(node, "category", at);
-    if (pack.category(r.category) == nullptr) throw LoadError{at + ": category '" + r.category + "' is not declared under categories"};
+    if (pack.category(r.category) == nullptr)
+      throw LoadError{at + ": category '" + r.category + "' is not declared under categories"};
     r.weight = int_value(node, "weight", at, 0);
-    if (r.weight == 0 || r.weight < -100 || r.weight > 100) throw LoadError{at + ": 'weight' must be a non-zero integer in -100..100"};
+    if (r.weight == 0 || r.weight < -100 || r.weight > 100)
+      throw LoadError{at + ": 'weight' must be a non-zero integer in -100..100"};
     r.reason_en = req_string(node, "reason_en", at);
     r.reason_vi = req_string(node, "reason_vi", at);
     for (const auto& p : string_list(node, "phrases", at)) {
@@ -102,7 +105,9 @@ RulePack parse(const YAML::Node& root) {
     for (const auto& d : string_list(node, "domains", at)) {
       const std::string host = extract::canonical_host(d);
       const std::string reg = extract::registrable_domain(host);
-      if (reg.empty() || reg != host) throw LoadError{at + ": '" + d + "' is not a registrable domain (list e.g. vietcombank.com.vn, not a subdomain or suffix)"};
+      if (reg.empty() || reg != host)
+        throw LoadError{at + ": '" + d +
+                        "' is not a registrable domain (list e.g. vietcombank.com.vn, not a subdomain or suffix)"};
       b.domains.push_back(reg);
       const std::string label = reg.substr(0, reg.find('.'));
       if (std::find(b.labels.begin(), b.labels.end(), label) == b.labels.end()) b.labels.push_back(label);

@@ -28,10 +28,10 @@ struct Brand {
 };
 
 struct LookalikeWeights {
-  int edit = 60;       // label within a small edit distance of a brand label
-  int same_label = 60; // brand label under a foreign suffix (vietcombank.com vs .com.vn)
-  int compound = 55;   // brand label inside a longer label or a subdomain (vietcombank-khuyenmai)
-  int alias = 50;      // an alias as a whole token (vcb-xacthuc.com)
+  int edit = 60;        // label within a small edit distance of a brand label
+  int same_label = 60;  // brand label under a foreign suffix (vietcombank.com vs .com.vn)
+  int compound = 55;    // brand label inside a longer label or a subdomain (vietcombank-khuyenmai)
+  int alias = 50;       // an alias as a whole token (vcb-xacthuc.com)
 };
 
 struct Category {

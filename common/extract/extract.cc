@@ -18,11 +18,13 @@ const psl_ctx_t* psl() {
   return kCtx;
 }
 
-bool is_ascii_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_ascii_alnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
 
 bool is_space_or_delim(unsigned char c) {
-  return c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '(' || c == ')' || c == '[' ||
-         c == ']' || c == '{' || c == '}' || c == '|' || c == '`' || c == ',';
+  return c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '(' || c == ')' || c == '[' || c == ']' ||
+         c == '{' || c == '}' || c == '|' || c == '`' || c == ',';
 }
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
@@ -71,7 +73,8 @@ bool canonical_url(std::string_view token, bool need_known_suffix, std::string& 
   if (need_known_suffix && !is_ipv4(host)) {
     const auto last_dot = host.rfind('.');
     const std::string tld = host.substr(last_dot + 1);
-    if (tld.empty() || !std::all_of(tld.begin(), tld.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '-'; })) {
+    if (tld.empty() || !std::all_of(tld.begin(), tld.end(),
+                                    [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '-'; })) {
       return false;
     }
     if (psl_is_public_suffix2(psl(), tld.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) == 0) return false;
@@ -105,7 +108,9 @@ std::string_view entity_type_name(EntityType t) {
   return "unknown";
 }
 
-bool is_personal(EntityType t) { return t == EntityType::kPhone || t == EntityType::kAccount; }
+bool is_personal(EntityType t) {
+  return t == EntityType::kPhone || t == EntityType::kAccount;
+}
 
 std::string mask(std::string_view value) {
   std::string out;
@@ -180,14 +185,16 @@ void find_urls(std::string_view text, std::vector<Entity>& out) {
     }
     if (token.find('.') != std::string_view::npos) {
       const bool has_scheme = starts_with_ci(token, "http://") || starts_with_ci(token, "https://");
-      add_url_entities(token, !has_scheme, static_cast<std::uint32_t>(i),
-                       static_cast<std::uint32_t>(i + token.size()), out);
+      add_url_entities(token, !has_scheme, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + token.size()),
+                       out);
     }
     i = j;
   }
 }
 
-void add_url(std::string_view url, std::vector<Entity>& out) { add_url_entities(url, false, 0, 0, out); }
+void add_url(std::string_view url, std::vector<Entity>& out) {
+  add_url_entities(url, false, 0, 0, out);
+}
 
 void find_phones(std::string_view text, std::vector<Entity>& out) {
   for (std::size_t i = 0; i < text.size(); ++i) {

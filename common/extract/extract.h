@@ -15,7 +15,7 @@ bool is_personal(EntityType t);
 
 struct Entity {
   EntityType type;
-  std::string value;  // canonical form (lower-case ASCII host, 0-prefixed 10-digit phone, ...)
+  std::string value;        // canonical form (lower-case ASCII host, 0-prefixed 10-digit phone, ...)
   std::uint32_t start = 0;  // byte span in the text it came from (0,0 for structured fields)
   std::uint32_t end = 0;
 };

@@ -29,7 +29,9 @@ std::string_view tstype_name(TimestampType t) {
   return "none";
 }
 
-Status bad(std::string what) { return invalid_argument("bad archive line: " + what); }
+Status bad(std::string what) {
+  return invalid_argument("bad archive line: " + what);
+}
 
 Status read_optional_string(od::value v, std::optional<std::string>& out, std::string_view field) {
   bool is_null = false;
@@ -110,7 +112,9 @@ Status EnvelopeDecoder::decode(std::string_view line, Record& out) {
     } else if (k == "tstype") {
       std::string_view s;
       if (v.get_string().get(s)) return bad("tstype is not a string");
-      out.timestamp_type = s == "logappend" ? TimestampType::kLogAppend : s == "create" ? TimestampType::kCreate : TimestampType::kNone;
+      out.timestamp_type = s == "logappend" ? TimestampType::kLogAppend
+                           : s == "create"  ? TimestampType::kCreate
+                                            : TimestampType::kNone;
     } else if (k == "key") {
       VIGIL_RETURN_IF_ERROR(read_optional_string(v, out.key, "key"));
     } else if (k == "payload") {

@@ -1,5 +1,7 @@
 #include "common/topology/stage_a.h"
 
+#include <algorithm>
+
 namespace vigil::topology {
 
 std::size_t Stats::dead_letters() const {
@@ -15,6 +17,9 @@ void Stats::merge(const Stats& o) {
   flags += o.flags;
   for (const auto& [k, v] : o.flags_by_category) flags_by_category[k] += v;
   for (const auto& [k, v] : o.dead_letters_by_reason) dead_letters_by_reason[k] += v;
+  for (const auto& note : o.first_flags) {
+    if (first_flags.size() < kMaxNotes) first_flags.push_back(note);
+  }
 }
 
 StageA::StageA(const DetectorConfig& config, std::shared_ptr<const detect::RulePack> pack, Clock clock)
@@ -47,8 +52,8 @@ void StageA::process(const io::Record& in, std::vector<io::Record>& out, Stats& 
   if (!in.source_error.empty()) return dead_letter(in, "bad_envelope", in.source_error, out, stats);
   const auto it = adapters_.find(in.topic);
   if (it == adapters_.end() || it->second == nullptr) {
-    return dead_letter(in, "no_adapter", "no adapter is configured for topic '" + in.topic + "' (see inputs: in the config)",
-                       out, stats);
+    return dead_letter(in, "no_adapter",
+                       "no adapter is configured for topic '" + in.topic + "' (see inputs: in the config)", out, stats);
   }
   if (!in.value) return dead_letter(in, "missing_value", "the record has no value (tombstone)", out, stats);
 
@@ -76,6 +81,12 @@ void StageA::process(const io::Record& in, std::vector<io::Record>& out, Stats& 
     r.headers = {{"category", rendered_.category}, {"severity", rendered_.severity}, {"flag_id", rendered_.flag_id}};
     ++stats.flags;
     ++stats.flags_by_category[rendered_.category];
+    if (stats.first_flags.size() < Stats::kMaxNotes) {
+      const auto heaviest = std::max_element(finding.hits.begin(), finding.hits.end(),
+                                             [](const auto& a, const auto& b) { return a.weight < b.weight; });
+      stats.first_flags.push_back({rendered_.severity, rendered_.category, rendered_.key, heaviest->reason_en,
+                                   in.topic + "/" + std::to_string(in.partition) + "@" + std::to_string(in.offset)});
+    }
   }
 }
 

@@ -14,14 +14,26 @@
 
 namespace vigil::topology {
 
-// Counts of one batch or of a whole run.
+// A one-line description of a flag, for run summaries.
+struct FlagNote {
+  std::string severity;
+  std::string category;
+  std::string key;
+  std::string reason;  // reason_en of the heaviest rule
+  std::string source;  // topic/partition@offset
+};
+
+// Counts of one batch or of a whole run, and the first few flags as examples.
 struct Stats {
+  static constexpr std::size_t kMaxNotes = 10;
+
   std::size_t records = 0;
   std::size_t events = 0;
   std::size_t skipped = 0;
   std::size_t flags = 0;
   std::map<std::string, std::size_t> flags_by_category;
   std::map<std::string, std::size_t> dead_letters_by_reason;
+  std::vector<FlagNote> first_flags;
 
   std::size_t dead_letters() const;
   void merge(const Stats& other);

@@ -1,7 +1,7 @@
 // vigil-detector: parses flags and wires a source, stage A and a sink together.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -22,7 +22,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-void on_signal(int) { g_stop.store(true); }
+void on_signal(int) {
+  g_stop.store(true);
+}
 
 constexpr int kUsageError = 2;
 constexpr int kRuntimeError = 1;
@@ -67,10 +69,12 @@ int main(int argc, char** argv) {
   std::string output, dlq_output, state_dir, config_path, rule_pack_path;
   app.add_option("--input,-i", inputs, "Archive(s) to read (kcat -J envelope JSON Lines; plain, .gz or .zst)");
   app.add_option("--output,-o", output, "Offline: file to write flags to (envelope JSON Lines)");
-  app.add_option("--dlq-output", dlq_output, "Offline: file for dead letters (default: <output without .jsonl>.dlq.jsonl)");
+  app.add_option("--dlq-output", dlq_output,
+                 "Offline: file for dead letters (default: <output without .jsonl>.dlq.jsonl)");
   app.add_option("--state-dir", state_dir, "Offline: directory for local state (created if missing)");
   app.add_option("--config,-c", config_path, "YAML config (required online; optional offline)");
-  app.add_option("--rule-pack", rule_pack_path, "Rule pack YAML (default: config rule_pack, $VIGIL_RULE_PACK, bundled vn-core)");
+  app.add_option("--rule-pack", rule_pack_path,
+                 "Rule pack YAML (default: config rule_pack, $VIGIL_RULE_PACK, bundled vn-core)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -96,7 +100,8 @@ int main(int argc, char** argv) {
   } catch (const vigil::ConfigError& e) {
     return usage_error(e.what());
   }
-  if (rule_pack_path.empty()) rule_pack_path = !config.rule_pack.empty() ? config.rule_pack : default_rule_pack(argv[0]);
+  if (rule_pack_path.empty())
+    rule_pack_path = !config.rule_pack.empty() ? config.rule_pack : default_rule_pack(argv[0]);
   auto pack = vigil::detect::load_rule_pack(rule_pack_path);
   if (!pack.is_ok()) return usage_error("rule pack: " + pack.status().message());
 
@@ -161,9 +166,8 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
 
   vigil::topology::StageA stage(config, pack.value());
-  vigil::topology::Runner runner(
-      *source, *sink, stage,
-      {config.batch_max_records, std::chrono::milliseconds(config.batch_max_wait_ms), 5});
+  vigil::topology::Runner runner(*source, *sink, stage,
+                                 {config.batch_max_records, std::chrono::milliseconds(config.batch_max_wait_ms), 5});
   const auto started = std::chrono::steady_clock::now();
   const vigil::Status status = runner.run(g_stop);
   source->close();

@@ -22,8 +22,8 @@ std::string g_state_dir;
 
 void stop_broker() {
   if (g_state_dir.empty()) return;
-  const std::string cmd = std::string(VIGIL_SOURCE_DIR) + "/deploy/kafka/kafka-local.sh stop --state-dir " + g_state_dir +
-                          " >/dev/null 2>&1";
+  const std::string cmd = std::string(VIGIL_SOURCE_DIR) + "/deploy/kafka/kafka-local.sh stop --state-dir " +
+                          g_state_dir + " >/dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "kafka fixture: stopping the broker failed\n");
   g_state_dir.clear();
 }
@@ -126,18 +126,18 @@ void produce(const std::vector<io::Record>& records) {
   for (const auto& r : records) {
     rd_kafka_headers_t* hdrs = rd_kafka_headers_new(r.headers.size());
     for (const auto& hd : r.headers) {
-      rd_kafka_header_add(hdrs, hd.key.data(), static_cast<ssize_t>(hd.key.size()), hd.value ? hd.value->data() : nullptr,
-                          hd.value ? static_cast<ssize_t>(hd.value->size()) : 0);
+      rd_kafka_header_add(hdrs, hd.key.data(), static_cast<ssize_t>(hd.key.size()),
+                          hd.value ? hd.value->data() : nullptr, hd.value ? static_cast<ssize_t>(hd.value->size()) : 0);
     }
     void* value = r.value ? const_cast<char*>(r.value->data()) : nullptr;
     const size_t value_len = r.value ? r.value->size() : 0;
     void* key = r.key ? const_cast<char*>(r.key->data()) : nullptr;
     const size_t key_len = r.key ? r.key->size() : 0;
-    const auto code = rd_kafka_producev(
-        h.rk, RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(r.partition < 0 ? RD_KAFKA_PARTITION_UA : r.partition),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_TIMESTAMP(r.timestamp),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+    const auto code = rd_kafka_producev(h.rk, RD_KAFKA_V_TOPIC(r.topic.c_str()),
+                                        RD_KAFKA_V_PARTITION(r.partition < 0 ? RD_KAFKA_PARTITION_UA : r.partition),
+                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(value, value_len),
+                                        RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_TIMESTAMP(r.timestamp),
+                                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
     ASSERT_EQ(code, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(code);
   }
   ASSERT_EQ(rd_kafka_flush(h.rk, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -177,8 +177,9 @@ std::vector<io::Record> consume(const std::string& topic, std::size_t expected, 
         const void* value = nullptr;
         size_t size = 0;
         for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-          r.headers.push_back({name, value != nullptr ? std::optional<std::string>(std::string(static_cast<const char*>(value), size))
-                                                      : std::nullopt});
+          r.headers.push_back(
+              {name, value != nullptr ? std::optional<std::string>(std::string(static_cast<const char*>(value), size))
+                                      : std::nullopt});
         }
       }
     }
@@ -192,7 +193,8 @@ std::vector<io::Record> consume(const std::string& topic, std::size_t expected, 
   return out;
 }
 
-std::map<std::string, std::int64_t> committed_offsets(const std::string& group, const std::vector<std::string>& topics) {
+std::map<std::string, std::int64_t> committed_offsets(const std::string& group,
+                                                      const std::vector<std::string>& topics) {
   rd_kafka_conf_t* conf = base_conf();
   char err[512];
   rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof err);
@@ -222,13 +224,15 @@ ClusterFacts describe_cluster() {
     rd_kafka_mem_free(h.rk, id);
   }
   const int32_t controller = rd_kafka_controllerid(h.rk, 10000);
-  rd_kafka_ConfigResource_t* res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, std::to_string(controller).c_str());
+  rd_kafka_ConfigResource_t* res =
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, std::to_string(controller).c_str());
   rd_kafka_queue_t* q = rd_kafka_queue_new(h.rk);
   rd_kafka_DescribeConfigs(h.rk, &res, 1, nullptr, q);
   if (rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000); ev != nullptr) {
     if (rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       size_t n = 0;
-      const rd_kafka_ConfigResource_t** rs = rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n);
+      const rd_kafka_ConfigResource_t** rs =
+          rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n);
       for (size_t i = 0; i < n; ++i) {
         size_t cn = 0;
         const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(rs[i], &cn);

@@ -56,7 +56,8 @@ TEST(Telegram, MissingAndWrongFields) {
 }
 
 TEST(Facebook, PostWithAttachmentAndTime) {
-  const auto p = parse("facebook", R"({"id":"1234_5678","message":"Bán data khách hàng","from":{"id":"100042","name":"A"},
+  const auto p =
+      parse("facebook", R"({"id":"1234_5678","message":"Bán data khách hàng","from":{"id":"100042","name":"A"},
     "created_time":"2024-03-05T10:00:00+0000","permalink_url":"https://www.facebook.com/1234/posts/5678",
     "attachments":{"data":[{"type":"share","url":"https://momo-vn.top/nap"}]}})");
   ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
@@ -66,7 +67,8 @@ TEST(Facebook, PostWithAttachmentAndTime) {
   EXPECT_EQ(p.event.event_time, 1709632800000);
   EXPECT_EQ(p.event.urls, std::vector<std::string>{"https://momo-vn.top/nap"});
   EXPECT_EQ(parse("facebook", R"({"id":"1","created_time":"yesterday"})").status.reason, "wrong_type");
-  EXPECT_EQ(parse("facebook", R"({"message":"x","created_time":"2024-03-05T10:00:00+0000"})").status.reason, "missing_field");
+  EXPECT_EQ(parse("facebook", R"({"message":"x","created_time":"2024-03-05T10:00:00+0000"})").status.reason,
+            "missing_field");
 }
 
 TEST(TikTok, VideoAndComment) {
@@ -91,7 +93,8 @@ TEST(Zalo, TextEventAndNonMessageEvent) {
   EXPECT_EQ(p.event.channel, "zalo:579");
   EXPECT_EQ(parse("zalo", R"({"event_name":"follow","follower":{"id":"1"},"timestamp":"1"})").status.kind,
             ParseStatus::Kind::kSkip);
-  EXPECT_EQ(parse("zalo", R"({"event_name":"user_send_text","sender":{"id":"1"},"message":{"msg_id":"m"},"timestamp":"soon"})")
+  EXPECT_EQ(parse("zalo",
+                  R"({"event_name":"user_send_text","sender":{"id":"1"},"message":{"msg_id":"m"},"timestamp":"soon"})")
                 .status.reason,
             "wrong_type");
 }
@@ -104,18 +107,23 @@ TEST(Report, TargetsBecomeStructuredEntities) {
   EXPECT_EQ(p.event.kind, "report");
   EXPECT_EQ(p.event.urls, std::vector<std::string>{"https://vcb-xacthuc.com/login"});
   EXPECT_EQ(p.event.event_time, 1711933200000);
-  p = parse("report", R"({"report_id":"r-2","received_at":"2024-04-01T08:00:00Z","target":{"kind":"planet","value":"x"}})");
+  p = parse("report",
+            R"({"report_id":"r-2","received_at":"2024-04-01T08:00:00Z","target":{"kind":"planet","value":"x"}})");
   EXPECT_EQ(p.status.reason, "wrong_type");
 }
 
 TEST(Canonical, RoundTripsFieldsAndFallsBackToRecordTime) {
-  auto p = parse("canonical", R"({"event_id":"x:1","platform":"forum","text":"t","event_time":1700000000000,"urls":["https://a.vn/"]})");
+  auto p =
+      parse("canonical",
+            R"({"event_id":"x:1","platform":"forum","text":"t","event_time":1700000000000,"urls":["https://a.vn/"]})");
   ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
   EXPECT_EQ(p.event.event_time, 1700000000000);
   EXPECT_EQ(p.event.kind, "post");
   EXPECT_EQ(parse("canonical", R"({"event_id":"x:1","platform":"forum","text":"t"})").status.reason, "missing_field");
   // Platforms without a time in the payload use the record timestamp.
-  p = parse("zalo", R"({"event_name":"user_send_text","sender":{"id":"1"},"message":{"msg_id":"m","text":"a"},"timestamp":"5"})");
+  p = parse(
+      "zalo",
+      R"({"event_name":"user_send_text","sender":{"id":"1"},"message":{"msg_id":"m","text":"a"},"timestamp":"5"})");
   EXPECT_EQ(p.event.event_time, 5);
 }
 
@@ -123,7 +131,8 @@ TEST(Malformed, PreciseReasons) {
   EXPECT_EQ(parse("telegram", "{\"update_id\":1,").status.reason, "invalid_json");
   EXPECT_EQ(parse("telegram", "[1,2]").status.reason, "wrong_type");
   EXPECT_EQ(parse("telegram", "not json").status.reason, "invalid_json");
-  EXPECT_EQ(parse("facebook", "{\"id\":\"1\",\"message\":\"\xff\xfe\",\"created_time\":\"2024-03-05T10:00:00Z\"}").status.reason,
+  EXPECT_EQ(parse("facebook", "{\"id\":\"1\",\"message\":\"\xff\xfe\",\"created_time\":\"2024-03-05T10:00:00Z\"}")
+                .status.reason,
             "invalid_utf8");
   EXPECT_EQ(parse("facebook", std::string(100, ' ') + "{}", AdapterLimits{50, 64}).status.reason, "too_large");
   EXPECT_EQ(parse("facebook", std::string(100, '[') + std::string(100, ']'), AdapterLimits{1 << 20, 64}).status.reason,
@@ -132,7 +141,8 @@ TEST(Malformed, PreciseReasons) {
 }
 
 TEST(Normalisation, TextIsNfc) {
-  const auto p = parse("canonical", "{\"event_id\":\"x\",\"platform\":\"p\",\"text\":\"nh\x65\xcc\x82\xcc\x81n\",\"event_time\":1}");
+  const auto p = parse("canonical",
+                       "{\"event_id\":\"x\",\"platform\":\"p\",\"text\":\"nh\x65\xcc\x82\xcc\x81n\",\"event_time\":1}");
   ASSERT_TRUE(p.status.is_ok());
   EXPECT_EQ(p.event.text, "nhến");
 }

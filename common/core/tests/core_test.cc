@@ -52,8 +52,8 @@ TEST(Json, Utf8Validation) {
 }
 
 TEST(Json, Base64RoundTrip) {
-  for (std::string s : {std::string(""), std::string("f"), std::string("fo"), std::string("foo"),
-                        std::string("\x00\xff\x10", 3)}) {
+  for (std::string s :
+       {std::string(""), std::string("f"), std::string("fo"), std::string("foo"), std::string("\x00\xff\x10", 3)}) {
     std::string back;
     ASSERT_TRUE(base64_decode(base64_encode(s), back));
     EXPECT_EQ(back, s);

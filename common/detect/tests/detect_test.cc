@@ -71,9 +71,9 @@ TEST(PersonalData, SellingCustomerDataIsFlaggedWithEvidence) {
 }
 
 TEST(PersonalData, NewsAndMobileDataStayQuiet) {
-  EXPECT_EQ(find(run(event("Công an triệt phá đường dây bán data khách hàng, đề nghị người dân cảnh giác")),
-                 "personal_data"),
-            nullptr);
+  EXPECT_EQ(
+      find(run(event("Công an triệt phá đường dây bán data khách hàng, đề nghị người dân cảnh giác")), "personal_data"),
+      nullptr);
   EXPECT_EQ(find(run(event("Đăng ký gói cước data 4G giá rẻ, bán sim data tốc độ cao, ib ngay")), "personal_data"),
             nullptr);
   EXPECT_EQ(find(run(event("Hôm nay trời đẹp, đi cà phê không?")), "personal_data"), nullptr);
@@ -131,11 +131,11 @@ TEST(Flag, RenderedWithContractFieldsAndStableId) {
   EXPECT_EQ(a.flag_id.size(), 19u);
   EXPECT_EQ(a.key, "telegram:50******12");
   EXPECT_EQ(a.severity, "high");
-  for (const char* field : {"\"flag_id\"", "\"category\":\"personal_data\"", "\"severity\"", "\"score\":85",
-                            "\"rule_pack\":\"vn-core@2026.11.0\"", "\"rules\"", "\"entities\"", "\"evidence\"",
-                            "\"topic\":\"raw.telegram\"", "\"partition\":3", "\"offset\":18822",
-                            "\"event_time\":\"2024-04-01T00:12:20Z\"", "\"detected_at\":\"1970-01-01T00:00:01Z\"",
-                            "\"masked\":\"09******78\""}) {
+  for (const char* field :
+       {"\"flag_id\"", "\"category\":\"personal_data\"", "\"severity\"", "\"score\":85",
+        "\"rule_pack\":\"vn-core@2026.11.0\"", "\"rules\"", "\"entities\"", "\"evidence\"",
+        "\"topic\":\"raw.telegram\"", "\"partition\":3", "\"offset\":18822", "\"event_time\":\"2024-04-01T00:12:20Z\"",
+        "\"detected_at\":\"1970-01-01T00:00:01Z\"", "\"masked\":\"09******78\""}) {
     EXPECT_NE(a.value.find(field), std::string::npos) << field << " in " << a.value;
   }
   // No unmasked personal values unless configured.
@@ -151,11 +151,15 @@ TEST(RulePack, RejectsInvalidPacksWithPreciseErrors) {
     std::ofstream(path) << text;
     return path;
   };
-  auto r = load_rule_pack(write("rule_pack: x\nversion: 1\ncategories: {a: {threshold: 50}}\n"
-                                "phrase_rules:\n  - {id: r1, category: b, weight: 5, reason_en: e, reason_vi: v, phrases: [x]}\n"));
+  auto r = load_rule_pack(
+      write("rule_pack: x\nversion: 1\ncategories: {a: {threshold: 50}}\n"
+            "phrase_rules:\n  - {id: r1, category: b, weight: 5, reason_en: e, reason_vi: v, phrases: [x]}\n"));
   ASSERT_FALSE(r.is_ok());
-  EXPECT_NE(r.status().message().find("rule r1: category 'b' is not declared"), std::string::npos) << r.status().message();
-  r = load_rule_pack(write("rule_pack: x\nversion: 1\ncategories: {fraud_link: {}}\nbrands:\n  - {id: b, name: B, domains: [www.b.com.vn]}\n"));
+  EXPECT_NE(r.status().message().find("rule r1: category 'b' is not declared"), std::string::npos)
+      << r.status().message();
+  r =
+      load_rule_pack(write("rule_pack: x\nversion: 1\ncategories: {fraud_link: {}}\nbrands:\n  - {id: b, name: B, "
+                           "domains: [www.b.com.vn]}\n"));
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("not a registrable domain"), std::string::npos) << r.status().message();
   r = load_rule_pack(write("rule_pack: x\n"));

@@ -16,8 +16,8 @@ std::vector<std::string> values(const std::vector<Entity>& es, EntityType t) {
 TEST(Urls, FindsSchemeAndBareHostsWithRegistrableDomain) {
   std::vector<Entity> es;
   find_urls("Xác thực tại https://Login.VietcomBamk.com.vn/xac-thuc?id=1, hoặc momo-vn.top/nhan-qua.", es);
-  EXPECT_EQ(values(es, EntityType::kUrl),
-            (std::vector<std::string>{"https://login.vietcombamk.com.vn/xac-thuc?id=1", "http://momo-vn.top/nhan-qua"}));
+  EXPECT_EQ(values(es, EntityType::kUrl), (std::vector<std::string>{"https://login.vietcombamk.com.vn/xac-thuc?id=1",
+                                                                    "http://momo-vn.top/nhan-qua"}));
   EXPECT_EQ(values(es, EntityType::kDomain), (std::vector<std::string>{"vietcombamk.com.vn", "momo-vn.top"}));
 }
 

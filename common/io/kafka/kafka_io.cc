@@ -91,7 +91,9 @@ class KafkaSource final : public Source {
       wait = std::chrono::milliseconds(0);
       if (!revoked_.empty()) {
         out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
-                                 [&](const Record& r) { return revoked_.count({r.topic, r.partition}) > 0; }),
+                                 [&](const Record& r) {
+                                   return revoked_.count({r.topic, r.partition}) > 0;
+                                 }),
                   out.end());
         revoked_.clear();
       }
@@ -112,8 +114,8 @@ class KafkaSource final : public Source {
       const auto ts = msg->timestamp();
       r.timestamp = ts.timestamp;
       r.timestamp_type = ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_LOG_APPEND_TIME ? TimestampType::kLogAppend
-                         : ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME ? TimestampType::kCreate
-                                                                                           : TimestampType::kNone;
+                         : ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME   ? TimestampType::kCreate
+                                                                                             : TimestampType::kNone;
       if (msg->key_pointer() != nullptr) r.key.emplace(static_cast<const char*>(msg->key_pointer()), msg->key_len());
       if (msg->payload() != nullptr) r.value.emplace(static_cast<const char*>(msg->payload()), msg->len());
       if (RdKafka::Headers* headers = msg->headers(); headers != nullptr) {
@@ -132,7 +134,8 @@ class KafkaSource final : public Source {
   Status commit(const std::vector<TopicPartitionOffset>& next) override {
     if (next.empty()) return Status::ok();
     TopicPartitionsOwner tps;
-    for (const auto& tpo : next) tps.list.push_back(RdKafka::TopicPartition::create(tpo.topic, tpo.partition, tpo.offset));
+    for (const auto& tpo : next)
+      tps.list.push_back(RdKafka::TopicPartition::create(tpo.topic, tpo.partition, tpo.offset));
     if (const auto code = consumer_->commitSync(tps.list); code != RdKafka::ERR_NO_ERROR) {
       return kafka_error("commit offsets: " + RdKafka::err2str(code));
     }
@@ -192,7 +195,8 @@ class KafkaSink final : public Sink {
     if (conf->set("dr_cb", &reports_, err) != RdKafka::Conf::CONF_OK) return internal_error(err);
     producer_.reset(RdKafka::Producer::create(conf.get(), err));
     if (!producer_) return kafka_error("cannot create producer: " + err);
-    if (transactional_) VIGIL_RETURN_IF_ERROR(from_error(producer_->init_transactions(timeout_ms_), "init_transactions"));
+    if (transactional_)
+      VIGIL_RETURN_IF_ERROR(from_error(producer_->init_transactions(timeout_ms_), "init_transactions"));
     return Status::ok();
   }
 
@@ -234,13 +238,16 @@ class KafkaSink final : public Sink {
       if (const auto code = producer_->flush(timeout_ms_); code != RdKafka::ERR_NO_ERROR) {
         return kafka_error("flush: " + RdKafka::err2str(code));
       }
-      if (reports_.failures > 0) return kafka_error(std::to_string(reports_.failures) + " records not delivered; first: " + reports_.first_error);
+      if (reports_.failures > 0)
+        return kafka_error(std::to_string(reports_.failures) +
+                           " records not delivered; first: " + reports_.first_error);
       return source.commit(next);
     }
     auto* kafka_source = dynamic_cast<KafkaSource*>(&source);
     if (kafka_source != nullptr && !next.empty()) {
       TopicPartitionsOwner tps;
-      for (const auto& tpo : next) tps.list.push_back(RdKafka::TopicPartition::create(tpo.topic, tpo.partition, tpo.offset));
+      for (const auto& tpo : next)
+        tps.list.push_back(RdKafka::TopicPartition::create(tpo.topic, tpo.partition, tpo.offset));
       std::unique_ptr<RdKafka::ConsumerGroupMetadata> meta(kafka_source->consumer()->groupMetadata());
       VIGIL_RETURN_IF_ERROR(from_error(producer_->send_offsets_to_transaction(tps.list, meta.get(), timeout_ms_),
                                        "send_offsets_to_transaction"));

@@ -7,9 +7,8 @@ namespace {
 
 TEST(Envelope, ReadsWhatKcatPrints) {
   // Captured from `kcat -C -J` (kcat 1.7.1) against a real broker.
-  const std::string line =
-      R"({"topic":"hdr","partition":0,"offset":0,"tstype":"create","ts":1795440060309,"broker":1,)"
-      R"("headers":["h1","v1","h2","v2"],"key":"mykey","payload":"{\"a\":1}"})";
+  const std::string line = R"({"topic":"hdr","partition":0,"offset":0,"tstype":"create","ts":1795440060309,"broker":1,)"
+                           R"("headers":["h1","v1","h2","v2"],"key":"mykey","payload":"{\"a\":1}"})";
   EnvelopeDecoder d;
   Record r;
   ASSERT_TRUE(d.decode(line, r).is_ok());

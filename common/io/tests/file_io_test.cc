@@ -1,3 +1,5 @@
+#include "common/io/file/file_io.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -5,12 +7,13 @@
 #include <sstream>
 
 #include "common/io/envelope.h"
-#include "common/io/file/file_io.h"
 
 namespace vigil::io {
 namespace {
 
-std::string temp_path(const std::string& name) { return testing::TempDir() + "vigil_file_io_" + name; }
+std::string temp_path(const std::string& name) {
+  return testing::TempDir() + "vigil_file_io_" + name;
+}
 
 std::string archive_text(int n) {
   std::string out;
@@ -72,7 +75,8 @@ TEST(FileSource, MissingFileFailsAtOpenWithPath) {
 TEST(FileSource, TruncatedZstdIsAnError) {
   const std::string p = temp_path("t.jsonl");
   std::ofstream(p) << archive_text(2000);
-  ASSERT_EQ(std::system(("zstd -qf " + p + " -o " + p + ".zst && head -c 300 " + p + ".zst > " + p + ".cut.zst").c_str()), 0);
+  ASSERT_EQ(
+      std::system(("zstd -qf " + p + " -o " + p + ".zst && head -c 300 " + p + ".zst > " + p + ".cut.zst").c_str()), 0);
   auto src = open_file_source({p + ".cut.zst"});
   ASSERT_TRUE(src.is_ok());
   std::vector<Record> out;

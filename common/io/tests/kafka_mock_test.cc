@@ -55,7 +55,8 @@ std::vector<std::string> read_committed(const std::string& bootstrap, const std:
     if (m == nullptr) continue;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) out.emplace_back(static_cast<const char*>(m->payload), m->len);
     rd_kafka_message_destroy(m);
-    if (out.size() >= expect && quiet_until == deadline) quiet_until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    if (out.size() >= expect && quiet_until == deadline)
+      quiet_until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   }
   rd_kafka_consumer_close(c);
   rd_kafka_destroy(c);
@@ -84,7 +85,8 @@ Record flag(const std::string& v) {
 
 TEST(KafkaSinkMock, CommittedBatchesAreVisibleAbortedOnesAreNot) {
   MockCluster mock;
-  auto sink = open_kafka_sink({{{"bootstrap.servers", mock.bootstrap()}, {"transactional.id", "t1"}, {"log_level", "0"}}});
+  auto sink =
+      open_kafka_sink({{{"bootstrap.servers", mock.bootstrap()}, {"transactional.id", "t1"}, {"log_level", "0"}}});
   ASSERT_TRUE(sink.is_ok()) << sink.status().to_string();
   NoSource source;
   ASSERT_TRUE(sink.value()->begin().is_ok());
@@ -103,7 +105,8 @@ TEST(KafkaSinkMock, RetriableProduceErrorsDoNotDuplicate) {
   MockCluster mock;
   rd_kafka_mock_push_request_errors(mock.get(), 0 /* Produce */, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
                                     RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
-  auto sink = open_kafka_sink({{{"bootstrap.servers", mock.bootstrap()}, {"transactional.id", "t2"}, {"log_level", "0"}}});
+  auto sink =
+      open_kafka_sink({{{"bootstrap.servers", mock.bootstrap()}, {"transactional.id", "t2"}, {"log_level", "0"}}});
   ASSERT_TRUE(sink.is_ok()) << sink.status().to_string();
   NoSource source;
   ASSERT_TRUE(sink.value()->begin().is_ok());
