@@ -102,6 +102,13 @@ TEST(Config, RejectsTyposWithTheKeyName) {
   std::remove(path.c_str());
 }
 
+TEST(Config, DocumentedExampleLoads) {
+  const auto c = load_detector_config(std::string(VIGIL_SOURCE_DIR) + "/deploy/detector.example.yaml");
+  EXPECT_EQ(c.inputs.size(), 6u);
+  EXPECT_EQ(c.kafka.consumer.at("group.id"), "vigil-detector");
+  EXPECT_EQ(c.rule_pack, std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+}
+
 TEST(Config, RejectsUnknownAdapterAndMissingFile) {
   const auto path = write_temp("inputs:\n  - {topic: t, adapter: myspace}\n");
   EXPECT_THROW((void)load_detector_config(path), ConfigError);
