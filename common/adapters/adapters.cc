@@ -83,6 +83,19 @@ error_code read_integer(od::value v, std::int64_t& out) {
   return simdjson::SUCCESS;
 }
 
+// Event times outside 1970..9999 are data errors, and would overflow when scaled to ms.
+constexpr std::int64_t kMaxEpochSeconds = 253402300799;
+
+ParseStatus read_epoch(od::value v, std::string_view field, std::int64_t scale, TimestampMs& out) {
+  std::int64_t n = 0;
+  if (const error_code e = read_integer(v, n); e) return json_error(e, field);
+  if (n < 0 || n / scale > kMaxEpochSeconds) {
+    return ParseStatus::error("wrong_type", "field '" + std::string(field) + "' is out of range for a Unix time");
+  }
+  out = n * (1000 / scale);
+  return ParseStatus::ok();
+}
+
 ParseStatus read_iso_time(od::value v, std::string_view field, TimestampMs& out) {
   std::string_view s;
   VIGIL_JSON(v.get_string().get(s), field);
@@ -94,79 +107,85 @@ ParseStatus read_iso_time(od::value v, std::string_view field, TimestampMs& out)
   return ParseStatus::ok();
 }
 
-std::string_view field_key(od::field& f, error_code& e) {
-  std::string_view k;
-  e = f.unescaped_key().get(k);
-  return k;
+// Calls fn(key, value) for each field of an object; stops at the first non-ok status.
+// `where` names the object in error messages.
+template <typename Fn>
+ParseStatus for_each_field(od::object object, std::string_view where, Fn&& fn) {
+  for (auto field_result : object) {
+    od::field f;
+    VIGIL_JSON(std::move(field_result).get(f), where);
+    std::string_view key;
+    VIGIL_JSON(f.unescaped_key().get(key), where);
+    if (ParseStatus st = fn(key, f.value()); !st.is_ok()) return st;
+  }
+  return ParseStatus::ok();
+}
+
+template <typename Fn>
+ParseStatus for_each_field(od::value value, std::string_view where, Fn&& fn) {
+  od::object object;
+  VIGIL_JSON(value.get_object().get(object), where);
+  return for_each_field(object, where, std::forward<Fn>(fn));
+}
+
+// Calls fn(value) for each element of an array.
+template <typename Fn>
+ParseStatus for_each_element(od::value value, std::string_view where, Fn&& fn) {
+  od::array array;
+  VIGIL_JSON(value.get_array().get(array), where);
+  for (auto element_result : array) {
+    od::value element;
+    VIGIL_JSON(std::move(element_result).get(element), where);
+    if (ParseStatus st = fn(element); !st.is_ok()) return st;
+  }
+  return ParseStatus::ok();
+}
+
+ParseStatus check(error_code e, std::string_view field) {
+  return e ? json_error(e, field) : ParseStatus::ok();
 }
 
 // ---- telegram: Bot API Update ---------------------------------------------------------
 
-ParseStatus parse_telegram_message(od::object message, std::string_view kind, Event& ev) {
+ParseStatus parse_telegram_message(od::value message, std::string_view where, std::string_view kind, Event& ev) {
   std::string message_id, chat_id, chat_username, from_id, sender_chat_id, text;
   bool have_date = false;
-  for (auto fr : message) {
-    od::field f;
-    VIGIL_JSON(std::move(fr).get(f), "message");
-    error_code e;
-    const std::string_view k = field_key(f, e);
-    VIGIL_JSON(e, "message");
-    if (k == "message_id") {
-      VIGIL_JSON(read_id(f.value(), message_id), "message.message_id");
-    } else if (k == "date") {
-      std::int64_t secs = 0;
-      VIGIL_JSON(read_integer(f.value(), secs), "message.date");
-      ev.event_time = secs * 1000;
+  ParseStatus st = for_each_field(message, where, [&](std::string_view k, od::value v) {
+    if (k == "message_id") return check(read_id(v, message_id), "message.message_id");
+    if (k == "date") {
       have_date = true;
-    } else if (k == "text" || k == "caption") {
-      VIGIL_JSON(read_string(f.value(), text), "message.text");
-    } else if (k == "from" || k == "sender_chat") {
-      od::object o;
-      VIGIL_JSON(f.value().get_object().get(o), "message.from");
-      for (auto ir : o) {
-        od::field inner;
-        VIGIL_JSON(std::move(ir).get(inner), "message.from");
-        const std::string_view ik = field_key(inner, e);
-        VIGIL_JSON(e, "message.from");
-        if (ik == "id") VIGIL_JSON(read_id(inner.value(), k == "from" ? from_id : sender_chat_id), "message.from.id");
-      }
-    } else if (k == "chat") {
-      od::object o;
-      VIGIL_JSON(f.value().get_object().get(o), "message.chat");
-      for (auto ir : o) {
-        od::field inner;
-        VIGIL_JSON(std::move(ir).get(inner), "message.chat");
-        const std::string_view ik = field_key(inner, e);
-        VIGIL_JSON(e, "message.chat");
-        if (ik == "id") {
-          VIGIL_JSON(read_id(inner.value(), chat_id), "message.chat.id");
-        } else if (ik == "username") {
-          VIGIL_JSON(read_optional_string(inner.value(), chat_username), "message.chat.username");
-        } else if (ik == "title") {
-          VIGIL_JSON(read_optional_string(inner.value(), ev.channel), "message.chat.title");
-        }
-      }
-    } else if (k == "entities" || k == "caption_entities") {
-      od::array arr;
-      VIGIL_JSON(f.value().get_array().get(arr), "message.entities");
-      for (auto item : arr) {
-        od::object o;
-        VIGIL_JSON(item.get_object().get(o), "message.entities[]");
-        for (auto ir : o) {
-          od::field inner;
-          VIGIL_JSON(std::move(ir).get(inner), "message.entities[]");
-          const std::string_view ik = field_key(inner, e);
-          VIGIL_JSON(e, "message.entities[]");
-          // A text_link hides its URL behind ordinary words: the URL is only here.
-          if (ik == "url") {
-            std::string url;
-            VIGIL_JSON(read_string(inner.value(), url), "message.entities[].url");
-            ev.urls.push_back(std::move(url));
-          }
-        }
-      }
+      return read_epoch(v, "message.date", 1, ev.event_time);
     }
-  }
+    if (k == "text" || k == "caption") return check(read_string(v, text), "message.text");
+    if (k == "from" || k == "sender_chat") {
+      std::string& id = k == "from" ? from_id : sender_chat_id;
+      return for_each_field(v, "message.from", [&](std::string_view ik, od::value iv) {
+        return ik == "id" ? check(read_id(iv, id), "message.from.id") : ParseStatus::ok();
+      });
+    }
+    if (k == "chat") {
+      return for_each_field(v, "message.chat", [&](std::string_view ik, od::value iv) {
+        if (ik == "id") return check(read_id(iv, chat_id), "message.chat.id");
+        if (ik == "username") return check(read_optional_string(iv, chat_username), "message.chat.username");
+        if (ik == "title") return check(read_optional_string(iv, ev.channel), "message.chat.title");
+        return ParseStatus::ok();
+      });
+    }
+    if (k == "entities" || k == "caption_entities") {
+      return for_each_element(v, "message.entities", [&](od::value entity) {
+        return for_each_field(entity, "message.entities[]", [&](std::string_view ik, od::value iv) {
+          // A text_link hides its URL behind ordinary words: the URL is only here.
+          if (ik != "url") return ParseStatus::ok();
+          std::string url;
+          const ParseStatus s = check(read_string(iv, url), "message.entities[].url");
+          ev.urls.push_back(std::move(url));
+          return s;
+        });
+      });
+    }
+    return ParseStatus::ok();
+  });
+  if (!st.is_ok()) return st;
   if (message_id.empty()) return missing("message.message_id");
   if (chat_id.empty()) return missing("message.chat.id");
   if (!have_date) return missing("message.date");
@@ -181,26 +200,21 @@ ParseStatus parse_telegram_message(od::object message, std::string_view kind, Ev
 }
 
 ParseStatus parse_telegram(od::object root, Event& ev) {
-  bool have_update_id = false;
-  bool have_message = false;
-  for (auto fr : root) {
-    od::field f;
-    VIGIL_JSON(std::move(fr).get(f), "");
-    error_code e;
-    const std::string_view k = field_key(f, e);
-    VIGIL_JSON(e, "");
+  bool have_update_id = false, have_message = false;
+  ParseStatus st = for_each_field(root, "", [&](std::string_view k, od::value v) {
     if (k == "update_id") {
       std::string id;
-      VIGIL_JSON(read_id(f.value(), id), "update_id");
       have_update_id = true;
-    } else if (k == "message" || k == "edited_message" || k == "channel_post" || k == "edited_channel_post") {
-      od::object m;
-      VIGIL_JSON(f.value().get_object().get(m), k);
-      const std::string_view kind = (k == "channel_post" || k == "edited_channel_post") ? "post" : "message";
-      if (auto st = parse_telegram_message(m, kind, ev); !st.is_ok()) return st;
-      have_message = true;
+      return check(read_id(v, id), "update_id");
     }
-  }
+    if (k == "message" || k == "edited_message" || k == "channel_post" || k == "edited_channel_post") {
+      have_message = true;
+      const std::string_view kind = (k == "channel_post" || k == "edited_channel_post") ? "post" : "message";
+      return parse_telegram_message(v, k, kind, ev);
+    }
+    return ParseStatus::ok();
+  });
+  if (!st.is_ok()) return st;
   if (!have_update_id) return missing("update_id");
   if (!have_message) return ParseStatus::skip("telegram update carries no message, edited_message or channel_post");
   return ParseStatus::ok();
@@ -211,62 +225,37 @@ ParseStatus parse_telegram(od::object root, Event& ev) {
 ParseStatus parse_facebook(od::object root, Event& ev) {
   std::string id, from_id;
   bool have_time = false, is_comment = false;
-  for (auto fr : root) {
-    od::field f;
-    VIGIL_JSON(std::move(fr).get(f), "");
-    error_code e;
-    const std::string_view k = field_key(f, e);
-    VIGIL_JSON(e, "");
-    if (k == "id") {
-      VIGIL_JSON(read_id(f.value(), id), "id");
-    } else if (k == "message") {
-      VIGIL_JSON(read_optional_string(f.value(), ev.text), "message");
-    } else if (k == "created_time") {
-      if (auto st = read_iso_time(f.value(), "created_time", ev.event_time); !st.is_ok()) return st;
+  ParseStatus st = for_each_field(root, "", [&](std::string_view k, od::value v) {
+    if (k == "id") return check(read_id(v, id), "id");
+    if (k == "message") return check(read_optional_string(v, ev.text), "message");
+    if (k == "created_time") {
       have_time = true;
-    } else if (k == "permalink_url") {
-      VIGIL_JSON(read_optional_string(f.value(), ev.permalink), "permalink_url");
-    } else if (k == "parent" || k == "parent_id") {
-      is_comment = true;
-    } else if (k == "from") {
-      od::object o;
-      VIGIL_JSON(f.value().get_object().get(o), "from");
-      for (auto ir : o) {
-        od::field inner;
-        VIGIL_JSON(std::move(ir).get(inner), "from");
-        const std::string_view ik = field_key(inner, e);
-        VIGIL_JSON(e, "from");
-        if (ik == "id") VIGIL_JSON(read_id(inner.value(), from_id), "from.id");
-      }
-    } else if (k == "attachments") {
-      od::object o;
-      VIGIL_JSON(f.value().get_object().get(o), "attachments");
-      for (auto ir : o) {
-        od::field inner;
-        VIGIL_JSON(std::move(ir).get(inner), "attachments");
-        const std::string_view ik = field_key(inner, e);
-        VIGIL_JSON(e, "attachments");
-        if (ik != "data") continue;
-        od::array arr;
-        VIGIL_JSON(inner.value().get_array().get(arr), "attachments.data");
-        for (auto item : arr) {
-          od::object a;
-          VIGIL_JSON(item.get_object().get(a), "attachments.data[]");
-          for (auto ar : a) {
-            od::field af;
-            VIGIL_JSON(std::move(ar).get(af), "attachments.data[]");
-            const std::string_view ak = field_key(af, e);
-            VIGIL_JSON(e, "attachments.data[]");
-            if (ak == "url" || ak == "unshimmed_url") {
-              std::string url;
-              VIGIL_JSON(read_optional_string(af.value(), url), "attachments.data[].url");
-              if (!url.empty()) ev.urls.push_back(std::move(url));
-            }
-          }
-        }
-      }
+      return read_iso_time(v, "created_time", ev.event_time);
     }
-  }
+    if (k == "permalink_url") return check(read_optional_string(v, ev.permalink), "permalink_url");
+    if (k == "parent" || k == "parent_id") is_comment = true;
+    if (k == "from") {
+      return for_each_field(v, "from", [&](std::string_view ik, od::value iv) {
+        return ik == "id" ? check(read_id(iv, from_id), "from.id") : ParseStatus::ok();
+      });
+    }
+    if (k == "attachments") {
+      return for_each_field(v, "attachments", [&](std::string_view ik, od::value iv) {
+        if (ik != "data") return ParseStatus::ok();
+        return for_each_element(iv, "attachments.data", [&](od::value attachment) {
+          return for_each_field(attachment, "attachments.data[]", [&](std::string_view ak, od::value av) {
+            if (ak != "url" && ak != "unshimmed_url") return ParseStatus::ok();
+            std::string url;
+            const ParseStatus s = check(read_optional_string(av, url), "attachments.data[].url");
+            if (!url.empty()) ev.urls.push_back(std::move(url));
+            return s;
+          });
+        });
+      });
+    }
+    return ParseStatus::ok();
+  });
+  if (!st.is_ok()) return st;
   if (id.empty()) return missing("id");
   if (!have_time) return missing("created_time");
   ev.platform = "facebook";
@@ -283,29 +272,19 @@ ParseStatus parse_facebook(od::object root, Event& ev) {
 ParseStatus parse_tiktok(od::object root, Event& ev) {
   std::string id, username, video_id;
   bool have_time = false;
-  for (auto fr : root) {
-    od::field f;
-    VIGIL_JSON(std::move(fr).get(f), "");
-    error_code e;
-    const std::string_view k = field_key(f, e);
-    VIGIL_JSON(e, "");
-    if (k == "id") {
-      VIGIL_JSON(read_id(f.value(), id), "id");
-    } else if (k == "video_description" || k == "text") {
-      VIGIL_JSON(read_optional_string(f.value(), ev.text), k);
-    } else if (k == "create_time") {
-      std::int64_t secs = 0;
-      VIGIL_JSON(read_integer(f.value(), secs), "create_time");
-      ev.event_time = secs * 1000;
+  ParseStatus st = for_each_field(root, "", [&](std::string_view k, od::value v) {
+    if (k == "id") return check(read_id(v, id), "id");
+    if (k == "video_description" || k == "text") return check(read_optional_string(v, ev.text), k);
+    if (k == "create_time") {
       have_time = true;
-    } else if (k == "username") {
-      VIGIL_JSON(read_optional_string(f.value(), username), "username");
-    } else if (k == "share_url") {
-      VIGIL_JSON(read_optional_string(f.value(), ev.permalink), "share_url");
-    } else if (k == "video_id") {
-      VIGIL_JSON(read_id(f.value(), video_id), "video_id");
+      return read_epoch(v, "create_time", 1, ev.event_time);
     }
-  }
+    if (k == "username") return check(read_optional_string(v, username), "username");
+    if (k == "share_url") return check(read_optional_string(v, ev.permalink), "share_url");
+    if (k == "video_id") return check(read_id(v, video_id), "video_id");
+    return ParseStatus::ok();
+  });
+  if (!st.is_ok()) return st;
   if (id.empty()) return missing("id");
   if (!have_time) return missing("create_time");
   ev.platform = "tiktok";
@@ -319,47 +298,31 @@ ParseStatus parse_tiktok(od::object root, Event& ev) {
 // ---- zalo: Official Account webhook ---------------------------------------------------
 
 ParseStatus parse_zalo(od::object root, Event& ev) {
-  std::string event_name, sender_id, msg_id;
+  std::string event_name, sender_id, recipient_id, msg_id;
   bool have_message = false, have_time = false;
-  for (auto fr : root) {
-    od::field f;
-    VIGIL_JSON(std::move(fr).get(f), "");
-    error_code e;
-    const std::string_view k = field_key(f, e);
-    VIGIL_JSON(e, "");
-    if (k == "event_name") {
-      VIGIL_JSON(read_string(f.value(), event_name), "event_name");
-    } else if (k == "timestamp") {
-      VIGIL_JSON(read_integer(f.value(), ev.event_time), "timestamp");
+  ParseStatus st = for_each_field(root, "", [&](std::string_view k, od::value v) {
+    if (k == "event_name") return check(read_string(v, event_name), "event_name");
+    if (k == "timestamp") {
       have_time = true;
-    } else if (k == "sender" || k == "recipient") {
-      od::object o;
-      VIGIL_JSON(f.value().get_object().get(o), k);
-      for (auto ir : o) {
-        od::field inner;
-        VIGIL_JSON(std::move(ir).get(inner), k);
-        const std::string_view ik = field_key(inner, e);
-        VIGIL_JSON(e, k);
-        if (ik == "id" && k == "sender") VIGIL_JSON(read_id(inner.value(), sender_id), "sender.id");
-        if (ik == "id" && k == "recipient") VIGIL_JSON(read_id(inner.value(), ev.channel), "recipient.id");
-      }
-    } else if (k == "message") {
-      have_message = true;
-      od::object o;
-      VIGIL_JSON(f.value().get_object().get(o), "message");
-      for (auto ir : o) {
-        od::field inner;
-        VIGIL_JSON(std::move(ir).get(inner), "message");
-        const std::string_view ik = field_key(inner, e);
-        VIGIL_JSON(e, "message");
-        if (ik == "msg_id") {
-          VIGIL_JSON(read_id(inner.value(), msg_id), "message.msg_id");
-        } else if (ik == "text") {
-          VIGIL_JSON(read_optional_string(inner.value(), ev.text), "message.text");
-        }
-      }
+      return read_epoch(v, "timestamp", 1000, ev.event_time);
     }
-  }
+    if (k == "sender" || k == "recipient") {
+      std::string& id = k == "sender" ? sender_id : recipient_id;
+      return for_each_field(v, k, [&](std::string_view ik, od::value iv) {
+        return ik == "id" ? check(read_id(iv, id), k == "sender" ? "sender.id" : "recipient.id") : ParseStatus::ok();
+      });
+    }
+    if (k == "message") {
+      have_message = true;
+      return for_each_field(v, "message", [&](std::string_view ik, od::value iv) {
+        if (ik == "msg_id") return check(read_id(iv, msg_id), "message.msg_id");
+        if (ik == "text") return check(read_optional_string(iv, ev.text), "message.text");
+        return ParseStatus::ok();
+      });
+    }
+    return ParseStatus::ok();
+  });
+  if (!st.is_ok()) return st;
   if (event_name.empty()) return missing("event_name");
   if (!have_message) return ParseStatus::skip("zalo event '" + event_name + "' carries no message");
   if (sender_id.empty()) return missing("sender.id");
@@ -369,7 +332,7 @@ ParseStatus parse_zalo(od::object root, Event& ev) {
   ev.kind = "message";
   ev.event_id = "zalo:" + msg_id;
   ev.author = "zalo:" + sender_id;
-  if (!ev.channel.empty()) ev.channel = "zalo:" + ev.channel;
+  if (!recipient_id.empty()) ev.channel = "zalo:" + recipient_id;
   return ParseStatus::ok();
 }
 
@@ -378,36 +341,25 @@ ParseStatus parse_zalo(od::object root, Event& ev) {
 ParseStatus parse_report(od::object root, Event& ev) {
   std::string report_id, reporter, target_kind, target_value;
   bool have_time = false;
-  for (auto fr : root) {
-    od::field f;
-    VIGIL_JSON(std::move(fr).get(f), "");
-    error_code e;
-    const std::string_view k = field_key(f, e);
-    VIGIL_JSON(e, "");
-    if (k == "report_id") {
-      VIGIL_JSON(read_id(f.value(), report_id), "report_id");
-    } else if (k == "received_at") {
-      if (auto st = read_iso_time(f.value(), "received_at", ev.event_time); !st.is_ok()) return st;
+  ParseStatus st = for_each_field(root, "", [&](std::string_view k, od::value v) {
+    if (k == "report_id") return check(read_id(v, report_id), "report_id");
+    if (k == "received_at") {
       have_time = true;
-    } else if (k == "channel") {
-      VIGIL_JSON(read_optional_string(f.value(), ev.channel), "channel");
-    } else if (k == "reporter_id") {
-      VIGIL_JSON(read_id(f.value(), reporter), "reporter_id");
-    } else if (k == "description") {
-      VIGIL_JSON(read_optional_string(f.value(), ev.text), "description");
-    } else if (k == "target") {
-      od::object o;
-      VIGIL_JSON(f.value().get_object().get(o), "target");
-      for (auto ir : o) {
-        od::field inner;
-        VIGIL_JSON(std::move(ir).get(inner), "target");
-        const std::string_view ik = field_key(inner, e);
-        VIGIL_JSON(e, "target");
-        if (ik == "kind") VIGIL_JSON(read_string(inner.value(), target_kind), "target.kind");
-        if (ik == "value") VIGIL_JSON(read_string(inner.value(), target_value), "target.value");
-      }
+      return read_iso_time(v, "received_at", ev.event_time);
     }
-  }
+    if (k == "channel") return check(read_optional_string(v, ev.channel), "channel");
+    if (k == "reporter_id") return check(read_id(v, reporter), "reporter_id");
+    if (k == "description") return check(read_optional_string(v, ev.text), "description");
+    if (k == "target") {
+      return for_each_field(v, "target", [&](std::string_view ik, od::value iv) {
+        if (ik == "kind") return check(read_string(iv, target_kind), "target.kind");
+        if (ik == "value") return check(read_string(iv, target_value), "target.value");
+        return ParseStatus::ok();
+      });
+    }
+    return ParseStatus::ok();
+  });
+  if (!st.is_ok()) return st;
   if (report_id.empty()) return missing("report_id");
   if (!have_time) return missing("received_at");
   if (target_kind.empty()) return missing("target.kind");
@@ -432,45 +384,32 @@ ParseStatus parse_report(od::object root, Event& ev) {
 
 ParseStatus parse_canonical(od::object root, Event& ev) {
   bool have_time = false;
-  for (auto fr : root) {
-    od::field f;
-    VIGIL_JSON(std::move(fr).get(f), "");
-    error_code e;
-    const std::string_view k = field_key(f, e);
-    VIGIL_JSON(e, "");
-    if (k == "event_id") {
-      VIGIL_JSON(read_id(f.value(), ev.event_id), "event_id");
-    } else if (k == "platform") {
-      VIGIL_JSON(read_string(f.value(), ev.platform), "platform");
-    } else if (k == "kind") {
-      VIGIL_JSON(read_string(f.value(), ev.kind), "kind");
-    } else if (k == "author") {
-      VIGIL_JSON(read_optional_string(f.value(), ev.author), "author");
-    } else if (k == "channel") {
-      VIGIL_JSON(read_optional_string(f.value(), ev.channel), "channel");
-    } else if (k == "text") {
-      VIGIL_JSON(read_string(f.value(), ev.text), "text");
-    } else if (k == "permalink") {
-      VIGIL_JSON(read_optional_string(f.value(), ev.permalink), "permalink");
-    } else if (k == "event_time") {
-      od::json_type t;
-      VIGIL_JSON(f.value().type().get(t), "event_time");
-      if (t == od::json_type::string) {
-        if (auto st = read_iso_time(f.value(), "event_time", ev.event_time); !st.is_ok()) return st;
-      } else {
-        VIGIL_JSON(f.value().get_int64().get(ev.event_time), "event_time");
-      }
+  ParseStatus st = for_each_field(root, "", [&](std::string_view k, od::value v) {
+    if (k == "event_id") return check(read_id(v, ev.event_id), "event_id");
+    if (k == "platform") return check(read_string(v, ev.platform), "platform");
+    if (k == "kind") return check(read_string(v, ev.kind), "kind");
+    if (k == "author") return check(read_optional_string(v, ev.author), "author");
+    if (k == "channel") return check(read_optional_string(v, ev.channel), "channel");
+    if (k == "text") return check(read_string(v, ev.text), "text");
+    if (k == "permalink") return check(read_optional_string(v, ev.permalink), "permalink");
+    if (k == "event_time") {
       have_time = true;
-    } else if (k == "urls") {
-      od::array arr;
-      VIGIL_JSON(f.value().get_array().get(arr), "urls");
-      for (auto item : arr) {
-        std::string_view s;
-        VIGIL_JSON(item.get_string().get(s), "urls[]");
-        ev.urls.emplace_back(s);
-      }
+      od::json_type t;
+      VIGIL_JSON(v.type().get(t), "event_time");
+      if (t == od::json_type::string) return read_iso_time(v, "event_time", ev.event_time);
+      return read_epoch(v, "event_time", 1000, ev.event_time);
     }
-  }
+    if (k == "urls") {
+      return for_each_element(v, "urls", [&](od::value url) {
+        std::string s;
+        const ParseStatus r = check(read_string(url, s), "urls[]");
+        ev.urls.push_back(std::move(s));
+        return r;
+      });
+    }
+    return ParseStatus::ok();
+  });
+  if (!st.is_ok()) return st;
   if (ev.event_id.empty()) return missing("event_id");
   if (ev.platform.empty()) return missing("platform");
   if (!have_time) return missing("event_time");

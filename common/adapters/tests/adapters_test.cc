@@ -138,6 +138,10 @@ TEST(Malformed, PreciseReasons) {
   EXPECT_EQ(parse("facebook", std::string(100, '[') + std::string(100, ']'), AdapterLimits{1 << 20, 64}).status.reason,
             "too_deep");
   EXPECT_EQ(make_adapter("myspace"), nullptr);
+  // Found by the fuzzer: a huge create_time overflowed when scaled to milliseconds.
+  EXPECT_EQ(parse("tiktok", R"({"id":"1","create_time":"3676500000000000001"})").status.reason, "wrong_type");
+  EXPECT_EQ(parse("zalo", R"({"event_name":"e","sender":{"id":"1"},"message":{"msg_id":"m"},"timestamp":-5})").status.reason,
+            "wrong_type");
 }
 
 TEST(Normalisation, TextIsNfc) {

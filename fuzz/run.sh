@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the fuzz preset and runs each target for SECONDS (default 20) from its seed corpus.
+# Usage: fuzz/run.sh [SECONDS]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+seconds=${1:-20}
+bash deploy/build.sh fuzz
+for name in adapters envelope text time; do
+  work=$(mktemp -d)
+  cp -r "fuzz/corpus/$name/." "$work/"
+  echo "fuzz: $name for ${seconds}s"
+  "build/fuzz/fuzz/${name}_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=10 "$work" 2>&1 | tail -n 2
+  rm -rf "$work"
+done

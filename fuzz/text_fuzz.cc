@@ -1,0 +1,33 @@
+// Folding and extraction over arbitrary text: the offset map stays consistent (one entry per
+// folded byte plus the end, non-decreasing, inside the input) and extraction never crashes.
+#include <cstddef>
+#include <cstdint>
+
+#include "common/core/json_writer.h"
+#include "common/extract/extract.h"
+#include "common/text/text.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  if (!vigil::is_valid_utf8(input)) return 0;  // adapters only pass valid UTF-8 on
+  const std::string text = vigil::text::nfc(input);
+  vigil::text::Folded folded;
+  vigil::text::fold(text, folded);
+  if (folded.origin.size() != folded.text.size() + 1 || folded.origin_end.size() != folded.origin.size()) {
+    __builtin_trap();
+  }
+  for (std::size_t i = 0; i < folded.origin.size(); ++i) {
+    if (folded.origin[i] > text.size() || folded.origin_end[i] > text.size() ||
+        folded.origin[i] > folded.origin_end[i]) {
+      __builtin_trap();
+    }
+    if (i > 0 && folded.origin[i] < folded.origin[i - 1]) __builtin_trap();
+  }
+  std::vector<vigil::extract::Entity> entities;
+  vigil::extract::find_urls(text, entities);
+  vigil::extract::find_phones(text, entities);
+  for (const auto& e : entities) {
+    if (e.end > text.size() || e.start > e.end) __builtin_trap();
+  }
+  return 0;
+}
