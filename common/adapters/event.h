@@ -26,7 +26,9 @@ struct Event {
   std::string channel;              // group, chat or page, when known
   std::string text;                 // NFC-normalised
   std::vector<std::string> urls;    // URLs from structured fields (attachments, hidden links, targets)
-  std::vector<std::string> phones;  // phone numbers from structured fields (report targets)
+  std::vector<std::string> phones;   // phone numbers from structured fields (report targets, Telegram entities)
+  std::vector<std::string> emails;   // e-mail addresses tagged by the platform (Telegram entities)
+  std::vector<std::string> handles;  // "@name" mentions tagged by the platform (Telegram entities)
   TimestampMs event_time = 0;       // from the payload; the record timestamp when it has none
   std::string permalink;
   SourceCoordinates source;

@@ -135,10 +135,13 @@ Detector::Detector(std::shared_ptr<const RulePack> pack) : pack_(std::move(pack)
 void Detector::detect(const Event& event, std::vector<Finding>& out) {
   text::fold(event.text, folded_);
   entities_.clear();
-  extract::find_urls(event.text, entities_);
+  extract::extract_all(event.text, folded_, event.event_time, entities_);
   for (const auto& url : event.urls) extract::add_url(url, entities_);
-  extract::find_phones(event.text, entities_);
   for (const auto& phone : event.phones) extract::find_phones(phone, entities_);
+  for (const auto& email : event.emails) extract::find_emails(email, entities_);
+  for (const auto& handle : event.handles) {
+    entities_.push_back(extract::Entity{extract::EntityType::kHandle, handle, event.platform, 0, 0});
+  }
 
   // Findings by category, in the order the pack declares categories (deterministic output).
   std::map<std::string, Finding> by_category;
@@ -171,8 +174,8 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
         return fe.type == extract::EntityType::kDomain && fe.value == domain;
       });
       if (!seen_domain)
-        f.entities.push_back(FlagEntity{extract::EntityType::kDomain, domain, l.brand->domains.front(), false});
-      f.entities.push_back(FlagEntity{extract::EntityType::kUrl, e.value, "", false});
+        f.entities.push_back(FlagEntity{extract::EntityType::kDomain, domain, l.brand->domains.front(), false, ""});
+      f.entities.push_back(FlagEntity{extract::EntityType::kUrl, e.value, "", false, ""});
       Evidence& ev = f.evidence.emplace_back();
       ev.rule = l.rule_id;
       if (e.end > e.start) {
@@ -198,19 +201,20 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     if (f.score < category.threshold) continue;
     f.category = category.name;
     // Entities: what the category is about first. For fraud links that is the lookalike
-    // domain, then the phones in the post, then the author; for the others the author (the
-    // seller or scammer), then every contact and link in the post.
+    // domain, then the contacts in the post (phones, accounts, handles...), then the author;
+    // for the others the author (the seller or scammer), then every contact and link.
     const bool links = category.name == "fraud_link";
     if (!links && !event.author.empty())
-      f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false});
+      f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false, ""});
     for (const auto& e : entities_) {
       const bool dup = std::any_of(f.entities.begin(), f.entities.end(),
                                    [&](const FlagEntity& fe) { return fe.type == e.type && fe.value == e.value; });
-      if (!dup && (!links || e.type == extract::EntityType::kPhone))
-        f.entities.push_back(FlagEntity{e.type, e.value, "", false});
+      if (!dup && (!links || extract::is_personal(e.type))) {
+        f.entities.push_back(FlagEntity{e.type, e.value, "", false, e.qualifier});
+      }
     }
     if (links && !event.author.empty())
-      f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false});
+      f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false, ""});
     if (!f.entities.empty()) f.entities.front().primary = true;
     out.push_back(std::move(f));
   }

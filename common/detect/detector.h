@@ -33,6 +33,7 @@ struct FlagEntity {
   std::string value;  // canonical
   std::string brand;  // the imitated official domain, for lookalike domains
   bool primary = false;
+  std::string qualifier;  // bank of an account, cccd/cmnd, platform of a handle or phone
 };
 
 // One category's verdict on one event.

@@ -7,7 +7,16 @@ namespace vigil::detect {
 namespace {
 
 std::string display_value(const FlagEntity& e) {
-  return extract::is_personal(e.type) ? extract::mask(e.value) : e.value;
+  return extract::mask(e.type, e.value);
+}
+
+// What the qualifier of an entity means, per type.
+std::string_view qualifier_field(extract::EntityType t) {
+  switch (t) {
+    case extract::EntityType::kBankAccount: return "bank";
+    case extract::EntityType::kCitizenId: return "id_kind";
+    default: return "platform";
+  }
 }
 
 }  // namespace
@@ -46,12 +55,13 @@ void render_flag(const Finding& finding, const Event& event, const RulePack& pac
   for (const auto& e : finding.entities) {
     w.begin_object().field("type", extract::entity_type_name(e.type));
     if (extract::is_personal(e.type)) {
-      w.field("masked", extract::mask(e.value));
+      w.field("masked", extract::mask(e.type, e.value));
       if (options.expose_pii) w.field("value", e.value);
     } else {
       w.field("value", e.value);
     }
     if (!e.brand.empty()) w.field("brand", e.brand);
+    if (!e.qualifier.empty()) w.field(qualifier_field(e.type), e.qualifier);
     if (e.primary) w.field("primary", true);
     w.end_object();
   }

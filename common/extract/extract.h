@@ -1,12 +1,16 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/core/time.h"
+#include "common/text/text.h"
+
 namespace vigil::extract {
 
-enum class EntityType { kUrl, kDomain, kPhone, kAccount };
+enum class EntityType { kUrl, kDomain, kPhone, kEmail, kCitizenId, kBankAccount, kHandle, kAccount };
 
 std::string_view entity_type_name(EntityType t);
 
@@ -15,27 +19,53 @@ bool is_personal(EntityType t);
 
 struct Entity {
   EntityType type;
-  std::string value;        // canonical form (lower-case ASCII host, 0-prefixed 10-digit phone, ...)
+  std::string value;        // canonical: URL per canonicalize_url, registrable domain, E.164 phone
+                            // (+84...), lower-case e-mail, 12-digit CCCD or 9-digit CMND, account
+                            // digits, "@handle" (lower case), "<platform>:<id>"
+  std::string qualifier;    // bank name for accounts, "cccd"/"cmnd" for IDs, platform for handles
   std::uint32_t start = 0;  // byte span in the text it came from (0,0 for structured fields)
   std::uint32_t end = 0;
+
+  bool in_text() const { return end > start; }
 };
 
-// Masks the middle of a value, keeping a prefix up to ':' and two characters either side:
-// "telegram:5012345612" -> "telegram:50******12", "0912345678" -> "09******78".
+// The masked form of a value for output: phones "09******78", CCCD "079*******34", e-mail
+// "ng***@gmail.com", accounts keep their last 3 digits, handles their first 2 letters, platform
+// accounts their prefix and two characters either side. URLs and domains are not personal and
+// come back unchanged.
+std::string mask(EntityType type, std::string_view value);
+// Masks the middle of any value, keeping a prefix up to ':' and two characters either side.
 std::string mask(std::string_view value);
 
-// Finds URLs and bare hosts with a known public suffix in free text ("vietcombamk.com.vn/x",
-// "https://momo-vn.top"). Each URL yields a kUrl entity and its registrable domain a kDomain
-// entity (once per distinct domain).
-// Thread-safety: free functions over immutable data (the public suffix list loads once).
+// Everything below, over one post. `folded` must be text::fold(text); `event_time` decides
+// whether a CCCD's birth year is plausible. Appends each (type, value) once.
+void extract_all(std::string_view text, const text::Folded& folded, TimestampMs event_time, std::vector<Entity>& out);
+
+// URLs and bare hosts with a known public suffix, also obfuscated: hxxp://, [.], (.), {.},
+// [dot], " dot ", [:]. Each URL yields a kUrl entity and its registrable domain (or IPv4) a
+// kDomain entity; t.me links also a Telegram handle, zalo.me/<phone> links a phone.
 void find_urls(std::string_view text, std::vector<Entity>& out);
 
-// Adds a URL from a structured field (attachments, link entities) with the same canonical form.
+// Adds a URL from a structured field (attachments, hidden links, tip targets).
 void add_url(std::string_view url, std::vector<Entity>& out);
 
-// Vietnamese mobile numbers: 0xxxxxxxxx with current prefixes (03, 05, 07, 08, 09), +84/84
-// forms, spaces, dots and dashes between digit groups. Canonical form "0" + 9 digits.
+// Vietnamese mobile numbers (03x, 05x, 07x, 08x, 09x): 0xxxxxxxxx, +84/84 forms, spaces,
+// dots and dashes inside, digits split by spaces, O/o for 0 and l/I for 1. Canonical E.164.
 void find_phones(std::string_view text, std::vector<Entity>& out);
+
+void find_emails(std::string_view text, std::vector<Entity>& out);
+
+// 12-digit CCCD (province code, century/gender digit and birth year checked) and 9-digit CMND,
+// each only near a context word ("CCCD", "căn cước", "CMND", "chứng minh", ...).
+void find_citizen_ids(std::string_view text, const text::Folded& folded, TimestampMs event_time,
+                      std::vector<Entity>& out);
+
+// Digit runs of 6..19 digits right after an account keyword ("stk", "số tài khoản", "tk") or
+// next to a bank name; the qualifier names the bank when one is mentioned nearby.
+void find_bank_accounts(std::string_view text, const text::Folded& folded, std::vector<Entity>& out);
+
+// "@handle" mentions; qualifier "telegram" when Telegram is mentioned nearby.
+void find_handles(std::string_view text, const text::Folded& folded, std::vector<Entity>& out);
 
 // Lower-case ASCII (IDNA) form of a host, without trailing dots; empty if it is not a host.
 std::string canonical_host(std::string_view host);
@@ -44,11 +74,14 @@ std::string canonical_host(std::string_view host);
 // itself when it has no punycode labels or does not decode.
 std::string host_to_unicode(std::string_view canonical_host);
 
-// Host part of a canonical URL as produced by find_urls/add_url ("https://a.b.vn/x" -> "a.b.vn").
+// Host part of a canonical URL ("https://a.b.vn/x" -> "a.b.vn").
 std::string_view url_host(std::string_view canonical_url);
 
 // Registrable domain under the Public Suffix List ("a.b.vietcombank.com.vn" ->
 // "vietcombank.com.vn"); empty for a bare public suffix or an IP address.
 std::string registrable_domain(std::string_view canonical_host);
+
+// Whether `province` (e.g. "079") is a province/city code of the CCCD numbering.
+bool is_cccd_province(std::string_view province);
 
 }  // namespace vigil::extract

@@ -67,7 +67,7 @@ TEST(PersonalData, SellingCustomerDataIsFlaggedWithEvidence) {
   ASSERT_GE(f->entities.size(), 2u);
   EXPECT_EQ(f->entities[0].type, extract::EntityType::kAccount);
   EXPECT_TRUE(f->entities[0].primary);
-  EXPECT_EQ(f->entities[1].value, "0912345678");
+  EXPECT_EQ(f->entities[1].value, "+84912345678");
 }
 
 TEST(PersonalData, NewsAndMobileDataStayQuiet) {
@@ -139,10 +139,10 @@ TEST(Flag, RenderedWithContractFieldsAndStableId) {
     EXPECT_NE(a.value.find(field), std::string::npos) << field << " in " << a.value;
   }
   // No unmasked personal values unless configured.
-  EXPECT_EQ(a.value.find("0912345678"), std::string::npos);
+  EXPECT_EQ(a.value.find("+84912345678"), std::string::npos);
   EXPECT_EQ(a.value.find("5012345612"), std::string::npos);
   render_flag(fs[0], e, *core_pack(), RenderOptions{0, true}, b);
-  EXPECT_NE(b.value.find("0912345678"), std::string::npos);
+  EXPECT_NE(b.value.find("+84912345678"), std::string::npos);
 }
 
 TEST(RulePack, RejectsInvalidPacksWithPreciseErrors) {

@@ -5,37 +5,76 @@
 namespace vigil::extract {
 namespace {
 
-std::vector<std::string> values(const std::vector<Entity>& es, EntityType t) {
-  std::vector<std::string> out;
+using Values = std::vector<std::string>;
+
+Values values(const std::vector<Entity>& es, EntityType t) {
+  Values out;
   for (const auto& e : es) {
     if (e.type == t) out.push_back(e.value);
   }
   return out;
 }
 
+// 2024-04-01: CCCD birth years are checked against the event time.
+constexpr TimestampMs kApril2024 = 1711929600000;
+
+std::vector<Entity> all(std::string_view text) {
+  text::Folded folded;
+  text::fold(text, folded);
+  std::vector<Entity> out;
+  extract_all(text, folded, kApril2024, out);
+  return out;
+}
+
 TEST(Urls, FindsSchemeAndBareHostsWithRegistrableDomain) {
   std::vector<Entity> es;
   find_urls("Xác thực tại https://Login.VietcomBamk.com.vn/xac-thuc?id=1, hoặc momo-vn.top/nhan-qua.", es);
-  EXPECT_EQ(values(es, EntityType::kUrl), (std::vector<std::string>{"https://login.vietcombamk.com.vn/xac-thuc?id=1",
-                                                                    "http://momo-vn.top/nhan-qua"}));
-  EXPECT_EQ(values(es, EntityType::kDomain), (std::vector<std::string>{"vietcombamk.com.vn", "momo-vn.top"}));
+  EXPECT_EQ(values(es, EntityType::kUrl),
+            (Values{"https://login.vietcombamk.com.vn/xac-thuc?id=1", "http://momo-vn.top/nhan-qua"}));
+  EXPECT_EQ(values(es, EntityType::kDomain), (Values{"vietcombamk.com.vn", "momo-vn.top"}));
+  ASSERT_FALSE(es.empty());
+  EXPECT_EQ(std::string_view("Xác thực tại https://Login.VietcomBamk.com.vn/xac-thuc?id=1")
+                .substr(es[0].start, es[0].end - es[0].start),
+            "https://Login.VietcomBamk.com.vn/xac-thuc?id=1");
 }
 
-TEST(Urls, IgnoresNumbersAndWordsWithDots) {
+TEST(Urls, ObfuscatedForms) {
+  for (const char* text :
+       {"vào hxxps://vietcombamk[.]com[.]vn/login nhé", "vào hXXps://vietcombamk(.)com(.)vn/login nhé",
+        "vào vietcombamk [.] com [.] vn/login", "vào vietcombamk{dot}com{dot}vn/login",
+        "vào vietcombamk dot com dot vn/login", "vào https[:]//vietcombamk.com.vn/login"}) {
+    std::vector<Entity> es;
+    find_urls(text, es);
+    EXPECT_EQ(values(es, EntityType::kDomain), Values{"vietcombamk.com.vn"}) << text;
+  }
   std::vector<Entity> es;
-  find_urls("giá 1.500.000đ, v.v... xong.Rồi 3.14", es);
+  const std::string text = "link: hxxp://evil[.]top/a";
+  find_urls(text, es);
+  ASSERT_EQ(values(es, EntityType::kUrl), Values{"http://evil.top/a"});
+  EXPECT_EQ(text.substr(es[0].start, es[0].end - es[0].start), "hxxp://evil[.]top/a");
+}
+
+TEST(Urls, IgnoresNumbersWordsAndEmails) {
+  std::vector<Entity> es;
+  find_urls("giá 1.500.000đ, v.v... xong.Rồi 3.14, ngày 12.03.2024, email a.b@gmail.com", es);
   EXPECT_TRUE(es.empty()) << es.front().value;
+}
+
+TEST(Urls, TelegramAndZaloLinksNamePeople) {
+  std::vector<Entity> es;
+  find_urls("Liên hệ t.me/Kho_Data_VIP hoặc zalo.me/0912345678, nhóm t.me/joinchat/AAAA", es);
+  EXPECT_EQ(values(es, EntityType::kHandle), Values{"@kho_data_vip"});
+  EXPECT_EQ(values(es, EntityType::kPhone), Values{"+84912345678"});
 }
 
 TEST(Urls, UnicodeHostBecomesPunycode) {
   std::vector<Entity> es;
   find_urls("https://vietcombánk.vn/a", es);
-  ASSERT_FALSE(values(es, EntityType::kDomain).empty());
-  EXPECT_EQ(values(es, EntityType::kDomain)[0], "xn--vietcombnk-z4a.vn");
+  EXPECT_EQ(values(es, EntityType::kDomain), Values{"xn--vietcombnk-z4a.vn"});
   EXPECT_EQ(host_to_unicode("xn--vietcombnk-z4a.vn"), "vietcombánk.vn");
   EXPECT_EQ(host_to_unicode("plain.vn"), "plain.vn");
   EXPECT_EQ(url_host("https://a.b.vn/x?y"), "a.b.vn");
-  EXPECT_EQ(url_host("http://a.vn"), "a.vn");
+  EXPECT_EQ(url_host("http://a.vn?q"), "a.vn");
 }
 
 TEST(Urls, RegistrableDomainUsesPublicSuffixList) {
@@ -46,16 +85,89 @@ TEST(Urls, RegistrableDomainUsesPublicSuffixList) {
   EXPECT_EQ(canonical_host("bad host"), "");
 }
 
-TEST(Phones, VietnameseMobileForms) {
+TEST(Phones, VietnameseMobileFormsToE164) {
   std::vector<Entity> es;
-  find_phones("Zalo 0912.345.678 hoặc +84 987 654 321, 84-356-123-456; sai: 0212345678 091234567 12345678901", es);
-  EXPECT_EQ(values(es, EntityType::kPhone), (std::vector<std::string>{"0912345678", "0987654321", "0356123456"}));
+  find_phones("Zalo 0912.345.678 hoặc +84 987 654 321, 84-356-123-456; 0 9 1 2 3 4 5 6 7 9; O9l2345670", es);
+  EXPECT_EQ(values(es, EntityType::kPhone),
+            (Values{"+84912345678", "+84987654321", "+84356123456", "+84912345679", "+84912345670"}));
 }
 
-TEST(Mask, KeepsPrefixAndEnds) {
-  EXPECT_EQ(mask("telegram:5012345612"), "telegram:50******12");
-  EXPECT_EQ(mask("0912345678"), "09******78");
+TEST(Phones, TrickyNegatives) {
+  for (const char* text :
+       {"ngày 12/03/2024", "giá 1.500.000 đồng", "đơn hàng DH0912345678", "mã 09123456789", "cố định 0243 826 1234",
+        "số cũ 0123456789", "0212345678", "+1 912 345 6789", "tổng 091,234,5678", "Zalo0912345678"}) {
+    std::vector<Entity> es;
+    find_phones(text, es);
+    EXPECT_TRUE(es.empty()) << text << " -> " << es.front().value;
+  }
+}
+
+TEST(Phones, TwoNumbersInARowAreTwo) {
+  std::vector<Entity> es;
+  find_phones("0912345678 0987654321", es);
+  EXPECT_EQ(values(es, EntityType::kPhone), (Values{"+84912345678", "+84987654321"}));
+}
+
+TEST(Emails, FindsAndLowerCases) {
+  std::vector<Entity> es;
+  find_emails("gửi Data.Seller+vn@Gmail.com hoặc abc@localhost, @handle, x@y.notatld", es);
+  EXPECT_EQ(values(es, EntityType::kEmail), Values{"data.seller+vn@gmail.com"});
+}
+
+TEST(CitizenIds, CccdNeedsValidStructureAndContext) {
+  auto es = all("Bán ảnh CCCD: 079203001234, 001198012345 và số căn cước 038095000111");
+  EXPECT_EQ(values(es, EntityType::kCitizenId), (Values{"079203001234", "001198012345", "038095000111"}));
+  // Province 003 does not exist; a century digit of 9 is nonsense; born 2030 is in the future.
+  es = all("CCCD 003203001234, CCCD 079903001234, CCCD 079230001234");
+  EXPECT_TRUE(values(es, EntityType::kCitizenId).empty());
+  // A valid-looking 12-digit number without any ID word nearby is an order number.
+  es = all("Mã đơn hàng 079203001234 đã giao");
+  EXPECT_TRUE(values(es, EntityType::kCitizenId).empty());
+}
+
+TEST(CitizenIds, CmndOnlyWithItsOwnContext) {
+  EXPECT_EQ(values(all("số CMND 025123456 cấp tại HCM"), EntityType::kCitizenId), Values{"025123456"});
+  EXPECT_TRUE(values(all("mã vận đơn 025123456"), EntityType::kCitizenId).empty());
+}
+
+TEST(BankAccounts, KeywordOrBankNameWithTheBank) {
+  auto es = all("Chuyển khoản STK: 0071000123456 Vietcombank, hoặc MB 0912345678 chủ TK Nguyen Van A");
+  ASSERT_EQ(values(es, EntityType::kBankAccount), (Values{"0071000123456", "0912345678"}));
+  EXPECT_EQ(es[0].type == EntityType::kBankAccount ? es[0].qualifier : "", "Vietcombank");
+  EXPECT_TRUE(values(es, EntityType::kPhone).empty()) << "an account number is not reported again as a phone";
+  // Digits without any account word or bank nearby are not accounts.
+  EXPECT_TRUE(values(all("Giá 1500000 đồng, mã 123456789"), EntityType::kBankAccount).empty());
+}
+
+TEST(Handles, TelegramWhenSaidSo) {
+  auto es = all("Liên hệ tele @Kho_Data_VIP hoặc mail me@shop.vn, @ab quá ngắn");
+  ASSERT_EQ(values(es, EntityType::kHandle), Values{"@kho_data_vip"});
+  for (const auto& e : es) {
+    if (e.type == EntityType::kHandle) {
+      EXPECT_EQ(e.qualifier, "telegram");
+    }
+  }
+  EXPECT_EQ(values(es, EntityType::kEmail), Values{"me@shop.vn"});
+}
+
+TEST(Mask, EveryPersonalTypeAndNothingElse) {
+  EXPECT_EQ(mask(EntityType::kPhone, "+84912345678"), "09******78");
+  EXPECT_EQ(mask(EntityType::kCitizenId, "079203001234"), "079*******34");
+  EXPECT_EQ(mask(EntityType::kEmail, "seller@gmail.com"), "se****@gmail.com");
+  EXPECT_EQ(mask(EntityType::kBankAccount, "0071000123456"), "**********456");
+  EXPECT_EQ(mask(EntityType::kHandle, "@kho_data_vip"), "@kh**********");
+  EXPECT_EQ(mask(EntityType::kAccount, "telegram:5012345612"), "telegram:50******12");
+  EXPECT_EQ(mask(EntityType::kDomain, "vietcombamk.com.vn"), "vietcombamk.com.vn");
   EXPECT_EQ(mask("abc"), "***");
+}
+
+TEST(Provinces, OfficialListWithGaps) {
+  EXPECT_TRUE(is_cccd_province("001"));
+  EXPECT_TRUE(is_cccd_province("079"));
+  EXPECT_TRUE(is_cccd_province("096"));
+  EXPECT_FALSE(is_cccd_province("003"));
+  EXPECT_FALSE(is_cccd_province("097"));
+  EXPECT_FALSE(is_cccd_province("000"));
 }
 
 }  // namespace

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vigil::extract {
+
+struct CanonicalUrl {
+  std::string url;   // scheme://host/path?query, canonical
+  std::string host;  // lower-case; IDNA (punycode) when it was Unicode; IPv4 as four decimals
+};
+
+// Canonicalises a URL the way Google Safe Browsing does before lookups: tabs/CR/LF removed,
+// fragment dropped, percent-unescaped until stable, scheme defaulted to http, port and user
+// info dropped, host dots trimmed and collapsed, IPv4 in any notation (3279880203, 0xC37F000B,
+// 0303.0177.0.013) as dotted decimal, host lower-cased (and IDNA-encoded when Unicode), path
+// "." and ".." resolved and slash runs collapsed, and bytes <= 0x20, >= 0x7f, '#' and '%'
+// re-escaped. Returns nullopt when there is no host.
+std::optional<CanonicalUrl> canonicalize_url(std::string_view raw);
+
+// The IPv4 address in `host` in any inet_aton notation, as dotted decimal; nullopt otherwise.
+std::optional<std::string> normalize_ipv4(std::string_view host);
+
+}  // namespace vigil::extract
