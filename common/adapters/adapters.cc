@@ -1,6 +1,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <optional>
 
 #include "common/adapters/adapter.h"
 #include "common/text/text.h"
@@ -147,8 +148,35 @@ ParseStatus check(error_code e, std::string_view field) {
 
 // ---- telegram: Bot API Update ---------------------------------------------------------
 
+struct TelegramEntity {
+  std::string type;
+  std::string url;
+  std::int64_t offset = -1;
+  std::int64_t length = 0;
+};
+
+// Byte span of the UTF-16 code-unit span [offset, offset + length) of UTF-8 `text`, as Bot API
+// entity offsets count (characters outside the BMP, such as most emoji, are two units).
+std::optional<std::pair<std::size_t, std::size_t>> utf16_span(std::string_view text, std::int64_t offset,
+                                                              std::int64_t length) {
+  if (offset < 0 || length <= 0) return std::nullopt;
+  std::int64_t units = 0;
+  std::size_t begin = std::string_view::npos;
+  for (std::size_t i = 0; i <= text.size();) {
+    if (units == offset && begin == std::string_view::npos) begin = i;
+    if (units == offset + length) return std::make_pair(begin, i);
+    if (i == text.size() || units > offset + length) break;
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const std::size_t bytes = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+    units += bytes == 4 ? 2 : 1;
+    i += bytes;
+  }
+  return std::nullopt;
+}
+
 ParseStatus parse_telegram_message(od::value message, std::string_view where, std::string_view kind, Event& ev) {
   std::string message_id, chat_id, chat_username, from_id, sender_chat_id, text;
+  std::vector<TelegramEntity> tagged;
   bool have_date = false;
   ParseStatus st = for_each_field(message, where, [&](std::string_view k, od::value v) {
     if (k == "message_id") return check(read_id(v, message_id), "message.message_id");
@@ -173,13 +201,13 @@ ParseStatus parse_telegram_message(od::value message, std::string_view where, st
     }
     if (k == "entities" || k == "caption_entities") {
       return for_each_element(v, "message.entities", [&](od::value entity) {
+        TelegramEntity& te = tagged.emplace_back();
         return for_each_field(entity, "message.entities[]", [&](std::string_view ik, od::value iv) {
-          // A text_link hides its URL behind ordinary words: the URL is only here.
-          if (ik != "url") return ParseStatus::ok();
-          std::string url;
-          const ParseStatus s = check(read_string(iv, url), "message.entities[].url");
-          ev.urls.push_back(std::move(url));
-          return s;
+          if (ik == "type") return check(read_string(iv, te.type), "message.entities[].type");
+          if (ik == "url") return check(read_string(iv, te.url), "message.entities[].url");
+          if (ik == "offset") return check(read_integer(iv, te.offset), "message.entities[].offset");
+          if (ik == "length") return check(read_integer(iv, te.length), "message.entities[].length");
+          return ParseStatus::ok();
         });
       });
     }
@@ -195,6 +223,25 @@ ParseStatus parse_telegram_message(od::value message, std::string_view where, st
   ev.author = !from_id.empty() ? "telegram:" + from_id : !sender_chat_id.empty() ? "telegram:" + sender_chat_id : "";
   if (ev.channel.empty()) ev.channel = "telegram:" + chat_id;
   if (!chat_username.empty()) ev.permalink = "https://t.me/" + chat_username + "/" + message_id;
+  // What Telegram itself recognised in the text: trust it even where our own heuristics would
+  // not (a phone written in an odd layout, a URL without a known suffix).
+  for (const auto& te : tagged) {
+    if (te.type == "text_link") {  // the URL hides behind ordinary words: it is only here
+      if (!te.url.empty()) ev.urls.push_back(te.url);
+      continue;
+    }
+    const auto span = utf16_span(text, te.offset, te.length);
+    if (!span) continue;  // offsets that do not fit the text are the sender's bug, not ours
+    const std::string value(text.substr(span->first, span->second - span->first));
+    if (te.type == "url")
+      ev.urls.push_back(value);
+    else if (te.type == "mention")
+      ev.handles.push_back(value);
+    else if (te.type == "phone_number")
+      ev.phones.push_back(value);
+    else if (te.type == "email")
+      ev.emails.push_back(value);
+  }
   ev.text = std::move(text);
   return ParseStatus::ok();
 }
@@ -368,7 +415,11 @@ ParseStatus parse_report(od::object root, Event& ev) {
     ev.urls.push_back(target_value);
   } else if (target_kind == "phone") {
     ev.phones.push_back(target_value);
-  } else if (target_kind != "bank_account" && target_kind != "social_account") {
+  } else if (target_kind == "bank_account") {
+    ev.bank_accounts.push_back(target_value);
+  } else if (target_kind == "social_account") {
+    ev.accounts.push_back(target_value);
+  } else {
     return ParseStatus::error(
         "wrong_type",
         "field 'target.kind' must be url, phone, bank_account or social_account, not '" + target_kind + "'");

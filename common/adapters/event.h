@@ -29,6 +29,8 @@ struct Event {
   std::vector<std::string> phones;   // phone numbers from structured fields (report targets, Telegram entities)
   std::vector<std::string> emails;   // e-mail addresses tagged by the platform (Telegram entities)
   std::vector<std::string> handles;  // "@name" mentions tagged by the platform (Telegram entities)
+  std::vector<std::string> bank_accounts;  // report targets of kind bank_account
+  std::vector<std::string> accounts;       // report targets of kind social_account
   TimestampMs event_time = 0;       // from the payload; the record timestamp when it has none
   std::string permalink;
   SourceCoordinates source;

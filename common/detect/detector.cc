@@ -1,6 +1,7 @@
 #include "common/detect/detector.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace vigil::detect {
@@ -139,8 +140,20 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
   for (const auto& url : event.urls) extract::add_url(url, entities_);
   for (const auto& phone : event.phones) extract::find_phones(phone, entities_);
   for (const auto& email : event.emails) extract::find_emails(email, entities_);
+  for (const auto& account : event.bank_accounts) {
+    std::string digits;
+    for (char c : account) {
+      if (c >= '0' && c <= '9') digits.push_back(c);
+    }
+    if (!digits.empty()) entities_.push_back(extract::Entity{extract::EntityType::kBankAccount, digits, "", 0, 0});
+  }
+  for (const auto& account : event.accounts) {
+    entities_.push_back(extract::Entity{extract::EntityType::kAccount, account, "", 0, 0});
+  }
   for (const auto& handle : event.handles) {
-    entities_.push_back(extract::Entity{extract::EntityType::kHandle, handle, event.platform, 0, 0});
+    std::string lowered = handle;  // Telegram usernames are case-insensitive
+    for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    entities_.push_back(extract::Entity{extract::EntityType::kHandle, lowered, event.platform, 0, 0});
   }
 
   // Findings by category, in the order the pack declares categories (deterministic output).

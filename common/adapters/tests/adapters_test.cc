@@ -36,6 +36,25 @@ TEST(Telegram, MessageWithHiddenTextLink) {
   EXPECT_EQ(p.event.urls[0], "https://vietcombamk.com.vn/qua");
 }
 
+TEST(Telegram, EntityOffsetsAreUtf16WithEmojiAndVietnamese) {
+  // "🔥" is two UTF-16 units (4 UTF-8 bytes); "Liên hệ" has 2-byte and 3-byte characters.
+  const std::string text = "🔥 Liên hệ @kho_data_vip 0912 345 678 mail a@b.vn xem t.me/x1234";
+  // UTF-16 offsets: 🔥=0..2, space=2, "Liên hệ "=3..11, "@kho_data_vip"=11..24,
+  // " "=24, "0912 345 678"=25..37, " mail "=37..43, "a@b.vn"=43..49, " xem "=49..54, "t.me/x1234"=54..64
+  const std::string payload =
+      R"({"update_id":1,"message":{"message_id":2,"chat":{"id":3},"date":1,"text":")" + text +
+      R"(","entities":[{"type":"mention","offset":11,"length":13},)"
+      R"({"type":"phone_number","offset":25,"length":12},{"type":"email","offset":43,"length":6},)"
+      R"({"type":"url","offset":54,"length":10},{"type":"bold","offset":0,"length":2},)"
+      R"({"type":"mention","offset":60,"length":99}]}})";
+  const auto p = parse("telegram", payload);
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.handles, std::vector<std::string>{"@kho_data_vip"});
+  EXPECT_EQ(p.event.phones, std::vector<std::string>{"0912 345 678"});
+  EXPECT_EQ(p.event.emails, std::vector<std::string>{"a@b.vn"});
+  EXPECT_EQ(p.event.urls, std::vector<std::string>{"t.me/x1234"});
+}
+
 TEST(Telegram, ChannelPostCaptionAndSkippedUpdates) {
   const auto p = parse("telegram", R"({"update_id":8,"channel_post":{"message_id":5,"sender_chat":{"id":-100777},
     "chat":{"id":-100777,"type":"channel"},"date":1711930340,"caption":"ảnh CCCD"}})");
@@ -140,8 +159,9 @@ TEST(Malformed, PreciseReasons) {
   EXPECT_EQ(make_adapter("myspace"), nullptr);
   // Found by the fuzzer: a huge create_time overflowed when scaled to milliseconds.
   EXPECT_EQ(parse("tiktok", R"({"id":"1","create_time":"3676500000000000001"})").status.reason, "wrong_type");
-  EXPECT_EQ(parse("zalo", R"({"event_name":"e","sender":{"id":"1"},"message":{"msg_id":"m"},"timestamp":-5})").status.reason,
-            "wrong_type");
+  EXPECT_EQ(
+      parse("zalo", R"({"event_name":"e","sender":{"id":"1"},"message":{"msg_id":"m"},"timestamp":-5})").status.reason,
+      "wrong_type");
 }
 
 TEST(Normalisation, TextIsNfc) {
