@@ -229,6 +229,11 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     if (links && !event.author.empty())
       f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false, ""});
     if (!f.entities.empty()) f.entities.front().primary = true;
+    // Quotes in reading order; things found outside the text (hidden links) last.
+    std::stable_sort(f.evidence.begin(), f.evidence.end(), [](const Evidence& a, const Evidence& b) {
+      if (a.has_span != b.has_span) return a.has_span;
+      return a.start < b.start;
+    });
     out.push_back(std::move(f));
   }
 }

@@ -58,7 +58,8 @@ std::string nfc(std::string_view utf8) {
   return out;
 }
 
-void fold(std::string_view utf8, Folded& out) {
+// Per character: case, diacritics, whitespace, emoji and zero-width characters.
+static void fold_characters(std::string_view utf8, Folded& out) {
   out.text.clear();
   out.origin.clear();
   out.origin_end.clear();
@@ -102,6 +103,166 @@ void fold(std::string_view utf8, Folded& out) {
   }
   out.origin.push_back(static_cast<std::uint32_t>(utf8.size()));
   out.origin_end.push_back(static_cast<std::uint32_t>(utf8.size()));
+}
+
+namespace {
+
+// Builds a new folded text whose bytes each come from a span of an earlier one.
+class Rebuilder {
+ public:
+  Rebuilder(const Folded& from, Folded& to) : from_(from), to_(to) {
+    to_.text.clear();
+    to_.origin.clear();
+    to_.origin_end.clear();
+  }
+  // Appends `bytes`, all produced by folded bytes [begin, end) of the earlier text.
+  void emit(std::string_view bytes, std::size_t begin, std::size_t end) {
+    for (char c : bytes) {
+      to_.text.push_back(c);
+      to_.origin.push_back(from_.origin[begin]);
+      to_.origin_end.push_back(from_.origin_end[end - 1]);
+    }
+  }
+  void copy(std::size_t i) { emit(std::string_view(&from_.text[i], 1), i, i + 1); }
+  void finish() {
+    to_.origin.push_back(from_.origin.back());
+    to_.origin_end.push_back(from_.origin_end.back());
+  }
+
+ private:
+  const Folded& from_;
+  Folded& to_;
+};
+
+bool ascii_letter(char c) {
+  return c >= 'a' && c <= 'z';
+}
+bool token_char(char c) {
+  return ascii_letter(c) || (c >= '0' && c <= '9') || c == '@' || c == '$' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+// "d.a.t.a", "d a t a", "d-a-t-a": single letters joined by one repeated separator become one
+// word ("data"). Three letters at least (four with spaces, where "o a b" can be real words).
+void join_spelled_out(const Folded& in, Folded& out) {
+  Rebuilder r(in, out);
+  const std::string& t = in.text;
+  std::size_t i = 0;
+  while (i < t.size()) {
+    const bool single = token_char(t[i]) && (i == 0 || !token_char(t[i - 1])) && i + 1 < t.size() &&
+                        !token_char(t[i + 1]) && std::string_view(". -_*").find(t[i + 1]) != std::string_view::npos;
+    if (single) {
+      const char sep = t[i + 1];
+      std::size_t j = i;
+      std::size_t letters = 0;
+      // Letters at j, j+2, j+4 ... each a single letter, joined by `sep`.
+      auto single_at = [&](std::size_t k) {
+        return k < t.size() && token_char(t[k]) && static_cast<unsigned char>(t[k]) < 0x80 &&
+               (k + 1 == t.size() || !token_char(t[k + 1]));
+      };
+      while (single_at(j)) {
+        ++letters;
+        if (j + 2 < t.size() && t[j + 1] == sep && single_at(j + 2)) {
+          j += 2;
+        } else {
+          break;
+        }
+      }
+      if (letters >= (sep == ' ' ? 4u : 3u)) {
+        for (std::size_t k = i; k <= j; k += 2) r.copy(k);
+        i = j + 1;
+        continue;
+      }
+    }
+    r.copy(i);
+    ++i;
+  }
+  r.finish();
+}
+
+struct Spelling {
+  std::string_view chat;
+  std::string_view word;
+};
+// Common Vietnamese chat spellings, in folded form, as whole words.
+constexpr Spelling kSpellings[] = {
+    {"ko", "khong"},    {"hok", "khong"},         {"kh", "khong"},         {"hong", "khong"},    {"dc", "duoc"},
+    {"j", "gi"},        {"sdt", "so dien thoai"}, {"stk", "so tai khoan"}, {"tk", "tai khoan"},  {"ck", "chuyen khoan"},
+    {"zl", "zalo"},     {"fb", "facebook"},       {"tele", "telegram"},    {"mk", "minh"},       {"vs", "voi"},
+    {"ng", "nguoi"},    {"ae", "anh em"},         {"nt", "nhan tin"},      {"dt", "dien thoai"}, {"sp", "san pham"},
+    {"sl", "so luong"}, {"inb", "inbox"},         {"nhiu", "nhieu"},       {"dk", "dang ky"},    {"dky", "dang ky"},
+    {"r", "roi"},
+};
+
+char leet_letter(char c) {
+  switch (c) {
+    case '0': return 'o';
+    case '1': return 'i';
+    case '3': return 'e';
+    case '4': return 'a';
+    case '@': return 'a';
+    case '$': return 's';
+    default: return c;
+  }
+}
+
+// Per word: leetspeak (d4t4 -> data) in words that are mostly letters, runs of three or more
+// equal letters collapsed (baaaan -> ban), then chat spellings (ko -> khong).
+void fold_words(const Folded& in, Folded& out) {
+  Rebuilder r(in, out);
+  const std::string& t = in.text;
+  std::string word;
+  std::vector<std::size_t> from, to;  // span in `in` of each byte of `word`
+  std::size_t i = 0;
+  while (i < t.size()) {
+    if (!token_char(t[i])) {
+      r.copy(i++);
+      continue;
+    }
+    std::size_t j = i;
+    while (j < t.size() && token_char(t[j])) ++j;
+    std::size_t letters = 0, others = 0;
+    for (std::size_t k = i; k < j; ++k) (ascii_letter(t[k]) ? letters : others) += 1;
+    // "4g", "50k", "2024" keep their digits; "d4t4", "kh4ch", "b@n", "$im", "r3" lose them.
+    const bool leet = letters >= others && (letters >= 2 || ascii_letter(t[i])) && t[i] != '@';
+    word.clear();
+    from.clear();
+    to.clear();
+    for (std::size_t k = i; k < j;) {
+      const char c = leet ? leet_letter(t[k]) : t[k];
+      std::size_t run_end = k + 1;
+      while (ascii_letter(c) && run_end < j && (leet ? leet_letter(t[run_end]) : t[run_end]) == c) ++run_end;
+      // Three or more equal letters inside or at the end of a word are emphasis ("baaaan");
+      // two may be spelling ("facebook"), and at the start they are initials ("cccd", "www").
+      const std::size_t keep = run_end - k >= 3 && k > i ? 1 : run_end - k;
+      for (std::size_t n = 0; n < keep; ++n) {
+        word.push_back(c);
+        from.push_back(k + n);
+        to.push_back(keep == 1 ? run_end : k + n + 1);
+      }
+      k = run_end;
+    }
+    std::string_view replacement;
+    for (const auto& s : kSpellings) {
+      if (word == s.chat) replacement = s.word;
+    }
+    if (!replacement.empty()) {
+      r.emit(replacement, i, j);
+    } else {
+      for (std::size_t k = 0; k < word.size(); ++k) r.emit(std::string_view(&word[k], 1), from[k], to[k]);
+    }
+    i = j;
+  }
+  r.finish();
+}
+
+}  // namespace
+
+void fold(std::string_view utf8, Folded& out) {
+  thread_local Folded characters;
+  thread_local Folded joined;
+  fold_characters(utf8, characters);
+  join_spelled_out(characters, joined);
+  fold_words(joined, out);
 }
 
 std::size_t code_points(std::string_view utf8) {

@@ -70,6 +70,16 @@ TEST(PersonalData, SellingCustomerDataIsFlaggedWithEvidence) {
   EXPECT_EQ(f->entities[1].value, "+84912345678");
 }
 
+TEST(PersonalData, ObfuscatedOfferIsStillCaughtAndQuotedAsWritten) {
+  const auto e = event("B.Á.N d4t4 kh4ch h4nggg giá rẻ, ibbb");
+  const auto fs = run(e);
+  const Finding* f = find(fs, "personal_data");
+  ASSERT_NE(f, nullptr);
+  std::vector<std::string> quotes;
+  for (const auto& ev : f->evidence) quotes.push_back(ev.quote);
+  EXPECT_EQ(quotes, (std::vector<std::string>{"B.Á.N d4t4", "d4t4 kh4ch h4nggg", "giá rẻ", "ibbb"}));
+}
+
 TEST(PersonalData, NewsAndMobileDataStayQuiet) {
   EXPECT_EQ(
       find(run(event("Công an triệt phá đường dây bán data khách hàng, đề nghị người dân cảnh giác")), "personal_data"),

@@ -45,3 +45,45 @@ TEST(Nfc, ComposesDecomposedText) {
 
 }  // namespace
 }  // namespace vigil::text
+
+namespace vigil::text {
+namespace {
+
+TEST(FoldWords, LeetspeakOnlyInWordsThatAreMostlyLetters) {
+  EXPECT_EQ(folded("B@n d4t4 kh4ch h4ng, $im r3"), "ban data khach hang, sim re");
+  EXPECT_EQ(folded("gói 4G 50k 2024 data 5g"), "goi 4g 50k 2024 data 5g");
+}
+
+TEST(FoldWords, SpelledOutWordsAreJoined) {
+  EXPECT_EQ(folded("bán d.a.t.a khách"), "ban data khach");
+  EXPECT_EQ(folded("bán d a t a khách"), "ban data khach");
+  EXPECT_EQ(folded("C-C-C-D giá rẻ"), "cccd gia re");
+  EXPECT_EQ(folded("bán d.4.t.4"), "ban data");
+  EXPECT_EQ(folded("v.v và a b"), "v.v va a b");  // too short to be a spelled-out word
+}
+
+TEST(FoldWords, RepeatsCollapsedButDoublesKept) {
+  EXPECT_EQ(folded("bánnnn dataaaa facebook"), "ban data facebook");
+}
+
+TEST(FoldWords, ChatSpellings) {
+  EXPECT_EQ(folded("ko bán, dc k? sđt stk"), "khong ban, duoc k? so dien thoai so tai khoan");
+}
+
+TEST(FoldWords, OffsetsStillQuoteTheOriginal) {
+  const std::string original = "Cần b.á.n d4t4 kháchhhh, sđt";
+  Folded f;
+  fold(original, f);
+  ASSERT_EQ(f.origin.size(), f.text.size() + 1);
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"ban data", "b.á.n d4t4"}, {"khach", "kháchhhh"}, {"so dien thoai", "sđt"}};
+  for (const auto& [needle, quote] : cases) {
+    const auto pos = f.text.find(needle);
+    ASSERT_NE(pos, std::string::npos) << needle << " in " << f.text;
+    const auto [b, e] = f.source_span(pos, pos + needle.size());
+    EXPECT_EQ(original.substr(b, e - b), quote);
+  }
+}
+
+}  // namespace
+}  // namespace vigil::text
