@@ -1,0 +1,228 @@
+// Stage A's front half on a generated corpus of realistic records (bench/corpus): simdjson
+// alone iterating every field, then adapter parse, + normalisation, + entity extraction.
+// Prints MB/s per core, the ratio of each to simdjson alone, and heap allocations per record
+// (counted by replacing the global operator new in this binary).
+//   build/release/bench/adapters_bench [--records=N] [benchmark flags]
+#include <benchmark/benchmark.h>
+#include <simdjson.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <new>
+
+#include "bench/corpus/corpus.h"
+#include "common/adapters/adapter.h"
+#include "common/core/config.h"
+#include "common/extract/extract.h"
+#include "common/text/text.h"
+
+namespace {
+
+std::atomic<std::uint64_t> g_allocations{0};
+
+}  // namespace
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+std::size_t g_records = 100000;
+
+const std::vector<vigil::io::Record>& corpus() {
+  static const auto records = vigil::bench::generate_corpus({g_records, 42, 0.1, 200, 1700});
+  return records;
+}
+
+std::size_t corpus_bytes() {
+  static const std::size_t bytes = [] {
+    std::size_t n = 0;
+    for (const auto& r : corpus()) n += r.value->size();
+    return n;
+  }();
+  return bytes;
+}
+
+// Touches every value: strings unescaped, numbers parsed, containers walked.
+simdjson::error_code visit(od::value v, std::size_t& sink) {
+  od::json_type type;
+  if (auto e = v.type().get(type)) return e;
+  switch (type) {
+    case od::json_type::object: {
+      od::object o;
+      if (auto e = v.get_object().get(o)) return e;
+      for (auto field : o) {
+        od::field f;
+        if (auto e = std::move(field).get(f)) return e;
+        std::string_view key;
+        if (auto e = f.unescaped_key().get(key)) return e;
+        sink += key.size();
+        if (auto e = visit(f.value(), sink)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::array: {
+      od::array a;
+      if (auto e = v.get_array().get(a)) return e;
+      for (auto element : a) {
+        od::value item;
+        if (auto e = std::move(element).get(item)) return e;
+        if (auto e = visit(item, sink)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) return e;
+      sink += s.size();
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::number: {
+      double d = 0;
+      if (auto e = v.get_double().get(d)) return e;
+      sink += static_cast<std::size_t>(d != 0);
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      if (auto e = v.get_bool().get(b)) return e;
+      sink += b;
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::null: return simdjson::SUCCESS;
+  }
+  return simdjson::SUCCESS;
+}
+
+void finish(benchmark::State& state, std::uint64_t allocations_before) {
+  const auto records = static_cast<std::int64_t>(state.iterations() * corpus().size());
+  state.SetItemsProcessed(records);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus_bytes()));
+  state.counters["allocs_per_record"] =
+      static_cast<double>(g_allocations.load() - allocations_before) / static_cast<double>(records);
+}
+
+void BM_SimdjsonAlone(benchmark::State& state) {
+  od::parser parser;
+  std::string buffer;
+  std::size_t sink = 0;
+  corpus();
+  const auto before = g_allocations.load();
+  for (auto _ : state) {
+    for (const auto& r : corpus()) {
+      const std::string& payload = *r.value;
+      // The same padded-copy step the adapters do, so only the field handling differs.
+      if (buffer.size() < payload.size() + simdjson::SIMDJSON_PADDING) buffer.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+      std::memcpy(buffer.data(), payload.data(), payload.size());
+      od::document doc;
+      if (parser.iterate(buffer.data(), payload.size(), buffer.size()).get(doc)) continue;
+      od::value root;
+      if (doc.get_value().get(root)) continue;
+      (void)visit(root, sink);
+    }
+  }
+  benchmark::DoNotOptimize(sink);
+  finish(state, before);
+}
+
+enum class Stage { kParse, kNormalise, kExtract };
+
+template <Stage kStage>
+void BM_Adapters(benchmark::State& state) {
+  std::map<std::string, std::unique_ptr<vigil::Adapter>> adapters;
+  for (const auto& input : vigil::default_detector_config().inputs) adapters[input.topic] = vigil::make_adapter(input.adapter);
+  std::vector<const vigil::Adapter*> by_record;
+  vigil::Event event;
+  vigil::text::Folded folded;
+  std::vector<vigil::extract::Entity> entities;
+  std::size_t failures = 0, found = 0;
+  // One warm-up pass so that buffers reach their steady size before counting.
+  for (const auto& r : corpus()) {
+    (void)adapters[r.topic]->parse(*r.value, event);
+    vigil::text::fold(event.text, folded);
+    entities.clear();
+    vigil::extract::extract_all(event.text, folded, event.event_time, entities);
+  }
+  const auto before = g_allocations.load();
+  for (auto _ : state) {
+    for (const auto& r : corpus()) {
+      event.source.record_timestamp = r.timestamp;
+      if (!adapters.find(r.topic)->second->parse(*r.value, event).is_ok()) ++failures;
+      if constexpr (kStage != Stage::kParse) vigil::text::fold(event.text, folded);
+      if constexpr (kStage == Stage::kExtract) {
+        entities.clear();
+        vigil::extract::extract_all(event.text, folded, event.event_time, entities);
+        found += entities.size();
+      }
+    }
+  }
+  benchmark::DoNotOptimize(found);
+  finish(state, before);
+  if (failures > 0) state.SkipWithError("a generated record failed to parse");
+}
+
+BENCHMARK(BM_SimdjsonAlone)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Adapters<Stage::kParse>)->Name("BM_Parse")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Adapters<Stage::kNormalise>)->Name("BM_ParseNormalise")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Adapters<Stage::kExtract>)->Name("BM_ParseNormaliseExtract")->Unit(benchmark::kMillisecond);
+
+// Remembers each benchmark's throughput to print ratios to simdjson alone at the end.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const auto& run : runs) {
+      const auto it = run.counters.find("bytes_per_second");
+      if (it != run.counters.end()) throughput_[run.benchmark_name()] = it->second;
+      const auto a = run.counters.find("allocs_per_record");
+      if (a != run.counters.end()) allocations_[run.benchmark_name()] = a->second;
+    }
+  }
+  void PrintRatios() const {
+    double simdjson = 0;
+    for (const auto& [name, bps] : throughput_) {
+      if (name.starts_with("BM_SimdjsonAlone")) simdjson = bps;
+    }
+    std::printf("\n%-40s %10s %16s %18s\n", "stage", "MB/s", "x simdjson alone", "allocs per record");
+    for (const auto& [name, bps] : throughput_) {
+      std::printf("%-40s %10.1f %15.0f%% %18.2f\n", name.c_str(), bps / 1e6, simdjson > 0 ? 100.0 * bps / simdjson : 0.0,
+                  allocations_.at(name));
+    }
+    std::printf("corpus: %zu records, %.1f MB, %.0f bytes per record on average\n", corpus().size(), corpus_bytes() / 1e6,
+                static_cast<double>(corpus_bytes()) / static_cast<double>(corpus().size()));
+  }
+
+ private:
+  std::map<std::string, double> throughput_;
+  std::map<std::string, double> allocations_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    const std::string_view a(argv[i]);
+    if (a.starts_with("--records=")) {
+      g_records = std::strtoull(argv[i] + 10, nullptr, 10);
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  reporter.PrintRatios();
+  benchmark::Shutdown();
+  return 0;
+}
