@@ -29,8 +29,12 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -121,7 +125,8 @@ void BM_SimdjsonAlone(benchmark::State& state) {
     for (const auto& r : corpus()) {
       const std::string& payload = *r.value;
       // The same padded-copy step the adapters do, so only the field handling differs.
-      if (buffer.size() < payload.size() + simdjson::SIMDJSON_PADDING) buffer.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+      if (buffer.size() < payload.size() + simdjson::SIMDJSON_PADDING)
+        buffer.resize(payload.size() + simdjson::SIMDJSON_PADDING);
       std::memcpy(buffer.data(), payload.data(), payload.size());
       od::document doc;
       if (parser.iterate(buffer.data(), payload.size(), buffer.size()).get(doc)) continue;
@@ -139,7 +144,8 @@ enum class Stage { kParse, kNormalise, kExtract };
 template <Stage kStage>
 void BM_Adapters(benchmark::State& state) {
   std::map<std::string, std::unique_ptr<vigil::Adapter>> adapters;
-  for (const auto& input : vigil::default_detector_config().inputs) adapters[input.topic] = vigil::make_adapter(input.adapter);
+  for (const auto& input : vigil::default_detector_config().inputs)
+    adapters[input.topic] = vigil::make_adapter(input.adapter);
   std::vector<const vigil::Adapter*> by_record;
   vigil::Event event;
   vigil::text::Folded folded;
@@ -194,11 +200,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
     }
     std::printf("\n%-40s %10s %16s %18s\n", "stage", "MB/s", "x simdjson alone", "allocs per record");
     for (const auto& [name, bps] : throughput_) {
-      std::printf("%-40s %10.1f %15.0f%% %18.2f\n", name.c_str(), bps / 1e6, simdjson > 0 ? 100.0 * bps / simdjson : 0.0,
-                  allocations_.at(name));
+      std::printf("%-40s %10.1f %15.0f%% %18.2f\n", name.c_str(), bps / 1e6,
+                  simdjson > 0 ? 100.0 * bps / simdjson : 0.0, allocations_.at(name));
     }
-    std::printf("corpus: %zu records, %.1f MB, %.0f bytes per record on average\n", corpus().size(), corpus_bytes() / 1e6,
-                static_cast<double>(corpus_bytes()) / static_cast<double>(corpus().size()));
+    std::printf("corpus: %zu records, %.1f MB, %.0f bytes per record on average\n", corpus().size(),
+                corpus_bytes() / 1e6, static_cast<double>(corpus_bytes()) / static_cast<double>(corpus().size()));
   }
 
  private:

@@ -65,7 +65,9 @@ class Generator {
     return out;
   }
 
-  std::size_t uniform(std::size_t lo, std::size_t hi) { return std::uniform_int_distribution<std::size_t>(lo, hi)(rng_); }
+  std::size_t uniform(std::size_t lo, std::size_t hi) {
+    return std::uniform_int_distribution<std::size_t>(lo, hi)(rng_);
+  }
   bool pick_bool() { return uniform(0, 1) == 1; }
   bool positive() { return std::uniform_real_distribution<double>(0, 1)(rng_) < options_.positive_share; }
 
@@ -78,7 +80,11 @@ std::string facebook(Generator& g, std::size_t i, TimestampMs t, const std::stri
   std::string out;
   JsonWriter w(out);
   w.begin_object().field("id", "104857600_" + std::to_string(2233445566 + i)).field("message", text);
-  w.key("from").begin_object().field("id", std::to_string(100089912345 + g.uniform(0, 5000))).field("name", "Nguyễn Văn A").end_object();
+  w.key("from")
+      .begin_object()
+      .field("id", std::to_string(100089912345 + g.uniform(0, 5000)))
+      .field("name", "Nguyễn Văn A")
+      .end_object();
   w.field("created_time", format_iso8601(t).substr(0, 19) + "+0000");
   w.field("permalink_url", "https://www.facebook.com/104857600/posts/" + std::to_string(2233445566 + i));
   if (g.uniform(0, 3) == 0) {
@@ -86,7 +92,11 @@ std::string facebook(Generator& g, std::size_t i, TimestampMs t, const std::stri
     w.begin_object().field("type", "share").field("url", "https://shop.example.vn/p/" + std::to_string(i)).end_object();
     w.end_array().end_object();
   }
-  w.key("reactions").begin_object().key("summary").begin_object().field("total_count", static_cast<std::int64_t>(g.uniform(0, 900)));
+  w.key("reactions")
+      .begin_object()
+      .key("summary")
+      .begin_object()
+      .field("total_count", static_cast<std::int64_t>(g.uniform(0, 900)));
   w.end_object().end_object();
   w.end_object();
   return out;
@@ -102,7 +112,8 @@ std::string tiktok(Generator& g, std::size_t i, TimestampMs t, const std::string
   if (comment) {
     w.field("video_id", std::to_string(7353000000000000001LL));
   } else {
-    w.field("share_url", "https://www.tiktok.com/@u/video/" + std::to_string(i)).field("view_count", static_cast<std::int64_t>(g.uniform(0, 1000000)));
+    w.field("share_url", "https://www.tiktok.com/@u/video/" + std::to_string(i))
+        .field("view_count", static_cast<std::int64_t>(g.uniform(0, 1000000)));
     w.key("hashtag_names").begin_array().value("data").value("viral").end_array();
   }
   w.end_object();
@@ -114,7 +125,10 @@ std::string telegram(Generator& g, std::size_t i, TimestampMs t, const std::stri
   JsonWriter w(out);
   w.begin_object().field("update_id", static_cast<std::int64_t>(900000 + i)).key("message").begin_object();
   w.field("message_id", static_cast<std::int64_t>(1000 + i));
-  w.key("from").begin_object().field("id", static_cast<std::int64_t>(5012345612 + g.uniform(0, 999))).field("is_bot", false);
+  w.key("from")
+      .begin_object()
+      .field("id", static_cast<std::int64_t>(5012345612 + g.uniform(0, 999)))
+      .field("is_bot", false);
   w.field("first_name", "Kho").field("username", "seller" + std::to_string(g.uniform(1, 999))).end_object();
   w.key("chat").begin_object().field("id", static_cast<std::int64_t>(-1001234567890)).field("type", "supergroup");
   w.field("title", "Chợ data 2024").field("username", "chodata2024").end_object();
@@ -141,7 +155,8 @@ std::string report(Generator& g, std::size_t i, TimestampMs t, const std::string
   std::string out;
   JsonWriter w(out);
   w.begin_object().field("report_id", "tip-" + std::to_string(i)).field("received_at", format_iso8601(t));
-  w.field("channel", g.pick_bool() ? "hotline" : "web").field("reporter_id", "cit_" + std::to_string(g.uniform(1, 90000)));
+  w.field("channel", g.pick_bool() ? "hotline" : "web")
+      .field("reporter_id", "cit_" + std::to_string(g.uniform(1, 90000)));
   w.key("target").begin_object();
   if (g.pick_bool()) {
     w.field("kind", "url").field("value", "https://vcb-xacthuc.com/dang-nhap?ref=" + std::to_string(i));
@@ -166,8 +181,12 @@ std::string canonical(Generator& g, std::size_t i, TimestampMs t, const std::str
 std::vector<io::Record> generate_corpus(const CorpusOptions& options) {
   using Builder = std::string (*)(Generator&, std::size_t, TimestampMs, const std::string&);
   static constexpr std::array<std::pair<std::string_view, Builder>, 6> kPlatforms = {{
-      {"raw.facebook", facebook}, {"raw.tiktok", tiktok}, {"raw.telegram", telegram},
-      {"raw.zalo", zalo},         {"raw.reports", report}, {"raw.canonical", canonical},
+      {"raw.facebook", facebook},
+      {"raw.tiktok", tiktok},
+      {"raw.telegram", telegram},
+      {"raw.zalo", zalo},
+      {"raw.reports", report},
+      {"raw.canonical", canonical},
   }};
   Generator g(options);
   std::vector<io::Record> out;

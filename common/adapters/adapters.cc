@@ -531,7 +531,7 @@ class JsonAdapter final : public Adapter {
     out.event_time = out.source.record_timestamp;
     ParseStatus st = platform_parser_(root, out);
     if (!st.is_ok()) return st;
-    out.text = text::nfc(out.text);
+    text::nfc_in_place(out.text);
     return st;
   }
 

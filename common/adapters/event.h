@@ -19,23 +19,29 @@ struct SourceCoordinates {
 // One post, comment, message or citizen report, whatever platform it came from.
 // A value type; adapters overwrite every field on each parse so one can be reused.
 struct Event {
-  std::string event_id;             // "<platform>:<platform ids>", stable across replays
-  std::string platform;             // facebook | tiktok | telegram | zalo | report | <canonical platform>
-  std::string kind;                 // post | comment | message | report
-  std::string author;               // "<platform>:<account id>" (personal: masked on output)
-  std::string channel;              // group, chat or page, when known
-  std::string text;                 // NFC-normalised
-  std::vector<std::string> urls;    // URLs from structured fields (attachments, hidden links, targets)
-  std::vector<std::string> phones;   // phone numbers from structured fields (report targets, Telegram entities)
-  std::vector<std::string> emails;   // e-mail addresses tagged by the platform (Telegram entities)
-  std::vector<std::string> handles;  // "@name" mentions tagged by the platform (Telegram entities)
+  std::string event_id;                    // "<platform>:<platform ids>", stable across replays
+  std::string platform;                    // facebook | tiktok | telegram | zalo | report | <canonical platform>
+  std::string kind;                        // post | comment | message | report
+  std::string author;                      // "<platform>:<account id>" (personal: masked on output)
+  std::string channel;                     // group, chat or page, when known
+  std::string text;                        // NFC-normalised
+  std::vector<std::string> urls;           // URLs from structured fields (attachments, hidden links, targets)
+  std::vector<std::string> phones;         // phone numbers from structured fields (report targets, Telegram entities)
+  std::vector<std::string> emails;         // e-mail addresses tagged by the platform (Telegram entities)
+  std::vector<std::string> handles;        // "@name" mentions tagged by the platform (Telegram entities)
   std::vector<std::string> bank_accounts;  // report targets of kind bank_account
   std::vector<std::string> accounts;       // report targets of kind social_account
-  TimestampMs event_time = 0;       // from the payload; the record timestamp when it has none
+  TimestampMs event_time = 0;              // from the payload; the record timestamp when it has none
   std::string permalink;
   SourceCoordinates source;
 
-  void clear() { *this = Event{}; }
+  // Empties every field but keeps the buffers, so a reused Event stops allocating.
+  void clear() {
+    for (std::string* s : {&event_id, &platform, &kind, &author, &channel, &text, &permalink}) s->clear();
+    for (auto* v : {&urls, &phones, &emails, &handles, &bank_accounts, &accounts}) v->clear();
+    event_time = 0;
+    source = SourceCoordinates{};
+  }
 };
 
 }  // namespace vigil

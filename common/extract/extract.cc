@@ -32,10 +32,16 @@ bool word_byte(char c) {
   return is_alnum(c) || static_cast<unsigned char>(c) >= 0x80;
 }
 
+// ASCII only: locale-aware std::tolower is a library call per byte and the hot loops here
+// only ever compare ASCII patterns.
+char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
+
 bool starts_with_ci(std::string_view s, std::size_t pos, std::string_view lower) {
-  if (s.size() - pos < lower.size() || pos > s.size()) return false;
+  if (pos > s.size() || s.size() - pos < lower.size()) return false;
   for (std::size_t i = 0; i < lower.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[pos + i])) != lower[i]) return false;
+    if (ascii_lower(s[pos + i]) != lower[i]) return false;
   }
   return true;
 }
@@ -104,6 +110,23 @@ void deobfuscate(std::string_view in, Deobfuscated& out) {
   static constexpr std::array<std::string_view, 6> kDots = {"[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}"};
   std::size_t i = 0;
   while (i < in.size()) {
+    // Every pattern starts with one of these bytes; most bytes are copied straight away.
+    const char b = in[i];
+    if (b != 'h' && b != 'H' && b != '[' && b != '(' && b != '{' && b != ' ') {
+      out.put(b, i);
+      ++i;
+      continue;
+    }
+    if (b == ' ') {
+      if (starts_with_ci(in, i, " dot ") && i > 0 && is_alnum(in[i - 1]) && i + 5 < in.size() && is_alnum(in[i + 5])) {
+        out.put('.', i);
+        i += 5;
+      } else {
+        out.put(b, i);
+        ++i;
+      }
+      continue;
+    }
     if (starts_with_ci(in, i, "hxxps")) {
       for (char c : std::string_view("https")) out.put(c, i);
       i += 5;
@@ -133,12 +156,6 @@ void deobfuscate(std::string_view in, Deobfuscated& out) {
     if (starts_with_ci(in, i, "[:]") || starts_with_ci(in, i, "[/]")) {
       out.put(in[i + 1], i);
       i += 3;
-      continue;
-    }
-    if (in[i] == ' ' && starts_with_ci(in, i, " dot ") && i > 0 && is_alnum(in[i - 1]) && i + 5 < in.size() &&
-        is_alnum(in[i + 5])) {
-      out.put('.', i);
-      i += 5;
       continue;
     }
     out.put(in[i], i);
@@ -453,10 +470,32 @@ bool is_cccd_province(std::string_view province) {
   return std::binary_search(kProvinces.begin(), kProvinces.end(), code);
 }
 
+// Whether the text may hold an obfuscated URL at all; most posts do not, and then the text is
+// scanned as it is, without a rewritten copy.
+bool maybe_obfuscated(std::string_view text) {
+  if (text.find_first_of("[({") != std::string_view::npos) return true;
+  for (std::size_t pos = text.find_first_of("xX"); pos != std::string_view::npos;
+       pos = text.find_first_of("xX", pos + 1)) {
+    if (pos > 0 && pos + 1 < text.size() && ascii_lower(text[pos - 1]) == 'h' && ascii_lower(text[pos + 1]) == 'x')
+      return true;
+  }
+  for (std::size_t pos = text.find(" d"); pos != std::string_view::npos; pos = text.find(" d", pos + 1)) {
+    if (starts_with_ci(text, pos, " dot ")) return true;
+  }
+  for (std::size_t pos = text.find(" D"); pos != std::string_view::npos; pos = text.find(" D", pos + 1)) {
+    if (starts_with_ci(text, pos, " dot ")) return true;
+  }
+  return false;
+}
+
 void find_urls(std::string_view text, std::vector<Entity>& out) {
-  Deobfuscated clean;
-  deobfuscate(text, clean);
-  const std::string_view t(clean.text);
+  thread_local Deobfuscated clean;
+  clean.text.clear();
+  clean.origin.clear();
+  const bool rewritten = maybe_obfuscated(text);
+  if (rewritten) deobfuscate(text, clean);
+  const std::string_view t = rewritten ? std::string_view(clean.text) : text;
+  auto origin = [&](std::size_t i) { return rewritten ? clean.origin[i] : static_cast<std::uint32_t>(i); };
   std::size_t i = 0;
   while (i < t.size()) {
     while (i < t.size() && url_delimiter(static_cast<unsigned char>(t[i]))) ++i;
@@ -466,7 +505,7 @@ void find_urls(std::string_view text, std::vector<Entity>& out) {
     while (!token.empty() && std::string_view(".,;:!?").find(token.back()) != std::string_view::npos)
       token.remove_suffix(1);
     if (token.find('.') != std::string_view::npos) {
-      consider_token(token, clean.origin[i], clean.origin[i + token.size()], out);
+      consider_token(token, origin(i), origin(i + token.size()), out);
     }
     i = j;
   }

@@ -5,6 +5,8 @@
 #include <unicode/unistr.h>
 #include <unicode/utf8.h>
 
+#include <algorithm>
+
 namespace vigil::text {
 namespace {
 
@@ -34,6 +36,46 @@ UChar32 base_letter(UChar32 c) {
   return c;
 }
 
+// What folding does with one code point.
+constexpr UChar32 kDrop = -1;   // emoji, zero-width and format characters
+constexpr UChar32 kSpace = -2;  // any white space
+constexpr UChar32 kMark = -3;   // combining mark: belongs to the letter before
+
+UChar32 classify_slow(UChar32 c) {
+  if (dropped(c)) return kDrop;
+  if (u_isUWhiteSpace(c)) return kSpace;
+  if (u_charType(c) == U_NON_SPACING_MARK) return kMark;
+  return base_letter(c);
+}
+
+// ICU lookups cost far more than the rest of folding, so the scripts Vietnamese posts are
+// written in (Latin, Latin Extended Additional, general punctuation) come from tables built
+// once with ICU itself; everything else asks ICU each time.
+class FoldTable {
+ public:
+  FoldTable() {
+    for (UChar32 c = 0; c < kLow; ++c) low_[c] = classify_slow(c);
+    for (UChar32 c = 0; c < kExtSize; ++c) ext_[c] = classify_slow(kExtBegin + c);
+  }
+  UChar32 classify(UChar32 c) const {
+    if (c < kLow) return low_[c];
+    if (c >= kExtBegin && c < kExtBegin + kExtSize) return ext_[c - kExtBegin];
+    return classify_slow(c);
+  }
+
+ private:
+  static constexpr UChar32 kLow = 0x2100;
+  static constexpr UChar32 kExtBegin = 0x1E00;
+  static constexpr UChar32 kExtSize = 0x100;
+  UChar32 low_[kLow];
+  UChar32 ext_[kExtSize];
+};
+
+const FoldTable& fold_table() {
+  static const FoldTable* kTable = new FoldTable();
+  return *kTable;
+}
+
 void append_utf8(std::string& out, UChar32 c) {
   char buf[U8_MAX_LENGTH];
   int32_t len = 0;
@@ -45,17 +87,24 @@ void append_utf8(std::string& out, UChar32 c) {
 }  // namespace
 
 std::string nfc(std::string_view utf8) {
+  std::string out(utf8);
+  nfc_in_place(out);
+  return out;
+}
+
+void nfc_in_place(std::string& text) {
+  // Almost every post is already NFC (or plain ASCII): check before converting to UTF-16.
+  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return;
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* normalizer = icu::Normalizer2::getNFCInstance(status);
-  const auto input = icu::UnicodeString::fromUTF8(icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
-  std::string out;
-  if (U_FAILURE(status)) {
-    input.toUTF8String(out);
-    return out;
-  }
+  if (U_FAILURE(status)) return;
+  const icu::StringPiece piece(text.data(), static_cast<int32_t>(text.size()));
+  if (normalizer->isNormalizedUTF8(piece, status) && U_SUCCESS(status)) return;
+  status = U_ZERO_ERROR;
+  const auto input = icu::UnicodeString::fromUTF8(piece);
   const icu::UnicodeString normalized = normalizer->normalize(input, status);
-  (U_SUCCESS(status) ? normalized : input).toUTF8String(out);
-  return out;
+  text.clear();
+  (U_SUCCESS(status) ? normalized : input).toUTF8String(text);
 }
 
 // Per character: case, diacritics, whitespace, emoji and zero-width characters.
@@ -65,6 +114,7 @@ static void fold_characters(std::string_view utf8, Folded& out) {
   out.origin_end.clear();
   const auto* s = reinterpret_cast<const uint8_t*>(utf8.data());
   const auto length = static_cast<int32_t>(utf8.size());
+  const FoldTable& table = fold_table();
   bool pending_space = false;
   std::uint32_t space_origin = 0;
   std::uint32_t space_end = 0;
@@ -74,14 +124,16 @@ static void fold_characters(std::string_view utf8, Folded& out) {
     UChar32 c = 0;
     U8_NEXT(s, i, length, c);
     const auto end = static_cast<std::uint32_t>(i);
-    if (c < 0 || dropped(c)) continue;
-    if (u_charType(c) == U_NON_SPACING_MARK) {
+    if (c < 0) continue;
+    const UChar32 folded = c < 0x80 ? (c >= 'A' && c <= 'Z' ? c + 32 : c) : table.classify(c);
+    if (folded == kDrop) continue;
+    if (folded == kMark) {
       // A combining mark belongs to the letter before it: drop it, but let that letter's
       // source span cover it so quotes keep the whole grapheme.
       for (std::size_t k = last_begin; k < out.origin_end.size(); ++k) out.origin_end[k] = end;
       continue;
     }
-    if (u_isUWhiteSpace(c)) {
+    if (folded == kSpace || (c < 0x80 && (c == ' ' || (c >= '\t' && c <= '\r')))) {
       if (!pending_space) space_origin = start;
       space_end = end;
       pending_space = !out.text.empty();
@@ -95,7 +147,11 @@ static void fold_characters(std::string_view utf8, Folded& out) {
     }
     const std::size_t before = out.text.size();
     last_begin = before;
-    append_utf8(out.text, base_letter(c));
+    if (folded < 0x80) {
+      out.text.push_back(static_cast<char>(folded));
+    } else {
+      append_utf8(out.text, folded);
+    }
     for (std::size_t k = before; k < out.text.size(); ++k) {
       out.origin.push_back(start);
       out.origin_end.push_back(end);
@@ -117,21 +173,42 @@ class Rebuilder {
   }
   // Appends `bytes`, all produced by folded bytes [begin, end) of the earlier text.
   void emit(std::string_view bytes, std::size_t begin, std::size_t end) {
+    flush();
     for (char c : bytes) {
       to_.text.push_back(c);
       to_.origin.push_back(from_.origin[begin]);
       to_.origin_end.push_back(from_.origin_end[end - 1]);
     }
   }
-  void copy(std::size_t i) { emit(std::string_view(&from_.text[i], 1), i, i + 1); }
+  // Copies bytes [begin, end) unchanged. Adjacent copies are merged and done in bulk: most of
+  // a post passes through every stage untouched.
+  void copy(std::size_t begin, std::size_t end) {
+    if (begin != copy_end_) flush();
+    if (copy_begin_ == copy_end_) copy_begin_ = begin;
+    copy_end_ = end;
+  }
+  void copy(std::size_t i) { copy(i, i + 1); }
   void finish() {
+    flush();
     to_.origin.push_back(from_.origin.back());
     to_.origin_end.push_back(from_.origin_end.back());
   }
 
  private:
+  void flush() {
+    if (copy_begin_ == copy_end_) return;
+    to_.text.append(from_.text, copy_begin_, copy_end_ - copy_begin_);
+    to_.origin.insert(to_.origin.end(), from_.origin.begin() + static_cast<std::ptrdiff_t>(copy_begin_),
+                      from_.origin.begin() + static_cast<std::ptrdiff_t>(copy_end_));
+    to_.origin_end.insert(to_.origin_end.end(), from_.origin_end.begin() + static_cast<std::ptrdiff_t>(copy_begin_),
+                          from_.origin_end.begin() + static_cast<std::ptrdiff_t>(copy_end_));
+    copy_begin_ = copy_end_ = 0;
+  }
+
   const Folded& from_;
   Folded& to_;
+  std::size_t copy_begin_ = 0;
+  std::size_t copy_end_ = 0;
 };
 
 bool ascii_letter(char c) {
@@ -193,6 +270,28 @@ constexpr Spelling kSpellings[] = {
     {"r", "roi"},
 };
 
+// Chat spellings are at most 4 letters: pack them into integers and binary-search, since this
+// runs for every word of every post.
+std::uint32_t pack(std::string_view w) {
+  std::uint32_t v = 0;
+  for (char c : w) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
+std::string_view chat_spelling(std::string_view word) {
+  static const auto kIndex = [] {
+    std::vector<std::pair<std::uint32_t, std::string_view>> index;
+    for (const auto& s : kSpellings) index.emplace_back(pack(s.chat), s.word);
+    std::sort(index.begin(), index.end());
+    return index;
+  }();
+  if (word.empty() || word.size() > 4) return {};
+  const std::uint32_t key = pack(word);
+  const auto it = std::lower_bound(kIndex.begin(), kIndex.end(), std::make_pair(key, std::string_view()),
+                                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  return it != kIndex.end() && it->first == key ? it->second : std::string_view();
+}
+
 char leet_letter(char c) {
   switch (c) {
     case '0': return 'o';
@@ -210,8 +309,14 @@ char leet_letter(char c) {
 void fold_words(const Folded& in, Folded& out) {
   Rebuilder r(in, out);
   const std::string& t = in.text;
-  std::string word;
-  std::vector<std::size_t> from, to;  // span in `in` of each byte of `word`
+  struct Scratch {
+    std::string word;
+    std::vector<std::size_t> from, to;  // span in `in` of each byte of `word`
+  };
+  thread_local Scratch scratch;
+  std::string& word = scratch.word;
+  std::vector<std::size_t>& from = scratch.from;
+  std::vector<std::size_t>& to = scratch.to;
   std::size_t i = 0;
   while (i < t.size()) {
     if (!token_char(t[i])) {
@@ -224,6 +329,20 @@ void fold_words(const Folded& in, Folded& out) {
     for (std::size_t k = i; k < j; ++k) (ascii_letter(t[k]) ? letters : others) += 1;
     // "4g", "50k", "2024" keep their digits; "d4t4", "kh4ch", "b@n", "$im", "r3" lose them.
     const bool leet = letters >= others && (letters >= 2 || ascii_letter(t[i])) && t[i] != '@';
+    // Most words need none of this: no leet characters, no letter run, too long to be a chat
+    // spelling. They are copied as they are.
+    bool plain = true;
+    for (std::size_t k = i; plain && k < j; ++k) {
+      const char c = t[k];
+      if (leet && leet_letter(c) != c) plain = false;
+      if (k >= i + 2 && c == t[k - 1] && c == t[k - 2]) plain = false;
+    }
+    if (plain && j - i <= 4 && !chat_spelling(std::string_view(t).substr(i, j - i)).empty()) plain = false;
+    if (plain) {
+      r.copy(i, j);
+      i = j;
+      continue;
+    }
     word.clear();
     from.clear();
     to.clear();
@@ -241,10 +360,7 @@ void fold_words(const Folded& in, Folded& out) {
       }
       k = run_end;
     }
-    std::string_view replacement;
-    for (const auto& s : kSpellings) {
-      if (word == s.chat) replacement = s.word;
-    }
+    const std::string_view replacement = chat_spelling(word);
     if (!replacement.empty()) {
       r.emit(replacement, i, j);
     } else {

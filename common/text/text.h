@@ -10,6 +10,8 @@ namespace vigil::text {
 // Unicode NFC of UTF-8 text (for display and evidence quotes). Invalid UTF-8 is replaced by
 // U+FFFD, so callers validate first when they must reject it.
 std::string nfc(std::string_view utf8);
+// The same in place; allocation-free when the text is ASCII or already NFC (the usual case).
+void nfc_in_place(std::string& text);
 
 // Text folded for matching: lower case, Vietnamese diacritics removed (đ -> d), whitespace
 // runs collapsed to one space, zero-width characters and emoji dropped. `origin[i]` is the
