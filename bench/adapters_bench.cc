@@ -187,6 +187,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const auto& run : runs) {
+      // With --benchmark_repetitions, keep only the medians.
+      if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") continue;
       const auto it = run.counters.find("bytes_per_second");
       if (it != run.counters.end()) throughput_[run.benchmark_name()] = it->second;
       const auto a = run.counters.find("allocs_per_record");

@@ -81,10 +81,13 @@ bool near_words(const text::Folded& folded, std::size_t begin, std::size_t end, 
   const std::string_view t(folded.text);
   const std::size_t lo = begin > before ? begin - before : 0;
   const std::size_t hi = std::min(t.size(), end + after);
+  if (lo >= hi) return false;
+  // Search only the window: a find() over the rest of the post per digit run is quadratic.
+  const std::string_view window = t.substr(lo, hi - lo);
   for (const auto w : words) {
-    for (std::size_t pos = t.find(w, lo); pos != std::string_view::npos && pos < hi; pos = t.find(w, pos + 1)) {
-      const std::size_t e = pos + w.size();
-      if (e > hi || (pos < end && e > begin)) continue;  // outside the window or inside the value
+    for (std::size_t rel = window.find(w); rel != std::string_view::npos; rel = window.find(w, rel + 1)) {
+      const std::size_t pos = lo + rel, e = pos + w.size();
+      if (pos < end && e > begin) continue;  // inside the value itself
       const bool left = pos == 0 || !folded_word_char(t[pos - 1]);
       const bool right = e == t.size() || !folded_word_char(t[e]);
       if (left && right) return true;
@@ -343,10 +346,12 @@ std::string_view nearest_bank(const text::Folded& folded, std::size_t begin, std
   std::size_t best_distance = window + 1;
   const std::size_t lo = begin > window ? begin - window : 0;
   const std::size_t hi = std::min(t.size(), end + window);
+  if (lo >= hi) return best;
+  const std::string_view nearby = t.substr(lo, hi - lo);
   for (const auto& bank : kBanks) {
-    for (std::size_t pos = t.find(bank.folded, lo); pos != std::string_view::npos && pos < hi;
-         pos = t.find(bank.folded, pos + 1)) {
-      const std::size_t e = pos + bank.folded.size();
+    for (std::size_t rel = nearby.find(bank.folded); rel != std::string_view::npos;
+         rel = nearby.find(bank.folded, rel + 1)) {
+      const std::size_t pos = lo + rel, e = pos + bank.folded.size();
       if ((pos > 0 && folded_word_char(t[pos - 1])) || (e < t.size() && folded_word_char(t[e]))) continue;
       const std::size_t distance = e <= begin ? begin - e : pos >= end ? pos - end : 0;
       if (distance < best_distance) {
@@ -473,19 +478,28 @@ bool is_cccd_province(std::string_view province) {
 // Whether the text may hold an obfuscated URL at all; most posts do not, and then the text is
 // scanned as it is, without a rewritten copy.
 bool maybe_obfuscated(std::string_view text) {
-  if (text.find_first_of("[({") != std::string_view::npos) return true;
-  for (std::size_t pos = text.find_first_of("xX"); pos != std::string_view::npos;
-       pos = text.find_first_of("xX", pos + 1)) {
-    if (pos > 0 && pos + 1 < text.size() && ascii_lower(text[pos - 1]) == 'h' && ascii_lower(text[pos + 1]) == 'x')
-      return true;
-  }
-  for (std::size_t pos = text.find(" d"); pos != std::string_view::npos; pos = text.find(" d", pos + 1)) {
-    if (starts_with_ci(text, pos, " dot ")) return true;
-  }
-  for (std::size_t pos = text.find(" D"); pos != std::string_view::npos; pos = text.find(" D", pos + 1)) {
-    if (starts_with_ci(text, pos, " dot ")) return true;
+  // One pass; a handful of small find() calls per post cost more than the scan itself.
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    switch (text[i]) {
+      case '[':
+      case '(':
+      case '{': return true;
+      case 'x':
+      case 'X':
+        if (i > 0 && i + 1 < text.size() && ascii_lower(text[i - 1]) == 'h' && ascii_lower(text[i + 1]) == 'x')
+          return true;
+        break;
+      case ' ':
+        if (starts_with_ci(text, i, " dot ")) return true;
+        break;
+      default: break;
+    }
   }
   return false;
+}
+
+bool trailing_punctuation(char c) {
+  return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?';
 }
 
 void find_urls(std::string_view text, std::vector<Entity>& out) {

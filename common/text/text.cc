@@ -226,7 +226,8 @@ void join_spelled_out(const Folded& in, Folded& out) {
   std::size_t i = 0;
   while (i < t.size()) {
     const bool single = token_char(t[i]) && (i == 0 || !token_char(t[i - 1])) && i + 1 < t.size() &&
-                        !token_char(t[i + 1]) && std::string_view(". -_*").find(t[i + 1]) != std::string_view::npos;
+                        !token_char(t[i + 1]) &&
+                        (t[i + 1] == '.' || t[i + 1] == ' ' || t[i + 1] == '-' || t[i + 1] == '_' || t[i + 1] == '*');
     if (single) {
       const char sep = t[i + 1];
       std::size_t j = i;
