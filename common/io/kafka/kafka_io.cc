@@ -11,7 +11,14 @@ namespace {
 
 using TopicPartitions = std::vector<RdKafka::TopicPartition*>;
 
+// librdkafka's partition list for our offsets, freed with it.
 struct TopicPartitionsOwner {
+  explicit TopicPartitionsOwner(const std::vector<TopicPartitionOffset>& offsets) {
+    for (const auto& tpo : offsets)
+      list.push_back(RdKafka::TopicPartition::create(tpo.topic, tpo.partition, tpo.offset));
+  }
+  TopicPartitionsOwner(const TopicPartitionsOwner&) = delete;
+  TopicPartitionsOwner& operator=(const TopicPartitionsOwner&) = delete;
   TopicPartitions list;
   ~TopicPartitionsOwner() { RdKafka::TopicPartition::destroy(list); }
 };
@@ -133,9 +140,7 @@ class KafkaSource final : public Source {
 
   Status commit(const std::vector<TopicPartitionOffset>& next) override {
     if (next.empty()) return Status::ok();
-    TopicPartitionsOwner tps;
-    for (const auto& tpo : next)
-      tps.list.push_back(RdKafka::TopicPartition::create(tpo.topic, tpo.partition, tpo.offset));
+    TopicPartitionsOwner tps(next);
     if (const auto code = consumer_->commitSync(tps.list); code != RdKafka::ERR_NO_ERROR) {
       return kafka_error("commit offsets: " + RdKafka::err2str(code));
     }
@@ -245,9 +250,7 @@ class KafkaSink final : public Sink {
     }
     auto* kafka_source = dynamic_cast<KafkaSource*>(&source);
     if (kafka_source != nullptr && !next.empty()) {
-      TopicPartitionsOwner tps;
-      for (const auto& tpo : next)
-        tps.list.push_back(RdKafka::TopicPartition::create(tpo.topic, tpo.partition, tpo.offset));
+      TopicPartitionsOwner tps(next);
       std::unique_ptr<RdKafka::ConsumerGroupMetadata> meta(kafka_source->consumer()->groupMetadata());
       VIGIL_RETURN_IF_ERROR(from_error(producer_->send_offsets_to_transaction(tps.list, meta.get(), timeout_ms_),
                                        "send_offsets_to_transaction"));
