@@ -15,6 +15,8 @@
 #include "bench/corpus/corpus.h"
 #include "common/adapters/adapter.h"
 #include "common/core/config.h"
+#include "common/detect/detector.h"
+#include "common/detect/rule_pack.h"
 #include "common/extract/extract.h"
 #include "common/text/text.h"
 
@@ -176,10 +178,48 @@ void BM_Adapters(benchmark::State& state) {
   if (failures > 0) state.SkipWithError("a generated record failed to parse");
 }
 
+// The whole content analysis of stage A: parse, then the detector (which folds, extracts, scans
+// all phrase rules with Hyperscan and checks brand lookalikes). Compared with
+// BM_ParseNormaliseExtract it shows what detection itself adds.
+void BM_ParseDetect(benchmark::State& state) {
+  auto pack = vigil::detect::load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+  if (!pack.is_ok()) {
+    state.SkipWithError(pack.status().message().c_str());
+    return;
+  }
+  std::map<std::string, std::unique_ptr<vigil::Adapter>> adapters;
+  for (const auto& input : vigil::default_detector_config().inputs)
+    adapters[input.topic] = vigil::make_adapter(input.adapter);
+  vigil::detect::Detector detector(pack.value());
+  vigil::Event event;
+  std::vector<vigil::detect::Finding> findings;
+  std::size_t flagged = 0;
+  for (const auto& r : corpus()) {
+    (void)adapters[r.topic]->parse(*r.value, event);
+    findings.clear();
+    detector.detect(event, findings);
+  }
+  const auto before = g_allocations.load();
+  for (auto _ : state) {
+    for (const auto& r : corpus()) {
+      event.source.record_timestamp = r.timestamp;
+      (void)adapters.find(r.topic)->second->parse(*r.value, event);
+      findings.clear();
+      detector.detect(event, findings);
+      flagged += !findings.empty();
+    }
+  }
+  benchmark::DoNotOptimize(flagged);
+  finish(state, before);
+  state.counters["flagged_share"] =
+      static_cast<double>(flagged) / static_cast<double>(state.iterations() * corpus().size());
+}
+
 BENCHMARK(BM_SimdjsonAlone)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Adapters<Stage::kParse>)->Name("BM_Parse")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Adapters<Stage::kNormalise>)->Name("BM_ParseNormalise")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Adapters<Stage::kExtract>)->Name("BM_ParseNormaliseExtract")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ParseDetect)->Unit(benchmark::kMillisecond);
 
 // Remembers each benchmark's throughput to print ratios to simdjson alone at the end.
 class RatioReporter : public benchmark::ConsoleReporter {

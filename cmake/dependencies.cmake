@@ -5,6 +5,7 @@ pkg_check_modules(RDKAFKAXX REQUIRED IMPORTED_TARGET rdkafka++)
 pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl)
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
 
 # RocksDB's config prepends its own Find modules, so everything else is found in CONFIG mode.
 find_package(RocksDB CONFIG REQUIRED)

@@ -7,22 +7,6 @@
 namespace vigil::detect {
 namespace {
 
-bool word_char(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return u >= 0x80 || std::isalnum(u) != 0;
-}
-
-// Offset of `phrase` as whole words in `text`, from `from`; npos if absent.
-std::size_t find_words(std::string_view text, std::string_view phrase, std::size_t from = 0) {
-  for (std::size_t pos = text.find(phrase, from); pos != std::string_view::npos; pos = text.find(phrase, pos + 1)) {
-    const bool left = pos == 0 || !word_char(text[pos - 1]);
-    const std::size_t end = pos + phrase.size();
-    const bool right = end == text.size() || !word_char(text[end]);
-    if (left && right) return pos;
-  }
-  return std::string_view::npos;
-}
-
 Evidence make_evidence(const std::string& rule, const Event& event, const text::Folded& folded, std::size_t begin,
                        std::size_t end) {
   const auto [b, e] = folded.source_span(begin, end);
@@ -60,9 +44,14 @@ Lookalike match_brand(const RulePack& pack, const std::string& host, const std::
   Lookalike best;
   // Punycode hosts are compared through their Unicode form with diacritics folded away, so
   // "vietcombánk.vn" meets "vietcombank".
-  text::Folded folded;
-  text::fold(extract::host_to_unicode(domain), folded);
-  const std::string label = folded.text.substr(0, folded.text.find('.'));
+  std::string label;
+  if (domain.find("xn--") == std::string::npos) {
+    label = domain.substr(0, domain.find('.'));  // ASCII hosts are already lower case
+  } else {
+    thread_local text::Folded folded;
+    text::fold(extract::host_to_unicode(domain), folded);
+    label = folded.text.substr(0, folded.text.find('.'));
+  }
   const std::string subdomain = host.size() > domain.size() ? host.substr(0, host.size() - domain.size() - 1) : "";
   auto consider = [&](const Brand& brand, std::string id, std::string en, std::string vi, int weight) {
     if (weight > best.weight) best = Lookalike{&brand, std::move(id), std::move(en), std::move(vi), weight};
@@ -131,7 +120,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[m];
 }
 
-Detector::Detector(std::shared_ptr<const RulePack> pack) : pack_(std::move(pack)) {}
+Detector::Detector(std::shared_ptr<const RulePack> pack) : pack_(std::move(pack)) {
+  if (pack_->matcher) scratch_ = std::make_unique<PhraseMatcher::Scratch>(*pack_->matcher);
+}
 
 void Detector::detect(const Event& event, std::vector<Finding>& out) {
   text::fold(event.text, folded_);
@@ -159,15 +150,24 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
   // Findings by category, in the order the pack declares categories (deterministic output).
   std::map<std::string, Finding> by_category;
 
-  for (const auto& rule : pack_->phrase_rules) {
+  // One scan for all phrases of all rules; then, per rule in pack order, the first whole-word
+  // occurrence of each of its phrases.
+  matches_.clear();
+  if (pack_->matcher && !pack_->matcher->scan(folded_.text, *scratch_, matches_).is_ok()) matches_.clear();
+  first_match_.assign(pack_->phrase_rule.size(), std::string::npos);
+  for (std::size_t m = 0; m < matches_.size(); ++m) {
+    if (first_match_[matches_[m].phrase] == std::string::npos) first_match_[matches_[m].phrase] = m;
+  }
+  for (std::size_t flat = 0; flat < first_match_.size();) {
+    const PhraseRule& rule = pack_->phrase_rules[pack_->phrase_rule[flat]];
     bool fired = false;
-    for (const auto& phrase : rule.phrases) {
-      const std::size_t pos = find_words(folded_.text, phrase);
-      if (pos == std::string_view::npos) continue;
+    for (std::size_t p = 0; p < rule.phrases.size(); ++p, ++flat) {
+      if (first_match_[flat] == std::string::npos) continue;
+      const PhraseMatcher::Match& m = matches_[first_match_[flat]];
       Finding& f = by_category[rule.category];
       if (!fired) f.hits.push_back(RuleHit{rule.id, rule.reason_en, rule.reason_vi, rule.weight});
       fired = true;
-      f.evidence.push_back(make_evidence(rule.id, event, folded_, pos, pos + phrase.size()));
+      f.evidence.push_back(make_evidence(rule.id, event, folded_, m.begin, m.end));
     }
   }
 

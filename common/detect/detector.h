@@ -61,6 +61,9 @@ class Detector {
 
  private:
   std::shared_ptr<const RulePack> pack_;
+  std::unique_ptr<PhraseMatcher::Scratch> scratch_;
+  std::vector<PhraseMatcher::Match> matches_;
+  std::vector<std::size_t> first_match_;  // per flat phrase: index into matches_, or npos
   text::Folded folded_;
   std::vector<extract::Entity> entities_;
 };

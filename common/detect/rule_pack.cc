@@ -140,7 +140,18 @@ const Category* RulePack::category(const std::string& category_name) const {
 Result<std::shared_ptr<const RulePack>> load_rule_pack(const std::string& path) {
   try {
     const YAML::Node root = YAML::LoadFile(path);
-    return std::shared_ptr<const RulePack>(std::make_shared<RulePack>(parse(root)));
+    auto pack = std::make_shared<RulePack>(parse(root));
+    std::vector<std::string> phrases;
+    for (std::size_t r = 0; r < pack->phrase_rules.size(); ++r) {
+      for (const auto& phrase : pack->phrase_rules[r].phrases) {
+        phrases.push_back(phrase);
+        pack->phrase_rule.push_back(static_cast<std::uint32_t>(r));
+      }
+    }
+    auto matcher = PhraseMatcher::compile(phrases);
+    if (!matcher.is_ok()) return invalid_argument(path + ": " + matcher.status().message());
+    pack->matcher = std::move(matcher.value());
+    return std::shared_ptr<const RulePack>(std::move(pack));
   } catch (const YAML::BadFile&) {
     return Status(Code::kNotFound, path + ": cannot open the rule pack");
   } catch (const YAML::Exception& e) {

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/core/status.h"
+#include "common/detect/phrase_matcher.h"
 
 namespace vigil::detect {
 
@@ -48,6 +50,11 @@ struct RulePack {
   std::vector<PhraseRule> phrase_rules;
   std::vector<Brand> brands;
   LookalikeWeights lookalike;
+
+  // Every phrase of every rule in one Hyperscan database; flat phrase i belongs to rule
+  // phrase_rule[i]. Built by load_rule_pack.
+  std::shared_ptr<const PhraseMatcher> matcher;
+  std::vector<std::uint32_t> phrase_rule;
 
   // "vn-core@2026.11.0", the value of `rule_pack` in every flag.
   std::string qualified_version() const { return name + "@" + version; }

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/core/status.h"
+
+namespace vigil::detect {
+
+// All phrases of a rule pack compiled into one Hyperscan database, so a post is scanned once
+// whatever the number of rules. Matches are whole words of folded text.
+// Lifecycle: compiled when a pack loads; immutable and shared by every thread afterwards.
+// Each thread scans with its own Scratch.
+class PhraseMatcher {
+ public:
+  struct Match {
+    std::uint32_t phrase;  // index into the phrases given to compile()
+    std::size_t begin;     // byte offsets in the scanned text
+    std::size_t end;
+  };
+
+  // Per-thread scanning memory. Lifecycle: created from one matcher, used by one thread at a time.
+  class Scratch {
+   public:
+    explicit Scratch(const PhraseMatcher& matcher);
+    ~Scratch();
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+
+   private:
+    friend class PhraseMatcher;
+    void* scratch_ = nullptr;
+  };
+
+  ~PhraseMatcher();
+  PhraseMatcher(const PhraseMatcher&) = delete;
+  PhraseMatcher& operator=(const PhraseMatcher&) = delete;
+
+  // Phrases are matched literally (already folded by the caller).
+  static Result<std::unique_ptr<const PhraseMatcher>> compile(const std::vector<std::string>& phrases);
+
+  // Replaces `out` with every whole-word occurrence of every phrase, ordered by begin offset.
+  [[nodiscard]] Status scan(std::string_view text, Scratch& scratch, std::vector<Match>& out) const;
+
+  std::size_t size() const { return phrase_count_; }
+
+ private:
+  PhraseMatcher() = default;
+  void* database_ = nullptr;
+  std::size_t phrase_count_ = 0;
+};
+
+}  // namespace vigil::detect

@@ -1,0 +1,44 @@
+#include "common/detect/phrase_matcher.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::detect {
+namespace {
+
+using Matches = std::vector<std::tuple<std::uint32_t, std::size_t, std::size_t>>;
+
+Matches scan(const std::vector<std::string>& phrases, std::string_view text) {
+  auto m = PhraseMatcher::compile(phrases);
+  EXPECT_TRUE(m.is_ok()) << m.status().to_string();
+  PhraseMatcher::Scratch scratch(*m.value());
+  std::vector<PhraseMatcher::Match> out;
+  EXPECT_TRUE(m.value()->scan(text, scratch, out).is_ok());
+  Matches result;
+  for (const auto& x : out) result.emplace_back(x.phrase, x.begin, x.end);
+  return result;
+}
+
+TEST(PhraseMatcher, WholeWordsOnlyInReadingOrder) {
+  EXPECT_EQ(scan({"ib", "ban data", "data"}, "ban data, ib ngay; tribe ibx data"),
+            (Matches{{1, 0, 8}, {2, 4, 8}, {0, 10, 12}, {2, 29, 33}}));
+}
+
+TEST(PhraseMatcher, EveryOccurrenceAndOverlaps) {
+  EXPECT_EQ(scan({"a b", "b c"}, "a b c a b"), (Matches{{0, 0, 3}, {1, 2, 5}, {0, 6, 9}}));
+}
+
+TEST(PhraseMatcher, PunctuationIsLiteralNotRegex) {
+  EXPECT_EQ(scan({"1.500k", "(vip)", "a+b"}, "gia 1x500k (vip) a+b aab"), (Matches{{1, 11, 16}, {2, 17, 20}}));
+}
+
+TEST(PhraseMatcher, NonAsciiLettersAreWordCharacters) {
+  // Folded text keeps letters of other scripts; "data" inside "dataш" is not a whole word.
+  EXPECT_EQ(scan({"data"}, "data\xd1\x88 data"), (Matches{{0, 7, 11}}));
+}
+
+TEST(PhraseMatcher, EmptySetMatchesNothing) {
+  EXPECT_TRUE(scan({}, "anything").empty());
+}
+
+}  // namespace
+}  // namespace vigil::detect
