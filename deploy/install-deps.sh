@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   clang clang-format clang-tidy libclang-rt-14-dev
-  librdkafka-dev librocksdb-dev libsimdjson-dev prometheus-cpp-dev
+  librdkafka-dev librocksdb-dev libsimdjson-dev prometheus-cpp-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhyperscan-dev libicu-dev libpsl-dev publicsuffix libidn2-dev
   libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libzstd-dev zlib1g-dev zstd

@@ -74,9 +74,9 @@ DetectorConfig load_detector_config(const std::string& path) {
   }
   DetectorConfig c = default_detector_config();
   if (root.IsNull()) return c;
-  check_keys(
-      root, path, "",
-      {"rule_pack", "kafka", "kafka_consumer", "kafka_producer", "inputs", "outputs", "limits", "batch", "expose_pii"});
+  check_keys(root, path, "",
+             {"rule_pack", "kafka", "kafka_consumer", "kafka_producer", "inputs", "outputs", "limits", "batch",
+              "expose_pii", "metrics"});
 
   if (root["rule_pack"]) {
     std::filesystem::path p = scalar<std::string>(root["rule_pack"], path, "rule_pack", "");
@@ -126,6 +126,13 @@ DetectorConfig load_detector_config(const std::string& path) {
     if (c.batch_max_wait_ms < 0) fail(path, "batch.max_wait_ms", "must be >= 0");
   }
   c.expose_pii = scalar<bool>(root["expose_pii"], path, "expose_pii", false);
+  if (const auto m = root["metrics"]) {
+    check_keys(m, path, "metrics", {"listen", "max_silence_seconds"});
+    c.metrics_listen = scalar<std::string>(m["listen"], path, "metrics.listen", "");
+    c.metrics_max_silence_seconds =
+        scalar<int>(m["max_silence_seconds"], path, "metrics.max_silence_seconds", c.metrics_max_silence_seconds);
+    if (c.metrics_max_silence_seconds <= 0) fail(path, "metrics.max_silence_seconds", "must be > 0");
+  }
   return c;
 }
 

@@ -39,6 +39,9 @@ struct DetectorConfig {
   std::size_t batch_max_records = 500;
   int batch_max_wait_ms = 100;
   bool expose_pii = false;  // when true, flags carry full PII values beside the masked ones
+  // /metrics, /healthz, /readyz. Empty: the default (online 127.0.0.1:9464, offline off).
+  std::string metrics_listen;
+  int metrics_max_silence_seconds = 30;  // /healthz fails when the loop has not beaten for this long
 };
 
 // The defaults: the five raw topics of the brief plus raw.canonical, each with its adapter.

@@ -27,6 +27,10 @@ class Source {
   // Re-reads from these positions (after a batch was aborted).
   virtual Status seek(const std::vector<TopicPartitionOffset>& positions) = 0;
 
+  // Ready to process: has joined its consumer group and received an assignment (possibly
+  // empty). Files are always ready.
+  virtual bool ready() const { return true; }
+
   virtual void close() {}
 };
 

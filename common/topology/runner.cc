@@ -3,6 +3,7 @@
 namespace vigil::topology {
 
 Status Runner::run_batch() {
+  const auto started = std::chrono::steady_clock::now();
   Stats batch_stats;
   outputs_.clear();
   for (const auto& record : batch_) stage_.process(record, outputs_, batch_stats);
@@ -10,6 +11,10 @@ Status Runner::run_batch() {
   for (const auto& out : outputs_) VIGIL_RETURN_IF_ERROR(sink_.send(out));
   VIGIL_RETURN_IF_ERROR(sink_.commit(source_, io::next_offsets(batch_)));
   stats_.merge(batch_stats);
+  if (observer_ != nullptr) {
+    observer_->on_commit(batch_stats,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   return Status::ok();
 }
 
@@ -18,6 +23,7 @@ Status Runner::run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     batch_.clear();
     VIGIL_RETURN_IF_ERROR(source_.poll(batch_, options_.batch_max_records, options_.batch_max_wait));
+    if (observer_ != nullptr) observer_->on_poll(source_.ready());
     if (batch_.empty()) {
       if (source_.at_end()) break;
       continue;
@@ -29,6 +35,7 @@ Status Runner::run(const std::atomic<bool>& stop) {
     }
     if (st.code() != Code::kUnavailable || ++aborted_in_a_row > options_.max_aborted_batches_in_a_row) return st;
     // Abortable: nothing of this batch is visible to read_committed readers; read it again.
+    if (observer_ != nullptr) observer_->on_abort();
     VIGIL_RETURN_IF_ERROR(sink_.abort());
     VIGIL_RETURN_IF_ERROR(source_.seek(io::first_offsets(batch_)));
   }

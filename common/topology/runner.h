@@ -10,6 +10,18 @@
 
 namespace vigil::topology {
 
+// Told how the loop is doing; the metrics probe implements it, so the loop never touches a
+// metrics registry. Called on the processing thread.
+class RunnerObserver {
+ public:
+  virtual ~RunnerObserver() = default;
+  // Every loop iteration, after a poll: the loop is alive; `source_ready` as Source::ready().
+  virtual void on_poll(bool source_ready) = 0;
+  // A batch (its counts in `batch`) was committed after `seconds` of processing and commit.
+  virtual void on_commit(const Stats& batch, double seconds) = 0;
+  virtual void on_abort() = 0;
+};
+
 struct RunnerOptions {
   std::size_t batch_max_records = 500;
   std::chrono::milliseconds batch_max_wait{100};
@@ -24,8 +36,8 @@ struct RunnerOptions {
 // takes effect after the batch in progress is committed.
 class Runner {
  public:
-  Runner(io::Source& source, io::Sink& sink, StageA& stage, RunnerOptions options)
-      : source_(source), sink_(sink), stage_(stage), options_(options) {}
+  Runner(io::Source& source, io::Sink& sink, StageA& stage, RunnerOptions options, RunnerObserver* observer = nullptr)
+      : source_(source), sink_(sink), stage_(stage), options_(options), observer_(observer) {}
 
   Status run(const std::atomic<bool>& stop);
 
@@ -39,6 +51,7 @@ class Runner {
   io::Sink& sink_;
   StageA& stage_;
   RunnerOptions options_;
+  RunnerObserver* observer_;
   Stats stats_;
   std::vector<io::Record> batch_;
   std::vector<io::Record> outputs_;

@@ -12,6 +12,7 @@ std::size_t Stats::dead_letters() const {
 
 void Stats::merge(const Stats& o) {
   records += o.records;
+  for (const auto& [k, v] : o.records_by_topic) records_by_topic[k] += v;
   events += o.events;
   skipped += o.skipped;
   flags += o.flags;
@@ -36,7 +37,10 @@ void StageA::dead_letter(const io::Record& in, std::string_view reason, const st
   r.topic = config_.dlq_topic;
   r.key = in.key;
   r.value = in.value;
-  r.timestamp = in.timestamp;
+  // Wall clock, not the source's time: replayed archives carry old timestamps, and a dead
+  // letter stamped with one would fall to time-based retention at once. The source time is
+  // kept in the vigil.source.timestamp header.
+  r.timestamp = clock_();
   r.headers = in.headers;
   r.headers.push_back({std::string(kDlqReasonHeader), std::string(reason)});
   r.headers.push_back({std::string(kDlqDetailHeader), detail});
@@ -49,6 +53,11 @@ void StageA::dead_letter(const io::Record& in, std::string_view reason, const st
 
 void StageA::process(const io::Record& in, std::vector<io::Record>& out, Stats& stats) {
   ++stats.records;
+  if (auto it = stats.records_by_topic.find(in.topic); it != stats.records_by_topic.end()) {
+    ++it->second;
+  } else {
+    stats.records_by_topic.emplace(in.topic, 1);
+  }
   if (!in.source_error.empty()) return dead_letter(in, "bad_envelope", in.source_error, out, stats);
   const auto it = adapters_.find(in.topic);
   if (it == adapters_.end() || it->second == nullptr) {
@@ -76,8 +85,10 @@ void StageA::process(const io::Record& in, std::vector<io::Record>& out, Stats& 
     r.topic = config_.flags_topic_prefix + rendered_.category;
     r.key = rendered_.key;
     r.value = rendered_.value;
-    // Event time, not wall-clock: a replay writes records with the same timestamps.
-    r.timestamp = event_.event_time;
+    // detected_at, not the event time: flags of a replayed 2024 archive stamped 2024 would be
+    // deleted by time-based retention as soon as they are written. The event time is in the
+    // flag's source.event_time.
+    r.timestamp = options.detected_at;
     r.headers = {{"category", rendered_.category}, {"severity", rendered_.severity}, {"flag_id", rendered_.flag_id}};
     ++stats.flags;
     ++stats.flags_by_category[rendered_.category];

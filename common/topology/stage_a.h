@@ -28,6 +28,7 @@ struct Stats {
   static constexpr std::size_t kMaxNotes = 10;
 
   std::size_t records = 0;
+  std::map<std::string, std::size_t, std::less<>> records_by_topic;
   std::size_t events = 0;
   std::size_t skipped = 0;
   std::size_t flags = 0;

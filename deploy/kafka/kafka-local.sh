@@ -227,6 +227,9 @@ num.network.threads=2
 num.io.threads=4
 log.segment.bytes=16777216
 log.retention.check.interval.ms=300000
+# Archived streams are replayed with their original (old) timestamps; time-based retention
+# would delete them minutes after they are written. A test broker keeps everything.
+log.retention.ms=-1
 EOF
 
   local log4j_opts=(-Dlog4j2.configurationFile="$LOG4J_CONF" -Dkafka.logs.dir="$STATE_DIR")

@@ -1,4 +1,5 @@
 // vigil-detector: parses flags and wires a source, stage A and a sink together.
+#include <prometheus/registry.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +15,8 @@
 #include "common/detect/rule_pack.h"
 #include "common/io/file/file_io.h"
 #include "common/io/kafka/kafka_io.h"
+#include "common/metrics/server.h"
+#include "common/topology/probe.h"
 #include "common/topology/runner.h"
 #include "common/topology/stage_a.h"
 #include "services/detector/summary.h"
@@ -66,7 +69,7 @@ int main(int argc, char** argv) {
       "Exit codes: 0 success (also after SIGINT/SIGTERM), 1 runtime failure, 2 bad arguments or config.",
       "vigil-detector"};
   std::vector<std::string> inputs;
-  std::string output, dlq_output, state_dir, config_path, rule_pack_path;
+  std::string output, dlq_output, state_dir, config_path, rule_pack_path, metrics_listen;
   app.add_option("--input,-i", inputs, "Archive(s) to read (kcat -J envelope JSON Lines; plain, .gz or .zst)");
   app.add_option("--output,-o", output, "Offline: file to write flags to (envelope JSON Lines)");
   app.add_option("--dlq-output", dlq_output,
@@ -75,6 +78,9 @@ int main(int argc, char** argv) {
   app.add_option("--config,-c", config_path, "YAML config (required online; optional offline)");
   app.add_option("--rule-pack", rule_pack_path,
                  "Rule pack YAML (default: config rule_pack, $VIGIL_RULE_PACK, bundled vn-core)");
+  app.add_option("--metrics-listen", metrics_listen,
+                 "host:port for /metrics, /healthz, /readyz (default: config metrics.listen; online 127.0.0.1:9464, "
+                 "offline off; 'off' disables)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -165,9 +171,25 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
+  // Operators' endpoints: a registry the probe fills, served with health and readiness.
+  if (metrics_listen.empty()) metrics_listen = config.metrics_listen;
+  if (metrics_listen.empty()) metrics_listen = offline ? "off" : "127.0.0.1:9464";
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto health = std::make_shared<vigil::metrics::Health>();
+  std::unique_ptr<vigil::metrics::Server> metrics_server;
+  if (metrics_listen != "off") {
+    auto server = vigil::metrics::Server::start(
+        {metrics_listen, std::chrono::seconds(config.metrics_max_silence_seconds)}, registry, health);
+    if (!server.is_ok()) return usage_error(server.status().message());
+    metrics_server = std::move(server.value());
+    std::cerr << "vigil-detector: metrics on port " << metrics_server->port() << " (/metrics, /healthz, /readyz)\n";
+  }
+  vigil::topology::RunnerProbe probe(*registry, health, run.rule_pack);
+
   vigil::topology::StageA stage(config, pack.value());
   vigil::topology::Runner runner(*source, *sink, stage,
-                                 {config.batch_max_records, std::chrono::milliseconds(config.batch_max_wait_ms), 5});
+                                 {config.batch_max_records, std::chrono::milliseconds(config.batch_max_wait_ms), 5},
+                                 &probe);
   const auto started = std::chrono::steady_clock::now();
   const vigil::Status status = runner.run(g_stop);
   source->close();

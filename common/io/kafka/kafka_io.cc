@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -42,10 +43,12 @@ class KafkaSource;
 
 class RebalanceHandler final : public RdKafka::RebalanceCb {
  public:
-  explicit RebalanceHandler(std::set<std::pair<std::string, std::int32_t>>& revoked) : revoked_(revoked) {}
+  RebalanceHandler(std::set<std::pair<std::string, std::int32_t>>& revoked, std::atomic<bool>& assigned)
+      : revoked_(revoked), assigned_(assigned) {}
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err, TopicPartitions& partitions) override {
     const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      assigned_.store(true);
       if (cooperative) {
         delete consumer->incremental_assign(partitions);
       } else {
@@ -63,11 +66,12 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
 
  private:
   std::set<std::pair<std::string, std::int32_t>>& revoked_;
+  std::atomic<bool>& assigned_;
 };
 
 class KafkaSource final : public Source {
  public:
-  KafkaSource() : rebalance_(revoked_) {}
+  KafkaSource() : rebalance_(revoked_, assigned_) {}
   ~KafkaSource() override { close(); }
 
   Status open(const KafkaSourceOptions& options) {
@@ -166,7 +170,10 @@ class KafkaSource final : public Source {
 
   RdKafka::KafkaConsumer* consumer() { return consumer_.get(); }
 
+  bool ready() const override { return assigned_.load(); }
+
  private:
+  std::atomic<bool> assigned_{false};
   std::set<std::pair<std::string, std::int32_t>> revoked_;
   RebalanceHandler rebalance_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;

@@ -1,0 +1,86 @@
+#include "common/topology/probe.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace vigil::topology {
+
+struct RunnerProbe::Families {
+  prometheus::Family<prometheus::Counter>& records;
+  prometheus::Family<prometheus::Counter>& flags;
+  prometheus::Family<prometheus::Counter>& dead_letters;
+  prometheus::Counter& events;
+  prometheus::Counter& skipped;
+  prometheus::Family<prometheus::Counter>& batches;
+  prometheus::Histogram& batch_seconds;
+  prometheus::Gauge& last_commit;
+  prometheus::Gauge& ready;
+};
+
+RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics::Health> health,
+                         const std::string& rule_pack)
+    : health_(std::move(health)) {
+  using namespace prometheus;
+  auto& events = BuildCounter().Name("vigil_events_total").Help("Records parsed into events").Register(registry);
+  auto& skipped = BuildCounter()
+                      .Name("vigil_records_skipped_total")
+                      .Help("Well-formed records with nothing to analyse")
+                      .Register(registry);
+  auto& seconds =
+      BuildHistogram().Name("vigil_batch_seconds").Help("Processing plus commit time of a batch").Register(registry);
+  auto& last_commit = BuildGauge()
+                          .Name("vigil_last_commit_timestamp_seconds")
+                          .Help("Wall-clock time of the last committed batch")
+                          .Register(registry);
+  auto& ready = BuildGauge()
+                    .Name("vigil_ready")
+                    .Help("1 when the worker has joined its group (or reads files)")
+                    .Register(registry);
+  families_.reset(new Families{
+      BuildCounter().Name("vigil_records_in_total").Help("Records read, by source topic").Register(registry),
+      BuildCounter().Name("vigil_flags_total").Help("Flags published, by category").Register(registry),
+      BuildCounter().Name("vigil_dead_letters_total").Help("Records dead-lettered, by reason").Register(registry),
+      events.Add({}),
+      skipped.Add({}),
+      BuildCounter().Name("vigil_batches_total").Help("Batches, by result (committed, aborted)").Register(registry),
+      seconds.Add({}, Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}),
+      last_commit.Add({}),
+      ready.Add({}),
+  });
+  BuildGauge()
+      .Name("vigil_rule_pack_info")
+      .Help("The rule pack in use (value 1)")
+      .Register(registry)
+      .Add({{"version", rule_pack}})
+      .Set(1);
+}
+
+RunnerProbe::~RunnerProbe() = default;
+
+void RunnerProbe::on_poll(bool source_ready) {
+  health_->heartbeat();
+  health_->set_ready(source_ready);
+  families_->ready.Set(source_ready ? 1 : 0);
+}
+
+void RunnerProbe::on_commit(const Stats& batch, double seconds) {
+  for (const auto& [topic, n] : batch.records_by_topic)
+    families_->records.Add({{"topic", topic}}).Increment(static_cast<double>(n));
+  for (const auto& [category, n] : batch.flags_by_category)
+    families_->flags.Add({{"category", category}}).Increment(static_cast<double>(n));
+  for (const auto& [reason, n] : batch.dead_letters_by_reason)
+    families_->dead_letters.Add({{"reason", reason}}).Increment(static_cast<double>(n));
+  families_->events.Increment(static_cast<double>(batch.events));
+  families_->skipped.Increment(static_cast<double>(batch.skipped));
+  families_->batches.Add({{"result", "committed"}}).Increment();
+  families_->batch_seconds.Observe(seconds);
+  families_->last_commit.SetToCurrentTime();
+}
+
+void RunnerProbe::on_abort() {
+  families_->batches.Add({{"result", "aborted"}}).Increment();
+}
+
+}  // namespace vigil::topology

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/metrics/server.h"
+#include "common/topology/runner.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace vigil::topology {
+
+// Owns the metric families of the processing loop and turns the runner's reports into them
+// and into the health the /healthz and /readyz endpoints read.
+// Lifecycle: created before the runner, outlives it. Called on the processing thread only;
+// prometheus-cpp metrics are safe to read from the HTTP threads meanwhile.
+class RunnerProbe final : public RunnerObserver {
+ public:
+  RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics::Health> health, const std::string& rule_pack);
+  ~RunnerProbe() override;
+
+  void on_poll(bool source_ready) override;
+  void on_commit(const Stats& batch, double seconds) override;
+  void on_abort() override;
+
+ private:
+  struct Families;
+  std::unique_ptr<Families> families_;
+  std::shared_ptr<metrics::Health> health_;
+};
+
+}  // namespace vigil::topology
