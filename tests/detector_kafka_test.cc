@@ -55,7 +55,7 @@ struct Deployment {
   void write_config(const std::vector<std::pair<std::string, std::string>>& inputs) const {
     std::ofstream out(config_path);
     out << "kafka:\n  bootstrap.servers: " << kafka_bootstrap() << "\n";
-    out << "kafka_consumer:\n  group.id: " << group << "\n";
+    out << "kafka_consumer:\n  group.id: " << group << "\n  statistics.interval.ms: 500\n";
     out << "kafka_producer:\n  transactional.id: " << prefix << ".txn\n";
     out << "inputs:\n";
     for (const auto& [topic, adapter] : inputs) out << "  - {topic: " << topic << ", adapter: " << adapter << "}\n";

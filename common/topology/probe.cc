@@ -17,6 +17,7 @@ struct RunnerProbe::Families {
   prometheus::Histogram& batch_seconds;
   prometheus::Gauge& last_commit;
   prometheus::Gauge& ready;
+  prometheus::Family<prometheus::Gauge>& lag;
 };
 
 RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics::Health> health,
@@ -48,6 +49,10 @@ RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics
       seconds.Add({}, Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}),
       last_commit.Add({}),
       ready.Add({}),
+      BuildGauge()
+          .Name("vigil_consumer_lag")
+          .Help("Records behind the end of each assigned partition")
+          .Register(registry),
   });
   BuildGauge()
       .Name("vigil_rule_pack_info")
@@ -77,6 +82,10 @@ void RunnerProbe::on_commit(const Stats& batch, double seconds) {
   families_->batches.Add({{"result", "committed"}}).Increment();
   families_->batch_seconds.Observe(seconds);
   families_->last_commit.SetToCurrentTime();
+}
+
+void RunnerProbe::on_consumer_lag(const std::string& topic, std::int32_t partition, std::int64_t lag) {
+  families_->lag.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(static_cast<double>(lag));
 }
 
 void RunnerProbe::on_abort() {

@@ -25,6 +25,9 @@ class RunnerProbe final : public RunnerObserver {
   void on_commit(const Stats& batch, double seconds) override;
   void on_abort() override;
 
+  // From the Kafka source's statistics (called on the processing thread).
+  void on_consumer_lag(const std::string& topic, std::int32_t partition, std::int64_t lag);
+
  private:
   struct Families;
   std::unique_ptr<Families> families_;

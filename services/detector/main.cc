@@ -115,6 +115,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<vigil::io::Sink> sink;
   vigil::detector::RunDescription run;
   run.rule_pack = pack.value()->qualified_version();
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto health = std::make_shared<vigil::metrics::Health>();
+  vigil::topology::RunnerProbe probe(*registry, health, run.rule_pack);
   if (offline) {
     if (dlq_output.empty()) {
       std::string base = output;
@@ -141,6 +144,9 @@ int main(int argc, char** argv) {
     consumer.properties.emplace("group.id", "vigil-detector");
     for (const auto& [k, v] : config.kafka.consumer) consumer.properties[k] = v;
     for (const auto& input : config.inputs) consumer.topics.push_back(input.topic);
+    consumer.on_lag = [&probe](const std::vector<vigil::io::PartitionLag>& lags) {
+      for (const auto& l : lags) probe.on_consumer_lag(l.topic, l.partition, l.lag);
+    };
     vigil::io::KafkaSinkOptions producer;
     producer.properties = config.kafka.common;
     // One transactional id per instance: a restarted instance fences its zombie predecessor.
@@ -174,8 +180,6 @@ int main(int argc, char** argv) {
   // Operators' endpoints: a registry the probe fills, served with health and readiness.
   if (metrics_listen.empty()) metrics_listen = config.metrics_listen;
   if (metrics_listen.empty()) metrics_listen = offline ? "off" : "127.0.0.1:9464";
-  auto registry = std::make_shared<prometheus::Registry>();
-  auto health = std::make_shared<vigil::metrics::Health>();
   std::unique_ptr<vigil::metrics::Server> metrics_server;
   if (metrics_listen != "off") {
     auto server = vigil::metrics::Server::start(
@@ -184,8 +188,6 @@ int main(int argc, char** argv) {
     metrics_server = std::move(server.value());
     std::cerr << "vigil-detector: metrics on port " << metrics_server->port() << " (/metrics, /healthz, /readyz)\n";
   }
-  vigil::topology::RunnerProbe probe(*registry, health, run.rule_pack);
-
   vigil::topology::StageA stage(config, pack.value());
   vigil::topology::Runner runner(*source, *sink, stage,
                                  {config.batch_max_records, std::chrono::milliseconds(config.batch_max_wait_ms), 5},

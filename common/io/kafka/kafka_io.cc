@@ -1,9 +1,11 @@
 #include "common/io/kafka/kafka_io.h"
 
 #include <librdkafka/rdkafkacpp.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -41,6 +43,18 @@ Status from_error(RdKafka::Error* error, std::string_view what) {
 
 class KafkaSource;
 
+class StatisticsHandler final : public RdKafka::EventCb {
+ public:
+  explicit StatisticsHandler(std::function<void(const std::vector<PartitionLag>&)> on_lag)
+      : on_lag_(std::move(on_lag)) {}
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() == RdKafka::Event::EVENT_STATS && on_lag_) on_lag_(parse_consumer_lag(event.str()));
+  }
+
+ private:
+  std::function<void(const std::vector<PartitionLag>&)> on_lag_;
+};
+
 class RebalanceHandler final : public RdKafka::RebalanceCb {
  public:
   RebalanceHandler(std::set<std::pair<std::string, std::int32_t>>& revoked, std::atomic<bool>& assigned)
@@ -71,7 +85,8 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
 
 class KafkaSource final : public Source {
  public:
-  KafkaSource() : rebalance_(revoked_, assigned_) {}
+  explicit KafkaSource(std::function<void(const std::vector<PartitionLag>&)> on_lag)
+      : rebalance_(revoked_, assigned_), statistics_(std::move(on_lag)) {}
   ~KafkaSource() override { close(); }
 
   Status open(const KafkaSourceOptions& options) {
@@ -86,6 +101,13 @@ class KafkaSource final : public Source {
     VIGIL_RETURN_IF_ERROR(configure(*conf, props));
     std::string err;
     if (conf->set("rebalance_cb", &rebalance_, err) != RdKafka::Conf::CONF_OK) return internal_error(err);
+    if (options.on_lag) {
+      if (props.count("statistics.interval.ms") == 0 &&
+          conf->set("statistics.interval.ms", "5000", err) != RdKafka::Conf::CONF_OK) {
+        return internal_error(err);
+      }
+      if (conf->set("event_cb", &statistics_, err) != RdKafka::Conf::CONF_OK) return internal_error(err);
+    }
     consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
     if (!consumer_) return kafka_error("cannot create consumer: " + err);
     if (const auto code = consumer_->subscribe(options.topics); code != RdKafka::ERR_NO_ERROR) {
@@ -176,6 +198,7 @@ class KafkaSource final : public Source {
   std::atomic<bool> assigned_{false};
   std::set<std::pair<std::string, std::int32_t>> revoked_;
   RebalanceHandler rebalance_;
+  StatisticsHandler statistics_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   bool closed_ = false;
 };
@@ -289,8 +312,37 @@ class KafkaSink final : public Sink {
 
 }  // namespace
 
+std::vector<PartitionLag> parse_consumer_lag(std::string_view statistics_json) {
+  namespace od = simdjson::ondemand;
+  std::vector<PartitionLag> out;
+  simdjson::padded_string json(statistics_json);
+  od::parser parser;
+  od::document doc;
+  od::object topics;
+  if (parser.iterate(json).get(doc) || doc["topics"].get_object().get(topics)) return out;
+  for (auto topic_field : topics) {
+    od::field topic;
+    std::string_view topic_name;
+    od::object partitions;
+    if (std::move(topic_field).get(topic) || topic.unescaped_key().get(topic_name) ||
+        topic.value()["partitions"].get_object().get(partitions)) {
+      continue;
+    }
+    const std::string name(topic_name);
+    for (auto partition_field : partitions) {
+      od::field partition;
+      std::string_view id;
+      std::int64_t lag = -1;
+      if (std::move(partition_field).get(partition) || partition.unescaped_key().get(id) || id == "-1") continue;
+      if (partition.value().find_field_unordered("consumer_lag").get_int64().get(lag) || lag < 0) continue;
+      out.push_back({name, static_cast<std::int32_t>(std::stoi(std::string(id))), lag});
+    }
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Source>> open_kafka_source(const KafkaSourceOptions& options) {
-  auto source = std::make_unique<KafkaSource>();
+  auto source = std::make_unique<KafkaSource>(options.on_lag);
   VIGIL_RETURN_IF_ERROR(source->open(options));
   return std::unique_ptr<Source>(std::move(source));
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,13 +12,27 @@
 
 namespace vigil::io {
 
+// How far the consumer is behind the end of one partition (from librdkafka statistics).
+struct PartitionLag {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t lag = 0;
+};
+
 struct KafkaSourceOptions {
   // librdkafka consumer properties (bootstrap.servers, group.id, security...). Defaults
   // applied when absent: enable.auto.commit=false, isolation.level=read_committed,
   // auto.offset.reset=earliest, partition.assignment.strategy=cooperative-sticky.
   std::map<std::string, std::string> properties;
   std::vector<std::string> topics;
+  // Called on the polling thread with the lag of every assigned partition each time
+  // librdkafka emits statistics (statistics.interval.ms, 5000 unless set).
+  std::function<void(const std::vector<PartitionLag>&)> on_lag;
 };
+
+// The per-partition consumer lag in a librdkafka statistics JSON document (partitions whose
+// lag is not known yet are left out). Exposed for tests.
+std::vector<PartitionLag> parse_consumer_lag(std::string_view statistics_json);
 
 // A high-level consumer in a consumer group, subscribed to `topics`. Records of partitions
 // revoked while a poll() was collecting them are dropped from that poll's result (their new

@@ -117,8 +117,25 @@ TEST(KafkaSinkMock, RetriableProduceErrorsDoNotDuplicate) {
   EXPECT_EQ(read_committed(mock.bootstrap(), "flags.test", 5), (std::vector<std::string>{"0", "1", "2", "3", "4"}));
 }
 
+TEST(ConsumerLag, ParsedFromLibrdkafkaStatistics) {
+  // Trimmed from a real statistics document: the unassigned partition (-1) and partitions
+  // whose lag is not known yet (-1) are left out.
+  const std::string stats = R"({"name":"c#1","topics":{"raw.telegram":{"topic":"raw.telegram","partitions":{
+      "0":{"partition":0,"consumer_lag":42,"hi_offset":100},"1":{"partition":1,"consumer_lag":-1},
+      "-1":{"partition":-1,"consumer_lag":-1}}},"raw.zalo":{"partitions":{"3":{"consumer_lag":0}}}}})";
+  const auto lags = parse_consumer_lag(stats);
+  ASSERT_EQ(lags.size(), 2u);
+  EXPECT_EQ(lags[0].topic, "raw.telegram");
+  EXPECT_EQ(lags[0].partition, 0);
+  EXPECT_EQ(lags[0].lag, 42);
+  EXPECT_EQ(lags[1].topic, "raw.zalo");
+  EXPECT_EQ(lags[1].partition, 3);
+  EXPECT_EQ(lags[1].lag, 0);
+  EXPECT_TRUE(parse_consumer_lag("not json").empty());
+}
+
 TEST(KafkaSourceMock, RequiresGroupIdAndRejectsBadProperties) {
-  auto s = open_kafka_source({{{"bootstrap.servers", "127.0.0.1:1"}}, {"t"}});
+  auto s = open_kafka_source({{{"bootstrap.servers", "127.0.0.1:1"}}, {"t"}, nullptr});
   ASSERT_FALSE(s.is_ok());
   EXPECT_NE(s.status().message().find("group.id"), std::string::npos);
   auto k = open_kafka_sink({{{"no.such.property", "1"}}});
