@@ -1,5 +1,6 @@
 // vigil-detector: parses flags and wires a source, stage A and a sink together.
 #include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@
 #include "common/detect/rule_pack.h"
 #include "common/io/file/file_io.h"
 #include "common/io/kafka/kafka_io.h"
+#include "common/log/log.h"
 #include "common/metrics/server.h"
 #include "common/topology/probe.h"
 #include "common/topology/runner.h"
@@ -70,6 +72,7 @@ int main(int argc, char** argv) {
       "vigil-detector"};
   std::vector<std::string> inputs;
   std::string output, dlq_output, state_dir, config_path, rule_pack_path, metrics_listen;
+  std::string log_format = std::getenv("VIGIL_LOG_FORMAT") != nullptr ? std::getenv("VIGIL_LOG_FORMAT") : "text";
   app.add_option("--input,-i", inputs, "Archive(s) to read (kcat -J envelope JSON Lines; plain, .gz or .zst)");
   app.add_option("--output,-o", output, "Offline: file to write flags to (envelope JSON Lines)");
   app.add_option("--dlq-output", dlq_output,
@@ -81,6 +84,7 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", metrics_listen,
                  "host:port for /metrics, /healthz, /readyz (default: config metrics.listen; online 127.0.0.1:9464, "
                  "offline off; 'off' disables)");
+  app.add_option("--log-format", log_format, "Log lines as 'text' or 'json' (default: $VIGIL_LOG_FORMAT, else text)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -89,6 +93,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   }
+
+  vigil::log::Format format = vigil::log::Format::kText;
+  if (!vigil::log::parse_format(log_format, format)) return usage_error("--log-format must be text or json");
+  vigil::log::init(format, "vigil-detector");
 
   const bool offline = !inputs.empty();
   if (offline && output.empty()) return usage_error("--input needs --output FILE to write flags to");
@@ -159,7 +167,7 @@ int main(int argc, char** argv) {
     if (!src.is_ok()) return usage_error(src.status().message());
     auto snk = vigil::io::open_kafka_sink(producer);
     if (!snk.is_ok()) {
-      std::cerr << "vigil-detector: " << snk.status().to_string() << "\n";
+      spdlog::error("cannot start the producer: {}", snk.status().to_string());
       return kRuntimeError;
     }
     source = std::move(src.value());
@@ -167,8 +175,8 @@ int main(int argc, char** argv) {
     run.inputs = consumer.topics;
     run.flags_destination = config.flags_topic_prefix + "<category> topics";
     run.dlq_destination = config.dlq_topic;
-    std::cerr << "vigil-detector: consuming " << consumer.topics.size() << " topics as group "
-              << consumer.properties["group.id"] << ", rule pack " << run.rule_pack << "\n";
+    spdlog::info("consuming {} topics as group {}, rule pack {}", consumer.topics.size(),
+                 consumer.properties["group.id"], run.rule_pack);
   }
 
   struct sigaction sa = {};
@@ -186,7 +194,7 @@ int main(int argc, char** argv) {
         {metrics_listen, std::chrono::seconds(config.metrics_max_silence_seconds)}, registry, health);
     if (!server.is_ok()) return usage_error(server.status().message());
     metrics_server = std::move(server.value());
-    std::cerr << "vigil-detector: metrics on port " << metrics_server->port() << " (/metrics, /healthz, /readyz)\n";
+    spdlog::info("metrics on port {} (/metrics, /healthz, /readyz)", metrics_server->port());
   }
   vigil::topology::StageA stage(config, pack.value());
   vigil::topology::Runner runner(*source, *sink, stage,
@@ -199,7 +207,7 @@ int main(int argc, char** argv) {
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << vigil::detector::format_summary(runner.stats(), run) << std::flush;
   if (!status.is_ok()) {
-    std::cerr << "vigil-detector: stopped on error: " << status.to_string() << "\n";
+    spdlog::error("stopped on error: {}", status.to_string());
     return kRuntimeError;
   }
   return 0;
