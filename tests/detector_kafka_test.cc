@@ -12,6 +12,7 @@
 
 #include "common/io/envelope.h"
 #include "common/io/file/file_io.h"
+#include "tests/support/http_client.h"
 #include "tests/support/kafka_cluster.h"
 
 namespace vigil::testing {

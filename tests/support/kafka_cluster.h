@@ -45,8 +45,4 @@ int spawn(const std::vector<std::string>& argv, const std::string& log_path);
 std::optional<int> wait_exit(int pid, std::chrono::milliseconds timeout);
 std::string read_file(const std::string& path);
 
-// HTTP/1.1 GET of http://127.0.0.1:<port><path>: the whole response (status line, headers,
-// body), or "" when nothing listens.
-std::string http_get(int port, const std::string& path);
-
 }  // namespace vigil::testing
