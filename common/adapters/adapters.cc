@@ -146,6 +146,13 @@ ParseStatus check(error_code e, std::string_view field) {
   return e ? json_error(e, field) : ParseStatus::ok();
 }
 
+// Sets `out` to the concatenation of `parts`, reusing its buffer (ids are rebuilt for every
+// record; a temporary per concatenation would allocate each time).
+void join_into(std::string& out, std::initializer_list<std::string_view> parts) {
+  out.clear();
+  for (const auto p : parts) out.append(p);
+}
+
 // ---- telegram: Bot API Update ---------------------------------------------------------
 
 struct TelegramEntity {
@@ -175,8 +182,10 @@ std::optional<std::pair<std::size_t, std::size_t>> utf16_span(std::string_view t
 }
 
 ParseStatus parse_telegram_message(od::value message, std::string_view where, std::string_view kind, Event& ev) {
-  std::string message_id, chat_id, chat_username, from_id, sender_chat_id, text;
-  std::vector<TelegramEntity> tagged;
+  std::string message_id, chat_id, chat_username, from_id, sender_chat_id;
+  std::string& text = ev.text;
+  thread_local std::vector<TelegramEntity> tagged;
+  tagged.clear();
   bool have_date = false;
   ParseStatus st = for_each_field(message, where, [&](std::string_view k, od::value v) {
     if (k == "message_id") return check(read_id(v, message_id), "message.message_id");
@@ -218,11 +227,12 @@ ParseStatus parse_telegram_message(od::value message, std::string_view where, st
   if (chat_id.empty()) return missing("message.chat.id");
   if (!have_date) return missing("message.date");
   ev.platform = "telegram";
-  ev.kind = std::string(kind);
-  ev.event_id = "telegram:" + chat_id + ":" + message_id;
-  ev.author = !from_id.empty() ? "telegram:" + from_id : !sender_chat_id.empty() ? "telegram:" + sender_chat_id : "";
-  if (ev.channel.empty()) ev.channel = "telegram:" + chat_id;
-  if (!chat_username.empty()) ev.permalink = "https://t.me/" + chat_username + "/" + message_id;
+  ev.kind.assign(kind);
+  join_into(ev.event_id, {"telegram:", chat_id, ":", message_id});
+  if (!from_id.empty() || !sender_chat_id.empty())
+    join_into(ev.author, {"telegram:", !from_id.empty() ? from_id : sender_chat_id});
+  if (ev.channel.empty()) join_into(ev.channel, {"telegram:", chat_id});
+  if (!chat_username.empty()) join_into(ev.permalink, {"https://t.me/", chat_username, "/", message_id});
   // What Telegram itself recognised in the text: trust it even where our own heuristics would
   // not (a phone written in an odd layout, a URL without a known suffix).
   for (const auto& te : tagged) {
@@ -232,17 +242,16 @@ ParseStatus parse_telegram_message(od::value message, std::string_view where, st
     }
     const auto span = utf16_span(text, te.offset, te.length);
     if (!span) continue;  // offsets that do not fit the text are the sender's bug, not ours
-    const std::string value(text.substr(span->first, span->second - span->first));
+    const std::string_view value = std::string_view(text).substr(span->first, span->second - span->first);
     if (te.type == "url")
-      ev.urls.push_back(value);
+      ev.urls.emplace_back(value);
     else if (te.type == "mention")
-      ev.handles.push_back(value);
+      ev.handles.emplace_back(value);
     else if (te.type == "phone_number")
-      ev.phones.push_back(value);
+      ev.phones.emplace_back(value);
     else if (te.type == "email")
-      ev.emails.push_back(value);
+      ev.emails.emplace_back(value);
   }
-  ev.text = std::move(text);
   return ParseStatus::ok();
 }
 
@@ -307,10 +316,10 @@ ParseStatus parse_facebook(od::object root, Event& ev) {
   if (!have_time) return missing("created_time");
   ev.platform = "facebook";
   ev.kind = is_comment ? "comment" : "post";
-  ev.event_id = "facebook:" + id;
-  if (!from_id.empty()) ev.author = "facebook:" + from_id;
+  join_into(ev.event_id, {"facebook:", id});
+  if (!from_id.empty()) join_into(ev.author, {"facebook:", from_id});
   if (const auto underscore = id.find('_'); underscore != std::string::npos)
-    ev.channel = "facebook:" + id.substr(0, underscore);
+    join_into(ev.channel, {"facebook:", std::string_view(id).substr(0, underscore)});
   return ParseStatus::ok();
 }
 
@@ -336,9 +345,9 @@ ParseStatus parse_tiktok(od::object root, Event& ev) {
   if (!have_time) return missing("create_time");
   ev.platform = "tiktok";
   ev.kind = video_id.empty() ? "post" : "comment";
-  ev.event_id = "tiktok:" + id;
-  if (!username.empty()) ev.author = "tiktok:" + username;
-  if (!video_id.empty()) ev.channel = "tiktok:" + video_id;
+  join_into(ev.event_id, {"tiktok:", id});
+  if (!username.empty()) join_into(ev.author, {"tiktok:", username});
+  if (!video_id.empty()) join_into(ev.channel, {"tiktok:", video_id});
   return ParseStatus::ok();
 }
 
@@ -377,9 +386,9 @@ ParseStatus parse_zalo(od::object root, Event& ev) {
   if (!have_time) return missing("timestamp");
   ev.platform = "zalo";
   ev.kind = "message";
-  ev.event_id = "zalo:" + msg_id;
-  ev.author = "zalo:" + sender_id;
-  if (!recipient_id.empty()) ev.channel = "zalo:" + recipient_id;
+  join_into(ev.event_id, {"zalo:", msg_id});
+  join_into(ev.author, {"zalo:", sender_id});
+  if (!recipient_id.empty()) join_into(ev.channel, {"zalo:", recipient_id});
   return ParseStatus::ok();
 }
 
@@ -426,8 +435,8 @@ ParseStatus parse_report(od::object root, Event& ev) {
   }
   ev.platform = "report";
   ev.kind = "report";
-  ev.event_id = "report:" + report_id;
-  if (!reporter.empty()) ev.author = "report:" + reporter;
+  join_into(ev.event_id, {"report:", report_id});
+  if (!reporter.empty()) join_into(ev.author, {"report:", reporter});
   return ParseStatus::ok();
 }
 
