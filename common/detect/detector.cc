@@ -67,7 +67,11 @@ Lookalike match_brand(const RulePack& pack, const std::string& host, const std::
       }
       if (brand_label.size() >= 5) {
         const std::size_t max_edits = brand_label.size() >= 8 ? 2 : 1;
-        const std::size_t d = edit_distance(label, brand_label);
+        // The distance is at least the difference in length: skip the computation when that
+        // alone rules a lookalike out (most URLs against most brands).
+        const std::size_t length_gap =
+            label.size() > brand_label.size() ? label.size() - brand_label.size() : brand_label.size() - label.size();
+        const std::size_t d = length_gap > max_edits ? max_edits + 1 : edit_distance(label, brand_label);
         if (d <= max_edits) {
           consider(brand, "brand.lookalike.edit" + std::to_string(d),
                    "host imitates " + official + " (" + std::to_string(d) + (d == 1 ? " edit)" : " edits)"),
@@ -105,7 +109,11 @@ std::string_view severity_for(int score) {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   const std::size_t n = a.size(), m = b.size();
-  std::vector<std::size_t> prev2(m + 1), prev(m + 1), cur(m + 1);
+  // Three rows, reused per thread: this runs for every URL against every brand label.
+  thread_local std::vector<std::size_t> prev2, prev, cur;
+  prev2.assign(m + 1, 0);
+  prev.assign(m + 1, 0);
+  cur.assign(m + 1, 0);
   for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
   for (std::size_t i = 1; i <= n; ++i) {
     cur[0] = i;
