@@ -5,13 +5,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text/text.h"
+
 namespace vigil::detect {
 namespace {
-
-bool word_byte(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return u >= 0x80 || std::isalnum(u) != 0;
-}
 
 // Hyperscan patterns are regular expressions: escape everything that is not alphanumeric.
 std::string escape_literal(std::string_view phrase) {
@@ -39,8 +36,8 @@ int on_match(unsigned int id, unsigned long long from, unsigned long long to, un
   const std::string_view t = ctx->text;
   // Word boundaries are checked here rather than with \b, so that letters of other scripts
   // (bytes >= 0x80 in folded text) count as part of a word, as everywhere else in Vigil.
-  const bool left = from == 0 || !word_byte(t[from - 1]);
-  const bool right = to == t.size() || !word_byte(t[to]);
+  const bool left = from == 0 || !text::is_word_byte(t[from - 1]);
+  const bool right = to == t.size() || !text::is_word_byte(t[to]);
   if (left && right) ctx->out->push_back({id, static_cast<std::size_t>(from), static_cast<std::size_t>(to)});
   return 0;
 }

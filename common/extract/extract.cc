@@ -27,10 +27,8 @@ bool is_alnum(char c) {
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
-// Bytes of multi-byte UTF-8 characters count as letters: "số0912..." is not a phone boundary.
-bool word_byte(char c) {
-  return is_alnum(c) || static_cast<unsigned char>(c) >= 0x80;
-}
+// "số0912..." is not a phone boundary: UTF-8 letters count as word bytes.
+using text::is_word_byte;
 
 // ASCII only: locale-aware std::tolower is a library call per byte and the hot loops here
 // only ever compare ASCII patterns.
@@ -70,10 +68,6 @@ std::size_t folded_index(const text::Folded& folded, std::size_t byte) {
                                   folded.origin.begin());
 }
 
-bool folded_word_char(char c) {
-  return word_byte(c);
-}
-
 // Whether one of `words` occurs as whole words in folded.text within `before` bytes before
 // `begin` or `after` bytes after `end` (folded positions).
 bool near_words(const text::Folded& folded, std::size_t begin, std::size_t end, std::size_t before, std::size_t after,
@@ -88,8 +82,8 @@ bool near_words(const text::Folded& folded, std::size_t begin, std::size_t end, 
     for (std::size_t rel = window.find(w); rel != std::string_view::npos; rel = window.find(w, rel + 1)) {
       const std::size_t pos = lo + rel, e = pos + w.size();
       if (pos < end && e > begin) continue;  // inside the value itself
-      const bool left = pos == 0 || !folded_word_char(t[pos - 1]);
-      const bool right = e == t.size() || !folded_word_char(t[e]);
+      const bool left = pos == 0 || !is_word_byte(t[pos - 1]);
+      const bool right = e == t.size() || !is_word_byte(t[e]);
       if (left && right) return true;
     }
   }
@@ -260,7 +254,7 @@ DigitRun read_digits(std::string_view text, std::size_t pos, std::size_t max_dig
 }
 
 bool run_ends_cleanly(std::string_view text, const DigitRun& run) {
-  return run.end >= text.size() || !word_byte(text[run.end]);
+  return run.end >= text.size() || !is_word_byte(text[run.end]);
 }
 
 bool valid_mobile(std::string_view national) {
@@ -352,7 +346,7 @@ std::string_view nearest_bank(const text::Folded& folded, std::size_t begin, std
     for (std::size_t rel = nearby.find(bank.folded); rel != std::string_view::npos;
          rel = nearby.find(bank.folded, rel + 1)) {
       const std::size_t pos = lo + rel, e = pos + bank.folded.size();
-      if ((pos > 0 && folded_word_char(t[pos - 1])) || (e < t.size() && folded_word_char(t[e]))) continue;
+      if ((pos > 0 && is_word_byte(t[pos - 1])) || (e < t.size() && is_word_byte(t[e]))) continue;
       const std::size_t distance = e <= begin ? begin - e : pos >= end ? pos - end : 0;
       if (distance < best_distance) {
         best_distance = distance;
@@ -535,7 +529,7 @@ void find_phones(std::string_view text, std::vector<Entity>& out) {
     // A leading O for the 0 ("O912...") counts when a digit follows.
     const bool letter_zero = (c == 'O' || c == 'o') && i + 1 < text.size() && is_digit(text[i + 1]);
     if (c != '+' && c != '0' && c != '8' && !letter_zero) continue;
-    if (i > 0 && (word_byte(text[i - 1]) || text[i - 1] == '+')) continue;
+    if (i > 0 && (is_word_byte(text[i - 1]) || text[i - 1] == '+')) continue;
     const bool plus = c == '+';
     const std::size_t from = plus ? i + 1 : i;
     if (from >= text.size() || !(is_digit(text[from]) || letter_zero)) continue;
@@ -582,7 +576,7 @@ void find_emails(std::string_view text, std::vector<Entity>& out) {
 void find_citizen_ids(std::string_view text, const text::Folded& folded, TimestampMs event_time,
                       std::vector<Entity>& out) {
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (!is_digit(text[i]) || (i > 0 && (word_byte(text[i - 1]) || is_digit(text[i - 1])))) continue;
+    if (!is_digit(text[i]) || (i > 0 && is_word_byte(text[i - 1]))) continue;
     const DigitRun run = read_digits(text, i, 13, false);
     if (!run_ends_cleanly(text, run)) {
       i = run.end;
@@ -612,7 +606,7 @@ void find_citizen_ids(std::string_view text, const text::Folded& folded, Timesta
 
 void find_bank_accounts(std::string_view text, const text::Folded& folded, std::vector<Entity>& out) {
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (!is_digit(text[i]) || (i > 0 && (word_byte(text[i - 1]) || is_digit(text[i - 1])))) continue;
+    if (!is_digit(text[i]) || (i > 0 && is_word_byte(text[i - 1]))) continue;
     const DigitRun run = read_digits(text, i, 20, false);
     i = run.end;
     if (run.digits.size() < 6 || run.digits.size() > 19 || !run_ends_cleanly(text, run)) continue;
@@ -628,7 +622,7 @@ void find_bank_accounts(std::string_view text, const text::Folded& folded, std::
 
 void find_handles(std::string_view text, const text::Folded& folded, std::vector<Entity>& out) {
   for (std::size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
-    if (at > 0 && (word_byte(text[at - 1]) || text[at - 1] == '.' || text[at - 1] == '_')) continue;  // e-mail
+    if (at > 0 && (is_word_byte(text[at - 1]) || text[at - 1] == '.' || text[at - 1] == '_')) continue;  // e-mail
     std::size_t e = at + 1;
     while (e < text.size() && (is_alnum(text[e]) || text[e] == '_')) ++e;
     const std::string_view name = text.substr(at + 1, e - at - 1);

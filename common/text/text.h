@@ -31,6 +31,14 @@ struct Folded {
 
 void fold(std::string_view utf8, Folded& out);
 
+// The one rule for word boundaries in Vigil (phrase matches, context words, entity edges):
+// ASCII letters and digits, and every byte of a multi-byte UTF-8 character, so letters of any
+// script (and Vietnamese letters in unfolded text) never count as a boundary.
+inline bool is_word_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z');
+}
+
 // Number of code points in a valid UTF-8 prefix; evidence offsets are given in code points.
 std::size_t code_points(std::string_view utf8);
 

@@ -39,7 +39,7 @@ int usage_error(const std::string& message) {
   return kUsageError;
 }
 
-std::string default_rule_pack(const char* argv0) {
+std::string default_rule_pack() {
   if (const char* env = std::getenv("VIGIL_RULE_PACK"); env != nullptr && *env != '\0') return env;
   std::error_code ec;
   const auto exe = std::filesystem::canonical("/proc/self/exe", ec);
@@ -47,7 +47,6 @@ std::string default_rule_pack(const char* argv0) {
     const auto installed = exe.parent_path().parent_path() / "share/vigil/rules/vn-core.yaml";
     if (std::filesystem::exists(installed)) return installed.string();
   }
-  (void)argv0;
   return std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml";
 }
 
@@ -114,8 +113,7 @@ int main(int argc, char** argv) {
   } catch (const vigil::ConfigError& e) {
     return usage_error(e.what());
   }
-  if (rule_pack_path.empty())
-    rule_pack_path = !config.rule_pack.empty() ? config.rule_pack : default_rule_pack(argv[0]);
+  if (rule_pack_path.empty()) rule_pack_path = !config.rule_pack.empty() ? config.rule_pack : default_rule_pack();
   auto pack = vigil::detect::load_rule_pack(rule_pack_path);
   if (!pack.is_ok()) return usage_error("rule pack: " + pack.status().message());
 
