@@ -2,7 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 namespace vigil {
@@ -39,7 +42,12 @@ std::map<std::string, std::string> string_map(const YAML::Node& node, const std:
     if (!kv.second.IsScalar()) {
       fail(path, where + "." + kv.first.as<std::string>(), "expected a scalar value");
     }
-    out[kv.first.as<std::string>()] = kv.second.as<std::string>();
+    const auto key = kv.first.as<std::string>();
+    try {
+      out[key] = resolve_secret_ref(key, kv.second.as<std::string>());
+    } catch (const ConfigError& e) {
+      fail(path, where + "." + key, e.what());
+    }
   }
   return out;
 }
@@ -55,6 +63,27 @@ T scalar(const YAML::Node& node, const std::string& path, const std::string& whe
 }
 
 }  // namespace
+
+std::string resolve_secret_ref(const std::string& key, const std::string& value) {
+  if (!value.starts_with("${") || !value.ends_with("}")) return value;
+  const std::string_view ref = std::string_view(value).substr(2, value.size() - 3);
+  if (ref.starts_with("env:")) {
+    const std::string name(ref.substr(4));
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) throw ConfigError(key + ": environment variable " + name + " is not set");
+    return v;
+  }
+  if (ref.starts_with("file:")) {
+    const std::string file(ref.substr(5));
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw ConfigError(key + ": cannot read secret file " + file);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (content.ends_with('\n')) content.pop_back();
+    if (content.ends_with('\r')) content.pop_back();
+    return content;
+  }
+  throw ConfigError(key + ": unknown secret reference " + value + " (use ${file:/path} or ${env:NAME})");
+}
 
 DetectorConfig default_detector_config() {
   DetectorConfig c;

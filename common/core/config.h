@@ -50,6 +50,13 @@ DetectorConfig default_detector_config();
 // Reads a YAML file; unknown keys are errors (a typo must not silently fall back to a default).
 DetectorConfig load_detector_config(const std::string& path);
 
+// Resolves a secret reference in a property value so secrets stay out of config files and
+// command lines: "${file:/run/secrets/kafka-password}" is replaced by that file's content
+// (one trailing newline dropped), "${env:KAFKA_PASSWORD}" by that environment variable.
+// Other values come back unchanged. Throws ConfigError naming `key` when the file or
+// variable is missing.
+std::string resolve_secret_ref(const std::string& key, const std::string& value);
+
 // The adapter bound to `topic`, or nullptr.
 const InputBinding* find_input(const DetectorConfig& config, const std::string& topic);
 

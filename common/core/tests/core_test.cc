@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "common/core/config.h"
@@ -100,6 +101,27 @@ TEST(Config, RejectsTyposWithTheKeyName) {
     EXPECT_NE(std::string(e.what()).find("batch.max_recods"), std::string::npos) << e.what();
   }
   std::remove(path.c_str());
+}
+
+TEST(Config, SecretsComeFromFilesAndEnvironment) {
+  const auto secret = write_temp("s3cret\n");
+  ::setenv("VIGIL_TEST_SASL_USER", "analyst", 1);
+  const auto path = write_temp("kafka:\n  sasl.password: ${file:" + secret + "}\n  sasl.username: ${env:VIGIL_TEST_SASL_USER}\n");
+  const auto c = load_detector_config(path);
+  EXPECT_EQ(c.kafka.common.at("sasl.password"), "s3cret");
+  EXPECT_EQ(c.kafka.common.at("sasl.username"), "analyst");
+  EXPECT_EQ(resolve_secret_ref("k", "plain"), "plain");
+  ::unsetenv("VIGIL_TEST_SASL_USER");
+  try {
+    (void)resolve_secret_ref("sasl.password", "${env:VIGIL_TEST_SASL_USER}");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("VIGIL_TEST_SASL_USER is not set"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW((void)resolve_secret_ref("k", "${file:/nonexistent/secret}"), ConfigError);
+  EXPECT_THROW((void)resolve_secret_ref("k", "${vault:x}"), ConfigError);
+  std::remove(path.c_str());
+  std::remove(secret.c_str());
 }
 
 TEST(Config, DocumentedExampleLoads) {

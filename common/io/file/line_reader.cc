@@ -52,6 +52,7 @@ class GzLines final : public BufferedLines {
  public:
   explicit GzLines(gzFile f) : file_(f) {}
   ~GzLines() override { gzclose(file_); }
+  std::uint64_t bytes_read() const override { return static_cast<std::uint64_t>(gzoffset(file_)); }
 
  protected:
   bool fill(std::string& buffer) override {
@@ -77,6 +78,7 @@ class ZstdLines final : public BufferedLines {
     ZSTD_freeDCtx(dctx_);
     std::fclose(file_);
   }
+  std::uint64_t bytes_read() const override { return bytes_read_; }
 
  protected:
   bool fill(std::string& buffer) override {
@@ -87,6 +89,7 @@ class ZstdLines final : public BufferedLines {
         const std::size_t n = std::fread(in_.data(), 1, in_.size(), file_);
         in_.resize(n);
         in_pos_ = 0;
+        bytes_read_ += n;
         if (n == 0) {
           if (last_ret_ != 0) status_ = io_error(path_ + ": truncated zstd stream");
           return false;
@@ -114,6 +117,7 @@ class ZstdLines final : public BufferedLines {
   std::string in_;
   std::size_t in_pos_ = 0;
   std::size_t last_ret_ = 0;
+  std::uint64_t bytes_read_ = 0;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,8 @@ class LineReader {
   virtual bool next(std::string& line) = 0;
   // A decompression or read error seen so far.
   virtual Status status() const = 0;
+  // Bytes taken from the file so far (compressed bytes for .gz/.zst): progress against its size.
+  virtual std::uint64_t bytes_read() const = 0;
 };
 
 Result<std::unique_ptr<LineReader>> open_line_reader(const std::string& path);

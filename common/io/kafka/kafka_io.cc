@@ -1,5 +1,7 @@
 #include "common/io/kafka/kafka_io.h"
 
+#include "common/io/kafka/admin.h"
+
 #include <librdkafka/rdkafkacpp.h>
 #include <simdjson.h>
 
@@ -57,8 +59,9 @@ class StatisticsHandler final : public RdKafka::EventCb {
 
 class RebalanceHandler final : public RdKafka::RebalanceCb {
  public:
-  RebalanceHandler(std::set<std::pair<std::string, std::int32_t>>& revoked, std::atomic<bool>& assigned)
-      : revoked_(revoked), assigned_(assigned) {}
+  RebalanceHandler(std::set<std::pair<std::string, std::int32_t>>& revoked, std::atomic<bool>& assigned,
+                   std::function<void(const std::vector<TopicPartitionOffset>&)> on_revoke)
+      : revoked_(revoked), assigned_(assigned), on_revoke_(std::move(on_revoke)) {}
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err, TopicPartitions& partitions) override {
     const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
@@ -69,7 +72,12 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
         consumer->assign(partitions);
       }
     } else {
-      for (const auto* tp : partitions) revoked_.emplace(tp->topic(), tp->partition());
+      std::vector<TopicPartitionOffset> lost;
+      for (const auto* tp : partitions) {
+        revoked_.emplace(tp->topic(), tp->partition());
+        lost.push_back({tp->topic(), tp->partition(), -1});
+      }
+      if (on_revoke_ && !lost.empty()) on_revoke_(lost);
       if (cooperative) {
         delete consumer->incremental_unassign(partitions);
       } else {
@@ -81,12 +89,13 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
  private:
   std::set<std::pair<std::string, std::int32_t>>& revoked_;
   std::atomic<bool>& assigned_;
+  std::function<void(const std::vector<TopicPartitionOffset>&)> on_revoke_;
 };
 
 class KafkaSource final : public Source {
  public:
-  explicit KafkaSource(std::function<void(const std::vector<PartitionLag>&)> on_lag)
-      : rebalance_(revoked_, assigned_), statistics_(std::move(on_lag)) {}
+  explicit KafkaSource(const KafkaSourceOptions& options)
+      : rebalance_(revoked_, assigned_, options.on_revoke), statistics_(options.on_lag) {}
   ~KafkaSource() override { close(); }
 
   Status open(const KafkaSourceOptions& options) {
@@ -96,6 +105,11 @@ class KafkaSource final : public Source {
     props.emplace("isolation.level", "read_committed");
     props.emplace("auto.offset.reset", "earliest");
     props.emplace("partition.assignment.strategy", "cooperative-sticky");
+    if (options.assign_all) {
+      // librdkafka's C++ consumer wants a group id even when it never joins the group.
+      props.emplace("group.id", "vigil-unjoined");
+      assign_only_ = true;
+    }
     if (props.count("group.id") == 0) return invalid_argument("kafka consumer: group.id is required");
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     VIGIL_RETURN_IF_ERROR(configure(*conf, props));
@@ -110,6 +124,7 @@ class KafkaSource final : public Source {
     }
     consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
     if (!consumer_) return kafka_error("cannot create consumer: " + err);
+    if (options.assign_all) return assign_all(options, props);
     if (const auto code = consumer_->subscribe(options.topics); code != RdKafka::ERR_NO_ERROR) {
       return kafka_error("subscribe: " + RdKafka::err2str(code));
     }
@@ -165,7 +180,7 @@ class KafkaSource final : public Source {
   bool at_end() const override { return false; }
 
   Status commit(const std::vector<TopicPartitionOffset>& next) override {
-    if (next.empty()) return Status::ok();
+    if (next.empty() || assign_only_) return Status::ok();
     TopicPartitionsOwner tps(next);
     if (const auto code = consumer_->commitSync(tps.list); code != RdKafka::ERR_NO_ERROR) {
       return kafka_error("commit offsets: " + RdKafka::err2str(code));
@@ -195,6 +210,29 @@ class KafkaSource final : public Source {
   bool ready() const override { return assigned_.load(); }
 
  private:
+  Status assign_all(const KafkaSourceOptions& options, const std::map<std::string, std::string>& props) {
+    auto admin = open_kafka_admin(props);
+    if (!admin.is_ok()) return admin.status();
+    Result<std::vector<TopicPartitionOffset>> start = std::vector<TopicPartitionOffset>{};
+    if (options.start == StartAt::kTime) {
+      start = admin.value()->offsets_for_time(options.topics, options.start_time);
+    } else {
+      start = admin.value()->partitions(options.topics);
+      if (start.is_ok()) {
+        for (auto& tp : start.value())
+          tp.offset = options.start == StartAt::kBeginning ? RdKafka::Topic::OFFSET_BEGINNING : RdKafka::Topic::OFFSET_END;
+      }
+    }
+    if (!start.is_ok()) return start.status();
+    TopicPartitionsOwner tps(start.value());
+    if (const auto code = consumer_->assign(tps.list); code != RdKafka::ERR_NO_ERROR) {
+      return kafka_error("assign: " + RdKafka::err2str(code));
+    }
+    assigned_.store(true);
+    return Status::ok();
+  }
+
+  bool assign_only_ = false;
   std::atomic<bool> assigned_{false};
   std::set<std::pair<std::string, std::int32_t>> revoked_;
   RebalanceHandler rebalance_;
@@ -209,10 +247,88 @@ class DeliveryReports final : public RdKafka::DeliveryReportCb {
     if (message.err() != RdKafka::ERR_NO_ERROR) {
       ++failures;
       if (first_error.empty()) first_error = message.topic_name() + ": " + message.errstr();
+    } else {
+      ++delivered;
     }
   }
   std::size_t failures = 0;
+  std::size_t delivered = 0;
   std::string first_error;
+};
+
+// Queues a copy of `r`, waiting while the queue is full.
+Status produce(RdKafka::Producer& producer, const Record& r) {
+  RdKafka::Headers* headers = nullptr;
+  if (!r.headers.empty()) {
+    headers = RdKafka::Headers::create();
+    for (const auto& h : r.headers) {
+      if (h.value) {
+        headers->add(h.key, h.value->data(), h.value->size());
+      } else {
+        headers->add(h.key, nullptr, 0);
+      }
+    }
+  }
+  while (true) {
+    const auto code = producer.produce(
+        r.topic, r.partition < 0 ? RdKafka::Topic::PARTITION_UA : r.partition, RdKafka::Producer::RK_MSG_COPY,
+        r.value ? const_cast<char*>(r.value->data()) : nullptr, r.value ? r.value->size() : 0,
+        r.key ? r.key->data() : nullptr, r.key ? r.key->size() : 0, r.timestamp, headers, nullptr);
+    if (code == RdKafka::ERR_NO_ERROR) return Status::ok();  // librdkafka now owns `headers`
+    if (code != RdKafka::ERR__QUEUE_FULL) {
+      delete headers;
+      return kafka_error("produce to " + r.topic + "/" + std::to_string(r.partition) + ": " + RdKafka::err2str(code));
+    }
+    producer.poll(50);
+  }
+}
+
+class KafkaProducer final : public Producer {
+ public:
+  ~KafkaProducer() override {
+    if (producer_) producer_->flush(5000);
+  }
+
+  Status open(std::map<std::string, std::string> props) {
+    props.emplace("enable.idempotence", "true");
+    props.emplace("partitioner", "murmur2_random");
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    VIGIL_RETURN_IF_ERROR(configure(*conf, props));
+    std::string err;
+    if (conf->set("dr_cb", &reports_, err) != RdKafka::Conf::CONF_OK) return internal_error(err);
+    producer_.reset(RdKafka::Producer::create(conf.get(), err));
+    if (!producer_) return kafka_error("cannot create producer: " + err);
+    return Status::ok();
+  }
+
+  Status send(const Record& record) override {
+    VIGIL_RETURN_IF_ERROR(produce(*producer_, record));
+    ++counts_.queued;
+    return Status::ok();
+  }
+
+  void poll() override { producer_->poll(0); }
+
+  Status flush(std::chrono::milliseconds timeout) override {
+    const auto code = producer_->flush(static_cast<int>(timeout.count()));
+    if (code != RdKafka::ERR_NO_ERROR) {
+      return kafka_error("flush: " + std::to_string(producer_->outq_len()) + " records still in flight after " +
+                         std::to_string(timeout.count()) + " ms: " + RdKafka::err2str(code));
+    }
+    return Status::ok();
+  }
+
+  const ProducerCounts& counts() const override {
+    counts_.delivered = reports_.delivered;
+    counts_.failed = reports_.failures;
+    counts_.first_error = reports_.first_error;
+    return counts_;
+  }
+
+ private:
+  DeliveryReports reports_;
+  mutable ProducerCounts counts_;
+  std::unique_ptr<RdKafka::Producer> producer_;
 };
 
 class KafkaSink final : public Sink {
@@ -242,31 +358,7 @@ class KafkaSink final : public Sink {
     return from_error(producer_->begin_transaction(), "begin_transaction");
   }
 
-  Status send(const Record& r) override {
-    RdKafka::Headers* headers = nullptr;
-    if (!r.headers.empty()) {
-      headers = RdKafka::Headers::create();
-      for (const auto& h : r.headers) {
-        if (h.value) {
-          headers->add(h.key, h.value->data(), h.value->size());
-        } else {
-          headers->add(h.key, nullptr, 0);
-        }
-      }
-    }
-    while (true) {
-      const auto code = producer_->produce(
-          r.topic, r.partition < 0 ? RdKafka::Topic::PARTITION_UA : r.partition, RdKafka::Producer::RK_MSG_COPY,
-          r.value ? const_cast<char*>(r.value->data()) : nullptr, r.value ? r.value->size() : 0,
-          r.key ? r.key->data() : nullptr, r.key ? r.key->size() : 0, r.timestamp, headers, nullptr);
-      if (code == RdKafka::ERR_NO_ERROR) return Status::ok();  // librdkafka now owns `headers`
-      if (code != RdKafka::ERR__QUEUE_FULL) {
-        delete headers;
-        return kafka_error("produce to " + r.topic + ": " + RdKafka::err2str(code));
-      }
-      producer_->poll(50);
-    }
-  }
+  Status send(const Record& r) override { return produce(*producer_, r); }
 
   Status commit(Source& source, const std::vector<TopicPartitionOffset>& next) override {
     if (!transactional_) {
@@ -342,7 +434,7 @@ std::vector<PartitionLag> parse_consumer_lag(std::string_view statistics_json) {
 }
 
 Result<std::unique_ptr<Source>> open_kafka_source(const KafkaSourceOptions& options) {
-  auto source = std::make_unique<KafkaSource>(options.on_lag);
+  auto source = std::make_unique<KafkaSource>(options);
   VIGIL_RETURN_IF_ERROR(source->open(options));
   return std::unique_ptr<Source>(std::move(source));
 }
@@ -351,6 +443,12 @@ Result<std::unique_ptr<Sink>> open_kafka_sink(const KafkaSinkOptions& options) {
   auto sink = std::make_unique<KafkaSink>();
   VIGIL_RETURN_IF_ERROR(sink->open(options));
   return std::unique_ptr<Sink>(std::move(sink));
+}
+
+Result<std::unique_ptr<Producer>> open_kafka_producer(const std::map<std::string, std::string>& properties) {
+  auto producer = std::make_unique<KafkaProducer>();
+  VIGIL_RETURN_IF_ERROR(producer->open(properties));
+  return std::unique_ptr<Producer>(std::move(producer));
 }
 
 }  // namespace vigil::io

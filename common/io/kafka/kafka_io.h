@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/core/time.h"
 #include "common/io/sink.h"
 #include "common/io/source.h"
 
@@ -19,6 +20,9 @@ struct PartitionLag {
   std::int64_t lag = 0;
 };
 
+// Where a consumer without a group starts reading each partition.
+enum class StartAt { kBeginning, kEnd, kTime };
+
 struct KafkaSourceOptions {
   // librdkafka consumer properties (bootstrap.servers, group.id, security...). Defaults
   // applied when absent: enable.auto.commit=false, isolation.level=read_committed,
@@ -28,6 +32,16 @@ struct KafkaSourceOptions {
   // Called on the polling thread with the lag of every assigned partition each time
   // librdkafka emits statistics (statistics.interval.ms, 5000 unless set).
   std::function<void(const std::vector<PartitionLag>&)> on_lag;
+  // Called on the polling thread, inside poll(), just before partitions are taken away in a
+  // rebalance (offsets unset): the last moment to commit work done on them.
+  std::function<void(const std::vector<TopicPartitionOffset>&)> on_revoke;
+
+  // Without a group: when set, every partition of `topics` is assigned to this consumer
+  // directly, starting at `start` (at `start_time` for kTime); it joins no group and
+  // commit() does nothing. A topic that does not exist is an error at open time.
+  bool assign_all = false;
+  StartAt start = StartAt::kEnd;
+  TimestampMs start_time = 0;
 };
 
 // The per-partition consumer lag in a librdkafka statistics JSON document (partitions whose
@@ -48,5 +62,31 @@ struct KafkaSinkOptions {
 };
 
 Result<std::unique_ptr<Sink>> open_kafka_sink(const KafkaSinkOptions& options);
+
+struct ProducerCounts {
+  std::uint64_t queued = 0;
+  std::uint64_t delivered = 0;
+  std::uint64_t failed = 0;
+  std::string first_error;  // topic and reason of the first failed delivery
+};
+
+// A plain asynchronous producer (idempotent unless the properties say otherwise) for tools
+// that move records without transactions, e.g. vigil-replay. Records with partition < 0 are
+// placed by the partitioner (murmur2_random unless set: the Java clients' choice, so keyed
+// records land where a Java producer would put them).
+// Lifecycle: created, used and destroyed by one thread.
+class Producer {
+ public:
+  virtual ~Producer() = default;
+  // Queues a copy of `record`, waiting while librdkafka's queue is full.
+  virtual Status send(const Record& record) = 0;
+  // Serves delivery reports without waiting.
+  virtual void poll() = 0;
+  // Waits until every queued record is delivered or failed; an error if time ran out.
+  virtual Status flush(std::chrono::milliseconds timeout) = 0;
+  virtual const ProducerCounts& counts() const = 0;
+};
+
+Result<std::unique_ptr<Producer>> open_kafka_producer(const std::map<std::string, std::string>& properties);
 
 }  // namespace vigil::io

@@ -135,7 +135,10 @@ TEST(ConsumerLag, ParsedFromLibrdkafkaStatistics) {
 }
 
 TEST(KafkaSourceMock, RequiresGroupIdAndRejectsBadProperties) {
-  auto s = open_kafka_source({{{"bootstrap.servers", "127.0.0.1:1"}}, {"t"}, nullptr});
+  KafkaSourceOptions options;
+  options.properties = {{"bootstrap.servers", "127.0.0.1:1"}};
+  options.topics = {"t"};
+  auto s = open_kafka_source(options);
   ASSERT_FALSE(s.is_ok());
   EXPECT_NE(s.status().message().find("group.id"), std::string::npos);
   auto k = open_kafka_sink({{{"no.such.property", "1"}}});
