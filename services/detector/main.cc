@@ -12,15 +12,18 @@
 #include <filesystem>
 #include <iostream>
 
+#include "common/cli/cli.h"
 #include "common/core/config.h"
 #include "common/detect/rule_pack.h"
 #include "common/io/file/file_io.h"
+#include "common/io/kafka/admin.h"
 #include "common/io/kafka/kafka_io.h"
 #include "common/log/log.h"
 #include "common/metrics/server.h"
 #include "common/topology/probe.h"
 #include "common/topology/runner.h"
 #include "common/topology/stage_a.h"
+#include "services/detector/reset.h"
 #include "services/detector/summary.h"
 
 namespace {
@@ -57,6 +60,42 @@ std::string instance_name() {
   return "local";
 }
 
+// --reset-to: a one-shot admin action on the detector's consumer group.
+int reset_group(const vigil::DetectorConfig& config, const std::string& time_text, bool dry_run) {
+  const auto time = vigil::cli::parse_time(time_text, vigil::wall_clock_ms());
+  if (!time) return usage_error("--reset-to " + time_text + ": expected ISO 8601, epoch ms, or a duration like 2h");
+  auto props = config.kafka.common;
+  if (props.count("bootstrap.servers") == 0) return usage_error("the config has no kafka.bootstrap.servers");
+  std::string group = "vigil-detector";
+  if (auto it = config.kafka.consumer.find("group.id"); it != config.kafka.consumer.end()) group = it->second;
+  std::vector<std::string> topics;
+  for (const auto& input : config.inputs) topics.push_back(input.topic);
+  auto admin = vigil::io::open_kafka_admin(props);
+  if (!admin.is_ok()) return usage_error(admin.status().message());
+  auto plan = vigil::detector::plan_reset(*admin.value(), group, topics, *time);
+  if (!plan.is_ok()) {
+    std::cerr << "vigil-detector: " << plan.status().message() << "\n";
+    return kRuntimeError;
+  }
+  std::cout << vigil::detector::format_plan(plan.value()) << std::flush;
+  if (plan.value().members > 0) {
+    std::cerr << "vigil-detector: refusing: group " << group << " has " << plan.value().members
+              << " active members; stop every detector of the group first (e.g. kubectl scale statefulset/vigil "
+                 "--replicas=0) and run again\n";
+    return vigil::cli::kExitRefused;
+  }
+  if (dry_run) {
+    std::cout << "dry run: nothing changed\n";
+    return 0;
+  }
+  if (const auto st = vigil::detector::apply_reset(*admin.value(), plan.value()); !st.is_ok()) {
+    std::cerr << "vigil-detector: " << st.message() << "\n";
+    return st.code() == vigil::Code::kUnavailable ? vigil::cli::kExitRefused : kRuntimeError;
+  }
+  std::cout << "offsets moved: the next detector start reprocesses from " << vigil::format_iso8601(*time) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,7 +106,10 @@ int main(int argc, char** argv) {
       "Online mode consumes Kafka topics in a consumer group and publishes flags.<category>\n"
       "and vigil.dlq in one transaction per batch:\n"
       "  vigil-detector --config deploy/detector.example.yaml\n\n"
-      "Exit codes: 0 success (also after SIGINT/SIGTERM), 1 runtime failure, 2 bad arguments or config.",
+      "Reprocess from a time (detectors of the group stopped first):\n"
+      "  vigil-detector --config deploy/detector.example.yaml --reset-to 2024-04-01T00:00:00Z --dry-run\n\n"
+      "Exit codes: 0 success (also after SIGINT/SIGTERM), 1 runtime failure, 2 bad arguments or config,\n"
+      "3 --reset-to refused because the group has active members.",
       "vigil-detector"};
   std::vector<std::string> inputs;
   std::string output, dlq_output, state_dir, config_path, rule_pack_path, metrics_listen;
@@ -84,6 +126,13 @@ int main(int argc, char** argv) {
                  "host:port for /metrics, /healthz, /readyz (default: config metrics.listen; online 127.0.0.1:9464, "
                  "offline off; 'off' disables)");
   app.add_option("--log-format", log_format, "Log lines as 'text' or 'json' (default: $VIGIL_LOG_FORMAT, else text)");
+  std::string reset_to;
+  bool dry_run = false;
+  app.add_option("--reset-to", reset_to,
+                 "Reprocess from TIME: move the consumer group's offsets on every input partition to the first "
+                 "record at or after TIME (ISO 8601, epoch ms, or 2h/7d ago), then exit. Needs --config; refused "
+                 "(exit 3) while the group has active members");
+  app.add_flag("--dry-run", dry_run, "With --reset-to: print the plan, change nothing");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -112,6 +161,11 @@ int main(int argc, char** argv) {
     if (!config_path.empty()) config = vigil::load_detector_config(config_path);
   } catch (const vigil::ConfigError& e) {
     return usage_error(e.what());
+  }
+  if (!reset_to.empty() || dry_run) {
+    if (reset_to.empty()) return usage_error("--dry-run goes with --reset-to TIME");
+    if (offline || config_path.empty()) return usage_error("--reset-to needs --config FILE (the group and its topics)");
+    return reset_group(config, reset_to, dry_run);
   }
   if (rule_pack_path.empty()) rule_pack_path = !config.rule_pack.empty() ? config.rule_pack : default_rule_pack();
   auto pack = vigil::detect::load_rule_pack(rule_pack_path);
