@@ -187,6 +187,11 @@ int main(int argc, char** argv) {
   if (stats.failed > 0) {
     std::cerr << "vigil-replay: " << stats.failed << " records were NOT delivered; first error: " << stats.first_failure
               << "\n";
+    if (stats.first_failure.find("Unknown partition") != std::string::npos &&
+        options.partition_by == vigil::replay::PartitionBy::kOriginal) {
+      std::cerr << "vigil-replay: the target topic has fewer partitions than the archive: create it with as many, "
+                   "or use --partition-by key\n";
+    }
     return kExitFailure;
   }
   if (stats.interrupted) return vigil::cli::kExitInterrupted;

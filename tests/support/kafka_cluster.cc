@@ -146,7 +146,7 @@ void produce(const std::vector<io::Record>& records) {
 }
 
 std::vector<io::Record> consume(const std::string& topic, std::size_t expected, std::chrono::milliseconds timeout,
-                                std::chrono::milliseconds settle) {
+                                std::chrono::milliseconds settle, int partitions) {
   rd_kafka_conf_t* conf = base_conf();
   char err[512];
   rd_kafka_conf_set(conf, "group.id", "vigil-test-reader", err, sizeof err);
@@ -155,8 +155,10 @@ std::vector<io::Record> consume(const std::string& topic, std::size_t expected, 
   Handle h{new_client(RD_KAFKA_CONSUMER, conf)};
   std::vector<io::Record> out;
   if (h.rk == nullptr) return out;
-  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
   rd_kafka_assign(h.rk, parts);
   rd_kafka_topic_partition_list_destroy(parts);
   const auto start = std::chrono::steady_clock::now();

@@ -22,11 +22,12 @@ std::string unique_name(const std::string& prefix);
 void create_topics(const std::vector<std::string>& topics, int partitions = 1);
 void produce(const std::vector<io::Record>& records);
 
-// Reads `topic` from the beginning as a read_committed consumer without a group, until
-// `expected` records arrived (then another `settle` to catch extras) or `timeout` passed.
+// Reads partitions 0..partitions-1 of `topic` from the beginning as a read_committed
+// consumer without a group, until `expected` records arrived (then another `settle` to
+// catch extras) or `timeout` passed.
 std::vector<io::Record> consume(const std::string& topic, std::size_t expected,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(60),
-                                std::chrono::milliseconds settle = std::chrono::milliseconds(1500));
+                                std::chrono::milliseconds settle = std::chrono::milliseconds(1500), int partitions = 1);
 
 // Committed offset of `group` on partition 0 of each topic (-1001 when none).
 std::map<std::string, std::int64_t> committed_offsets(const std::string& group, const std::vector<std::string>& topics);
