@@ -96,8 +96,9 @@ int main(int argc, char** argv) {
   const Status status = tail.run(stop);
   source->close();
   if (tail.stats().malformed > 0) {
-    std::fprintf(stderr, "vigil-tail: skipped %llu records that are not flags\n",
-                 static_cast<unsigned long long>(tail.stats().malformed));
+    const auto n = tail.stats().malformed;
+    std::fprintf(stderr, "vigil-tail: skipped %llu %s\n", static_cast<unsigned long long>(n),
+                 n == 1 ? "record that is not a flag" : "records that are not flags");
   }
   if (!status.is_ok()) return failure(status.message());
   return cli::kExitOk;
