@@ -211,7 +211,11 @@ class KafkaSource final : public Source {
 
  private:
   Status assign_all(const KafkaSourceOptions& options, const std::map<std::string, std::string>& props) {
-    auto admin = open_kafka_admin(props);
+    // The admin client is a producer underneath: it would warn (CONFWARN) about every consumer
+    // property, which the consumer itself has already checked. Errors still show.
+    auto admin_props = props;
+    admin_props["log_level"] = "3";
+    auto admin = open_kafka_admin(admin_props);
     if (!admin.is_ok()) return admin.status();
     Result<std::vector<TopicPartitionOffset>> start = std::vector<TopicPartitionOffset>{};
     if (options.start == StartAt::kTime) {
