@@ -36,6 +36,10 @@ Result<std::unique_ptr<ZstdFileWriter>> ZstdFileWriter::create(const std::string
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  // Compression in zstd's own worker thread, overlapping with the caller producing the next
+  // bytes (as `kcat | zstd` overlaps in two processes). Ignored by a libzstd built without
+  // threads, which then compresses inline.
+  (void)ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, 1);
   return std::unique_ptr<ZstdFileWriter>(new ZstdFileWriter(path, fd, cctx));
 }
 
