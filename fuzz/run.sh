@@ -6,7 +6,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 seconds=${1:-20}
 bash deploy/build.sh fuzz
-for name in adapters envelope text time; do
+for name in adapters envelope text time flag tool_args; do
   work=$(mktemp -d)
   cp -r "fuzz/corpus/$name/." "$work/"
   echo "fuzz: $name for ${seconds}s"

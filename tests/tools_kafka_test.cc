@@ -111,7 +111,8 @@ std::size_t archived_count(const std::string& dir) {
   return n;
 }
 
-bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout, std::chrono::milliseconds step = 100ms) {
+bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+              std::chrono::milliseconds step = 100ms) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (done()) return true;
@@ -123,9 +124,9 @@ bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds timeo
 std::vector<std::pair<std::string, std::string>> numbered_lines(std::size_t n, const std::string& tag) {
   std::vector<std::pair<std::string, std::string>> out;
   for (std::size_t i = 0; i < n; ++i) {
-    out.emplace_back("key-" + std::to_string(i % 97),
-                     "{\"tag\":\"" + tag + "\",\"n\":" + std::to_string(i) + ",\"text\":\"Bán data khách hàng " +
-                         std::to_string(i * 7919 % 100000) + "\"}");
+    out.emplace_back("key-" + std::to_string(i % 97), "{\"tag\":\"" + tag + "\",\"n\":" + std::to_string(i) +
+                                                          ",\"text\":\"Bán data khách hàng " +
+                                                          std::to_string(i * 7919 % 100000) + "\"}");
   }
   return out;
 }
@@ -145,7 +146,8 @@ TEST(ArchiveReplay, KcatRecordsArchiveAndReplayIdentically) {
   const int pid = spawn({kArchive, "-b", kafka_bootstrap(), "-d", archive, "-t", src, "-G", unique_name("arch"),
                          "--max-records", "500", "--max-age", "2s"},
                         dir + "/archive.log");
-  ASSERT_TRUE(wait_for([&] { return archived_count(archive) == lines.size(); }, 60s)) << read_file(dir + "/archive.log");
+  ASSERT_TRUE(wait_for([&] { return archived_count(archive) == lines.size(); }, 60s))
+      << read_file(dir + "/archive.log");
   kill(pid, SIGINT);
   ASSERT_EQ(wait_exit(pid, 30s), 0) << read_file(dir + "/archive.log");
   expect_same_records(original, read_archive_dir(archive));
@@ -212,8 +214,8 @@ TEST(ArchiveReplay, ArchiveKilledMidRunLosesAndDuplicatesNothing) {
   kcat_produce(src, lines, "-H k=v", dir);
   const std::string archive = dir + "/archive";
   const std::string group = unique_name("arch.kill");
-  const std::vector<std::string> args = {kArchive, "-b", kafka_bootstrap(), "-d", archive, "-t", src, "-G", group,
-                                         "--max-records", "150", "--max-age", "2s"};
+  const std::vector<std::string> args = {kArchive, "-b",  kafka_bootstrap(), "-d",  archive,     "-t", src,
+                                         "-G",     group, "--max-records",   "150", "--max-age", "2s"};
   const int first = spawn(args, dir + "/archive1.log");
   ASSERT_TRUE(wait_for([&] { return archived_count(archive) >= 600; }, 60s, 5ms)) << read_file(dir + "/archive1.log");
   kill(first, SIGKILL);
@@ -222,7 +224,8 @@ TEST(ArchiveReplay, ArchiveKilledMidRunLosesAndDuplicatesNothing) {
   EXPECT_LT(at_kill, lines.size()) << "the kill came after the archiver had finished: not a mid-run test";
 
   const int second = spawn(args, dir + "/archive2.log");
-  ASSERT_TRUE(wait_for([&] { return archived_count(archive) >= lines.size(); }, 90s)) << read_file(dir + "/archive2.log");
+  ASSERT_TRUE(wait_for([&] { return archived_count(archive) >= lines.size(); }, 90s))
+      << read_file(dir + "/archive2.log");
   std::this_thread::sleep_for(3s);  // anything extra would show up now
   kill(second, SIGINT);
   ASSERT_EQ(wait_exit(second, 30s), 0) << read_file(dir + "/archive2.log");

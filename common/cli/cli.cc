@@ -33,13 +33,17 @@ std::optional<std::int64_t> parse_duration_ms(std::string_view s) {
   if (s.size() < 2) return std::nullopt;
   const auto n = parse_digits(s.substr(0, s.size() - 1));
   if (!n) return std::nullopt;
+  std::int64_t unit = 0;
   switch (s.back()) {
-    case 's': return *n * 1000;
-    case 'm': return *n * 60'000;
-    case 'h': return *n * 3'600'000;
-    case 'd': return *n * 86'400'000;
+    case 's': unit = 1000; break;
+    case 'm': unit = 60'000; break;
+    case 'h': unit = 3'600'000; break;
+    case 'd': unit = 86'400'000; break;
     default: return std::nullopt;
   }
+  // Longer than a million years is a typo, not a time; it would also overflow.
+  if (*n > 365'000'000LL * 86'400'000 / unit) return std::nullopt;
+  return *n * unit;
 }
 
 std::string clock_text(double seconds) {
@@ -89,8 +93,9 @@ std::map<std::string, std::string> kafka_properties(const KafkaFlags& flags, con
     props[key] = resolve_secret_ref("-X " + key, kv.substr(eq + 1));
   }
   if (props.count("bootstrap.servers") == 0 && props.count("metadata.broker.list") == 0) {
-    throw ConfigError("no Kafka brokers: give -b host:port, -X bootstrap.servers=..., or a --config with "
-                      "kafka.bootstrap.servers");
+    throw ConfigError(
+        "no Kafka brokers: give -b host:port, -X bootstrap.servers=..., or a --config with "
+        "kafka.bootstrap.servers");
   }
   return props;
 }
@@ -135,7 +140,8 @@ Progress::Progress(std::string what, std::uint64_t total_bytes, bool terminal, s
       last_(started_) {}
 
 std::string Progress::render(std::uint64_t records, std::uint64_t bytes, std::uint64_t total_bytes, double seconds) {
-  const double fraction = total_bytes == 0 ? 0.0 : std::min(1.0, static_cast<double>(bytes) / static_cast<double>(total_bytes));
+  const double fraction =
+      total_bytes == 0 ? 0.0 : std::min(1.0, static_cast<double>(bytes) / static_cast<double>(total_bytes));
   constexpr int kWidth = 24;
   const int filled = static_cast<int>(fraction * kWidth);
   std::string out = "[" + std::string(static_cast<std::size_t>(filled), '#') +

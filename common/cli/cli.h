@@ -19,10 +19,10 @@ class App;
 namespace vigil::cli {
 
 // Exit codes shared by every Vigil tool (documented in docs/operations.md).
-inline constexpr int kExitOk = 0;           // done; also after SIGINT/SIGTERM for tools that never end
-inline constexpr int kExitFailure = 1;      // runtime failure: broker, disk, records not delivered
-inline constexpr int kExitUsage = 2;        // bad arguments or config: the message says what to fix
-inline constexpr int kExitRefused = 3;      // refused to act (e.g. the consumer group still has members)
+inline constexpr int kExitOk = 0;             // done; also after SIGINT/SIGTERM for tools that never end
+inline constexpr int kExitFailure = 1;        // runtime failure: broker, disk, records not delivered
+inline constexpr int kExitUsage = 2;          // bad arguments or config: the message says what to fix
+inline constexpr int kExitRefused = 3;        // refused to act (e.g. the consumer group still has members)
 inline constexpr int kExitInterrupted = 130;  // a finite job (replay) stopped early by SIGINT/SIGTERM
 
 // The Kafka connection flags every tool takes, like kcat's: a config file (the detector's

@@ -103,10 +103,9 @@ Status Archiver::process(io::Source& source, std::vector<io::Record>& batch) {
       OpenFile file;
       file.name = {r.topic, r.partition, r.offset, r.offset};
       file.opened = clock_();
-      auto writer = io::ZstdFileWriter::create(
-          dir + "/." + r.topic + "+" + std::to_string(r.partition) + "+" + pad(r.offset) + std::string(kSuffix) +
-              std::string(kPartialSuffix),
-          options_.zstd_level);
+      auto writer = io::ZstdFileWriter::create(dir + "/." + r.topic + "+" + std::to_string(r.partition) + "+" +
+                                                   pad(r.offset) + std::string(kSuffix) + std::string(kPartialSuffix),
+                                               options_.zstd_level);
       if (!writer.is_ok()) return writer.status();
       file.writer = std::move(writer.value());
       open = open_.emplace(key, std::move(file)).first;

@@ -28,7 +28,7 @@ struct ArchiveOptions {
 };
 
 struct ArchiveStats {
-  std::uint64_t records = 0;          // written to files
+  std::uint64_t records = 0;           // written to files
   std::uint64_t already_archived = 0;  // re-delivered after a crash and skipped
   std::uint64_t files = 0;             // closed
   std::uint64_t bytes_in = 0;          // envelope bytes before compression

@@ -22,9 +22,12 @@ bool parse_size(const std::string& text, std::uint64_t& out) {
   std::uint64_t mult = 1;
   std::string digits = text;
   switch (text.back()) {
-    case 'k': case 'K': mult = 1ull << 10; break;
-    case 'm': case 'M': mult = 1ull << 20; break;
-    case 'g': case 'G': mult = 1ull << 30; break;
+    case 'k':
+    case 'K': mult = 1ull << 10; break;
+    case 'm':
+    case 'M': mult = 1ull << 20; break;
+    case 'g':
+    case 'G': mult = 1ull << 30; break;
     default: break;
   }
   if (mult != 1) digits.pop_back();
@@ -75,7 +78,8 @@ int main(int argc, char** argv) {
   vigil::log::Format lf = vigil::log::Format::kText;
   if (!vigil::log::parse_format(log_format, lf)) return usage_error("--log-format must be text or json");
   vigil::log::init(lf, "vigil-archive");
-  if (!parse_size(max_bytes, options.max_bytes)) return usage_error("--max-bytes " + max_bytes + ": expected e.g. 67108864, 64M or 1G");
+  if (!parse_size(max_bytes, options.max_bytes))
+    return usage_error("--max-bytes " + max_bytes + ": expected e.g. 67108864, 64M or 1G");
   {
     const auto age = vigil::cli::parse_time(max_age, 0);  // a duration d parses as 0 - d
     if (!age || *age >= 0) return usage_error("--max-age " + max_age + ": expected a duration like 30s, 10m or 1h");

@@ -36,8 +36,8 @@ Result<ResetPlan> plan_reset(io::KafkaAdmin& admin, const std::string& group, co
 }
 
 std::string format_plan(const ResetPlan& plan) {
-  std::string out = "reset plan for group " + plan.group + " to " + format_iso8601(plan.time) +
-                    " (group state " + plan.state + ", " + std::to_string(plan.members) + " active members)\n";
+  std::string out = "reset plan for group " + plan.group + " to " + format_iso8601(plan.time) + " (group state " +
+                    plan.state + ", " + std::to_string(plan.members) + " active members)\n";
   std::size_t width = 5;
   for (const auto& r : plan.rows) width = std::max(width, r.topic.size());
   char buf[256];
@@ -46,8 +46,8 @@ std::string format_plan(const ResetPlan& plan) {
   out += buf;
   for (const auto& r : plan.rows) {
     const std::string committed = r.committed < 0 ? "-" : std::to_string(r.committed);
-    const std::string change = r.committed < 0 ? "(new)" : (r.target - r.committed >= 0 ? "+" : "") +
-                                                               std::to_string(r.target - r.committed);
+    const std::string change =
+        r.committed < 0 ? "(new)" : (r.target - r.committed >= 0 ? "+" : "") + std::to_string(r.target - r.committed);
     std::snprintf(buf, sizeof buf, "  %-*s %9d %14s %14lld %12s\n", static_cast<int>(width), r.topic.c_str(),
                   r.partition, committed.c_str(), static_cast<long long>(r.target), change.c_str());
     out += buf;

@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
                  "partition")
       ->check(CLI::IsMember({"key", "original"}));
   app.add_option("--restamp", restamp, "'now': stamp records with the time they are sent instead of the archived one");
-  app.add_option("--speed", options.speed, "1 = original pacing from the timestamps, 10 = ten times faster, 0 = as fast as possible")
+  app.add_option("--speed", options.speed,
+                 "1 = original pacing from the timestamps, 10 = ten times faster, 0 = as fast as possible")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--rate", options.rate, "At most this many records per second (0 = unlimited)")
       ->check(CLI::NonNegativeNumber);
@@ -128,7 +129,8 @@ int main(int argc, char** argv) {
   options.restamp_now = restamp == "now";
   for (const auto& m : topic_maps) {
     const auto eq = m.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size()) return usage_error("--topic-map " + m + ": expected old=new");
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
+      return usage_error("--topic-map " + m + ": expected old=new");
     options.topic_map[m.substr(0, eq)] = m.substr(eq + 1);
   }
   if (!options.topic.empty() && !options.topic_map.empty()) return usage_error("use --topic or --topic-map, not both");

@@ -72,11 +72,11 @@ Status run_replay(const ReplayOptions& options, io::Producer* producer, Clock& c
         if (options.format == LineFormat::kEnvelope || options.topic.empty()) {
           ++stats.bad_lines;
           if (stats.first_bad.size() < kMaxBadLinesKept) {
-            stats.first_bad.push_back({path + ":" + std::to_string(line_number),
-                                       options.format == LineFormat::kAuto
-                                           ? "not a kcat -J envelope (" + decoded.message() +
-                                                 "); plain JSON Lines need --topic"
-                                           : decoded.message()});
+            stats.first_bad.push_back(
+                {path + ":" + std::to_string(line_number),
+                 options.format == LineFormat::kAuto
+                     ? "not a kcat -J envelope (" + decoded.message() + "); plain JSON Lines need --topic"
+                     : decoded.message()});
           }
           continue;
         }
@@ -120,7 +120,7 @@ Status run_replay(const ReplayOptions& options, io::Producer* producer, Clock& c
         if (!stats.last_ts || record.timestamp > *stats.last_ts) stats.last_ts = record.timestamp;
       }
       if (producer != nullptr) {
-        if (const Status st = producer->send(record); !st.is_ok()) {
+        if (Status st = producer->send(record); !st.is_ok()) {
           stats.seconds = std::chrono::duration<double>(clock.now() - start).count();
           return st;
         }
@@ -131,7 +131,7 @@ Status run_replay(const ReplayOptions& options, io::Producer* producer, Clock& c
       stats.value_bytes += record.value ? record.value->size() : 0;
       if (progress && (stats.sent & 255) == 0) progress(stats.sent, bytes_before + reader.value()->bytes_read());
     }
-    if (const Status st = reader.value()->status(); !st.is_ok()) return st;
+    if (Status st = reader.value()->status(); !st.is_ok()) return st;
     bytes_before += file_size(path);
     if (stop.load()) break;
   }
@@ -162,13 +162,14 @@ std::string format_summary(const ReplayStats& stats, bool dry_run) {
     std::snprintf(buf, sizeof buf, " in %.2f s (%s rec/s, %.1f MB/s of values)\n", stats.seconds,
                   cli::group_digits(static_cast<std::uint64_t>(static_cast<double>(stats.sent) / secs)).c_str(),
                   mb / secs);
-    out += "replayed " + cli::group_digits(stats.delivered) + " of " + cli::group_digits(stats.sent) +
-           " records sent" + buf;
+    out += "replayed " + cli::group_digits(stats.delivered) + " of " + cli::group_digits(stats.sent) + " records sent" +
+           buf;
   }
   std::size_t width = 5;
   for (const auto& [topic, n] : stats.per_topic) width = std::max(width, topic.size());
   for (const auto& [topic, n] : stats.per_topic) {
-    std::snprintf(buf, sizeof buf, "  %-*s %12s\n", static_cast<int>(width), topic.c_str(), cli::group_digits(n).c_str());
+    std::snprintf(buf, sizeof buf, "  %-*s %12s\n", static_cast<int>(width), topic.c_str(),
+                  cli::group_digits(n).c_str());
     out += buf;
   }
   if (stats.first_ts && stats.last_ts) {

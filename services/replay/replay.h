@@ -27,12 +27,12 @@ enum class PartitionBy { kKey, kOriginal };
 struct ReplayOptions {
   std::vector<std::string> inputs;  // files, in order
   LineFormat format = LineFormat::kAuto;
-  std::string topic;                           // all records go here when set
+  std::string topic;                             // all records go here when set
   std::map<std::string, std::string> topic_map;  // old -> new, for envelopes without --topic
   PartitionBy partition_by = PartitionBy::kKey;
   bool restamp_now = false;
-  double speed = 0.0;  // 0: as fast as possible; 1: original pacing; 2: twice as fast
-  double rate = 0.0;   // records per second; 0: unlimited
+  double speed = 0.0;               // 0: as fast as possible; 1: original pacing; 2: twice as fast
+  double rate = 0.0;                // records per second; 0: unlimited
   std::optional<TimestampMs> from;  // record timestamp >= from
   std::optional<TimestampMs> to;    // record timestamp < to
   std::chrono::milliseconds flush_timeout{60000};

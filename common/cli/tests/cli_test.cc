@@ -28,6 +28,7 @@ TEST(ParseTime, RejectsWhatItCannotReadExactly) {
   EXPECT_FALSE(parse_time("now-", kNow));
   EXPECT_FALSE(parse_time("2024-04-01", kNow));  // no time of day: ambiguous zone
   EXPECT_FALSE(parse_time("-5m", kNow));
+  EXPECT_FALSE(parse_time("15666666666666666m", kNow));  // found by fuzz/tool_args_fuzz: overflowed
 }
 
 TEST(KafkaFlags, CommandLineWinsOverConfigAndSecretsResolve) {
@@ -35,7 +36,8 @@ TEST(KafkaFlags, CommandLineWinsOverConfigAndSecretsResolve) {
   KafkaFlags flags;
   add_kafka_flags(app, flags);
   ::setenv("VIGIL_CLI_TEST_PW", "pw", 1);
-  const char* argv[] = {"tool", "-b", "127.0.0.1:1", "-X", "linger.ms=7", "-X", "sasl.password=${env:VIGIL_CLI_TEST_PW}"};
+  const char* argv[] = {
+      "tool", "-b", "127.0.0.1:1", "-X", "linger.ms=7", "-X", "sasl.password=${env:VIGIL_CLI_TEST_PW}"};
   app.parse(7, const_cast<char**>(argv));
   DetectorConfig config = default_detector_config();
   config.kafka.common["bootstrap.servers"] = "from-config:9092";

@@ -106,7 +106,8 @@ TEST(Config, RejectsTyposWithTheKeyName) {
 TEST(Config, SecretsComeFromFilesAndEnvironment) {
   const auto secret = write_temp("s3cret\n");
   ::setenv("VIGIL_TEST_SASL_USER", "analyst", 1);
-  const auto path = write_temp("kafka:\n  sasl.password: ${file:" + secret + "}\n  sasl.username: ${env:VIGIL_TEST_SASL_USER}\n");
+  const auto path =
+      write_temp("kafka:\n  sasl.password: ${file:" + secret + "}\n  sasl.username: ${env:VIGIL_TEST_SASL_USER}\n");
   const auto c = load_detector_config(path);
   EXPECT_EQ(c.kafka.common.at("sasl.password"), "s3cret");
   EXPECT_EQ(c.kafka.common.at("sasl.username"), "analyst");

@@ -12,7 +12,7 @@ namespace {
 
 // Input is gathered to about one zstd block before compressing: one call per record would
 // spend more time in call overhead than in compression for short records.
-constexpr std::size_t kGather = 128 * 1024;
+constexpr std::size_t kGather = std::size_t{128} * 1024;
 
 ZSTD_CCtx* cctx_of(void* p) {
   return static_cast<ZSTD_CCtx*>(p);

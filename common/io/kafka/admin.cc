@@ -29,7 +29,8 @@ struct OptionsDeleter {
 
 PartitionList to_list(const std::vector<TopicPartitionOffset>& offsets) {
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
-  for (const auto& tpo : offsets) rd_kafka_topic_partition_list_add(list.get(), tpo.topic.c_str(), tpo.partition)->offset = tpo.offset;
+  for (const auto& tpo : offsets)
+    rd_kafka_topic_partition_list_add(list.get(), tpo.topic.c_str(), tpo.partition)->offset = tpo.offset;
   return list;
 }
 
@@ -97,7 +98,8 @@ class Admin final : public KafkaAdmin {
       PartitionWatermarks& w = out.emplace_back();
       w.topic = tp.topic;
       w.partition = tp.partition;
-      const auto err = rd_kafka_query_watermark_offsets(rk_, tp.topic.c_str(), tp.partition, &w.low, &w.high, timeout_ms_);
+      const auto err =
+          rd_kafka_query_watermark_offsets(rk_, tp.topic.c_str(), tp.partition, &w.low, &w.high, timeout_ms_);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return kafka_error("watermarks of " + where(tp.topic, tp.partition) + ": " + rd_kafka_err2str(err));
       }
@@ -167,8 +169,8 @@ class Admin final : public KafkaAdmin {
     auto event = wait_for(RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT);
     if (!event.is_ok()) return event.status();
     size_t n = 0;
-    const auto** groups =
-        rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(event.value().get()), &n);
+    const auto** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
+        rd_kafka_event_ListConsumerGroupOffsets_result(event.value().get()), &n);
     if (n != 1) return kafka_error("committed offsets of " + group + ": no answer");
     if (const rd_kafka_error_t* err = rd_kafka_group_result_error(groups[0]); err != nullptr) {
       return kafka_error("committed offsets of " + group + ": " + rd_kafka_error_string(err));
@@ -194,8 +196,8 @@ class Admin final : public KafkaAdmin {
     auto event = wait_for(RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT);
     if (!event.is_ok()) return event.status();
     size_t n = 0;
-    const auto** groups =
-        rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(event.value().get()), &n);
+    const auto** groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+        rd_kafka_event_AlterConsumerGroupOffsets_result(event.value().get()), &n);
     if (n != 1) return kafka_error("alter offsets of " + group + ": no answer");
     if (const rd_kafka_error_t* err = rd_kafka_group_result_error(groups[0]); err != nullptr) {
       return kafka_error("alter offsets of " + group + ": " + rd_kafka_error_string(err));

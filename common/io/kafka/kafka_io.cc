@@ -1,7 +1,5 @@
 #include "common/io/kafka/kafka_io.h"
 
-#include "common/io/kafka/admin.h"
-
 #include <librdkafka/rdkafkacpp.h>
 #include <simdjson.h>
 
@@ -10,6 +8,8 @@
 #include <functional>
 #include <set>
 #include <thread>
+
+#include "common/io/kafka/admin.h"
 
 namespace vigil::io {
 namespace {
@@ -224,7 +224,8 @@ class KafkaSource final : public Source {
       start = admin.value()->partitions(options.topics);
       if (start.is_ok()) {
         for (auto& tp : start.value())
-          tp.offset = options.start == StartAt::kBeginning ? RdKafka::Topic::OFFSET_BEGINNING : RdKafka::Topic::OFFSET_END;
+          tp.offset =
+              options.start == StartAt::kBeginning ? RdKafka::Topic::OFFSET_BEGINNING : RdKafka::Topic::OFFSET_END;
       }
     }
     if (!start.is_ok()) return start.status();

@@ -1,7 +1,6 @@
 #include "services/replay/replay.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -191,8 +190,9 @@ TEST(Replay, FromToSelectByRecordTimestamp) {
 }
 
 TEST(Replay, SpeedFollowsTimestampsAndRateSpacesRecords) {
-  const auto path = write_file({envelope(make("t", 0, 0, 10'000, "a", "1")), envelope(make("t", 0, 1, 12'000, "b", "2")),
-                                envelope(make("t", 0, 2, 14'000, "c", "3"))});
+  const auto path =
+      write_file({envelope(make("t", 0, 0, 10'000, "a", "1")), envelope(make("t", 0, 1, 12'000, "b", "2")),
+                  envelope(make("t", 0, 2, 14'000, "c", "3"))});
   {
     ReplayOptions options;
     options.inputs = {path};
@@ -200,8 +200,8 @@ TEST(Replay, SpeedFollowsTimestampsAndRateSpacesRecords) {
     FakeProducer producer;
     FakeClock clock;
     ASSERT_TRUE(run(options, &producer, clock).status.is_ok());
-    EXPECT_EQ(clock.sleeps, (std::vector<std::int64_t>{100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200,
-                                                         1300, 1400, 1500, 1600, 1700, 1800, 1900, 2000}));
+    EXPECT_EQ(clock.sleeps, (std::vector<std::int64_t>{100,  200,  300,  400,  500,  600,  700,  800,  900,  1000,
+                                                       1100, 1200, 1300, 1400, 1500, 1600, 1700, 1800, 1900, 2000}));
   }
   {
     ReplayOptions options;
