@@ -154,20 +154,38 @@ TEST(Detector, FlagsDeadLettersAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(header(dead[0], "vigil.source.topic"), d.telegram);
   EXPECT_EQ(header(dead[0], "vigil.source.offset"), "1");
 
-  // The partition keeps moving after the malformed record.
-  produce({raw(d.telegram, kSelling, "later")});
+  // The partition keeps moving after the malformed record. This one is stamped now (the
+  // others carry 2024 timestamps), so it is the one event-to-flag latency counts.
+  io::Record later = raw(d.telegram, kSelling, "later");
+  later.timestamp = 0;  // the producer stamps it
+  produce({later});
   const auto pd2 = consume(d.flags_prefix + "personal_data", 2);
-  EXPECT_EQ(pd2.size(), 2u) << d.log();
+  ASSERT_EQ(pd2.size(), 2u) << d.log();
 
   // The counters moved with the records: scraped from the running process.
-  const std::vector<std::string> expected = {"vigil_records_in_total{topic=\"" + d.telegram + "\"} 3",
-                                             "vigil_records_in_total{topic=\"" + d.facebook + "\"} 1",
-                                             "vigil_flags_total{category=\"personal_data\"} 2",
-                                             "vigil_flags_total{category=\"fraud_link\"} 1",
-                                             "vigil_dead_letters_total{reason=\"invalid_json\"} 1",
-                                             "vigil_ready 1"};
+  const std::string pd_severity = header(pd[0], "severity");
+  const std::string fl_severity = header(fl[0], "severity");
+  std::smatch first_rule;
+  ASSERT_TRUE(std::regex_search(*pd[0].value, first_rule, std::regex("\"rules\":\\[\\{\"id\":\"([^\"]+)\"")));
+  const std::vector<std::string> expected = {
+      "vigil_records_in_total{topic=\"" + d.telegram + "\"} 3",
+      "vigil_records_in_total{topic=\"" + d.facebook + "\"} 1",
+      "vigil_flags_total{category=\"personal_data\",severity=\"" + pd_severity + "\"} 2",
+      "vigil_flags_total{category=\"fraud_link\",severity=\"" + fl_severity + "\"} 1",
+      "vigil_rule_hits_total{rule=\"" + first_rule[1].str() + "\"} 2",
+      "vigil_dead_letters_total{reason=\"invalid_json\"} 1",
+      "vigil_event_to_flag_seconds_count 1",
+      "vigil_assigned_partitions 2",
+      "vigil_restoring_partitions 0",
+      "vigil_ready 1"};
   const std::string scraped = wait_for_http(metrics, "/metrics", expected);
   for (const auto& line : expected) EXPECT_NE(scraped.find(line), std::string::npos) << line << "\n" << scraped;
+  // Commits were timed, and the group assignment was seen.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(scraped, m, std::regex("vigil_transaction_commit_seconds_count ([0-9]+)"))) << scraped;
+  EXPECT_GE(std::stoi(m[1].str()), 2);
+  ASSERT_TRUE(std::regex_search(scraped, m, std::regex("vigil_rebalances_total ([0-9]+)"))) << scraped;
+  EXPECT_GE(std::stoi(m[1].str()), 1);
 
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   const auto code = wait_exit(pid, 60s);

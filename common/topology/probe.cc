@@ -18,6 +18,11 @@ struct RunnerProbe::Families {
   prometheus::Gauge& last_commit;
   prometheus::Gauge& ready;
   prometheus::Family<prometheus::Gauge>& lag;
+  prometheus::Family<prometheus::Counter>& rule_hits;
+  prometheus::Histogram& event_to_flag;
+  prometheus::Histogram& commit_seconds;
+  prometheus::Counter& rebalances;
+  prometheus::Gauge& assigned;
 };
 
 RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics::Health> health,
@@ -41,7 +46,7 @@ RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics
                     .Register(registry);
   families_.reset(new Families{
       BuildCounter().Name("vigil_records_in_total").Help("Records read, by source topic").Register(registry),
-      BuildCounter().Name("vigil_flags_total").Help("Flags published, by category").Register(registry),
+      BuildCounter().Name("vigil_flags_total").Help("Flags published, by category and severity").Register(registry),
       BuildCounter().Name("vigil_dead_letters_total").Help("Records dead-lettered, by reason").Register(registry),
       events.Add({}),
       skipped.Add({}),
@@ -53,7 +58,45 @@ RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics
           .Name("vigil_consumer_lag")
           .Help("Records behind the end of each assigned partition")
           .Register(registry),
+      BuildCounter()
+          .Name("vigil_rule_hits_total")
+          .Help("Rules that fired in published flags, by rule id")
+          .Register(registry),
+      BuildHistogram()
+          .Name("vigil_event_to_flag_seconds")
+          .Help("From the input record's Kafka timestamp to its flag's commit (records older than an hour, "
+                "i.e. replays and backlogs, left out)")
+          .Register(registry)
+          .Add({}, Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300}),
+      BuildHistogram()
+          .Name("vigil_transaction_commit_seconds")
+          .Help("Time to commit a batch: the Kafka transaction with its offsets (online) or the fsync (offline)")
+          .Register(registry)
+          .Add({}, Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}),
+      BuildCounter()
+          .Name("vigil_rebalances_total")
+          .Help("Consumer-group rebalance steps (assignments and revocations) seen by this worker")
+          .Register(registry)
+          .Add({}),
+      BuildGauge()
+          .Name("vigil_assigned_partitions")
+          .Help("Input partitions assigned to this worker")
+          .Register(registry)
+          .Add({}),
   });
+  // Registered now so that dashboards and alerts see them at 0: state restore comes with the
+  // state stores (#5), rule-pack reloading with hot reload (#4).
+  BuildGauge()
+      .Name("vigil_restoring_partitions")
+      .Help("Partitions whose state is being restored (0: no state stores yet)")
+      .Register(registry)
+      .Add({})
+      .Set(0);
+  BuildCounter()
+      .Name("vigil_rule_pack_reload_failures_total")
+      .Help("Rule packs rejected on reload (the previous pack keeps running)")
+      .Register(registry)
+      .Add({});
   BuildGauge()
       .Name("vigil_rule_pack_info")
       .Help("The rule pack in use (value 1)")
@@ -70,11 +113,19 @@ void RunnerProbe::on_poll(bool source_ready) {
   families_->ready.Set(source_ready ? 1 : 0);
 }
 
-void RunnerProbe::on_commit(const Stats& batch, double seconds) {
+void RunnerProbe::on_commit(const Stats& batch, double seconds, double commit_seconds) {
   for (const auto& [topic, n] : batch.records_by_topic)
     families_->records.Add({{"topic", topic}}).Increment(static_cast<double>(n));
-  for (const auto& [category, n] : batch.flags_by_category)
-    families_->flags.Add({{"category", category}}).Increment(static_cast<double>(n));
+  for (const auto& [key, n] : batch.flags_by_category_severity)
+    families_->flags.Add({{"category", key.first}, {"severity", key.second}}).Increment(static_cast<double>(n));
+  for (const auto& [rule, n] : batch.rule_hits)
+    families_->rule_hits.Add({{"rule", rule}}).Increment(static_cast<double>(n));
+  const TimestampMs now = wall_clock_ms();
+  for (const TimestampMs t : batch.flag_record_times) {
+    const TimestampMs age = now - t;
+    if (age >= 0 && age <= 3'600'000) families_->event_to_flag.Observe(static_cast<double>(age) / 1000.0);
+  }
+  families_->commit_seconds.Observe(commit_seconds);
   for (const auto& [reason, n] : batch.dead_letters_by_reason)
     families_->dead_letters.Add({{"reason", reason}}).Increment(static_cast<double>(n));
   families_->events.Increment(static_cast<double>(batch.events));
@@ -86,6 +137,11 @@ void RunnerProbe::on_commit(const Stats& batch, double seconds) {
 
 void RunnerProbe::on_consumer_lag(const std::string& topic, std::int32_t partition, std::int64_t lag) {
   families_->lag.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(static_cast<double>(lag));
+}
+
+void RunnerProbe::on_rebalance(std::size_t assigned_partitions) {
+  families_->rebalances.Increment();
+  families_->assigned.Set(static_cast<double>(assigned_partitions));
 }
 
 void RunnerProbe::on_abort() {

@@ -22,11 +22,13 @@ class RunnerProbe final : public RunnerObserver {
   ~RunnerProbe() override;
 
   void on_poll(bool source_ready) override;
-  void on_commit(const Stats& batch, double seconds) override;
+  void on_commit(const Stats& batch, double seconds, double commit_seconds) override;
   void on_abort() override;
 
   // From the Kafka source's statistics (called on the processing thread).
   void on_consumer_lag(const std::string& topic, std::int32_t partition, std::int64_t lag);
+  // From the Kafka source after each rebalance step: how many partitions are assigned now.
+  void on_rebalance(std::size_t assigned_partitions);
 
  private:
   struct Families;

@@ -9,11 +9,13 @@ Status Runner::run_batch() {
   for (const auto& record : batch_) stage_.process(record, outputs_, batch_stats);
   VIGIL_RETURN_IF_ERROR(sink_.begin());
   for (const auto& out : outputs_) VIGIL_RETURN_IF_ERROR(sink_.send(out));
+  const auto committing = std::chrono::steady_clock::now();
   VIGIL_RETURN_IF_ERROR(sink_.commit(source_, io::next_offsets(batch_)));
   stats_.merge(batch_stats);
   if (observer_ != nullptr) {
-    observer_->on_commit(batch_stats,
-                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    const auto now = std::chrono::steady_clock::now();
+    observer_->on_commit(batch_stats, std::chrono::duration<double>(now - started).count(),
+                         std::chrono::duration<double>(now - committing).count());
   }
   return Status::ok();
 }

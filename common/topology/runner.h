@@ -17,8 +17,9 @@ class RunnerObserver {
   virtual ~RunnerObserver() = default;
   // Every loop iteration, after a poll: the loop is alive; `source_ready` as Source::ready().
   virtual void on_poll(bool source_ready) = 0;
-  // A batch (its counts in `batch`) was committed after `seconds` of processing and commit.
-  virtual void on_commit(const Stats& batch, double seconds) = 0;
+  // A batch (its counts in `batch`) was committed after `seconds` of processing and commit,
+  // of which `commit_seconds` for the commit itself (the Kafka transaction, or the fsync).
+  virtual void on_commit(const Stats& batch, double seconds, double commit_seconds) = 0;
   virtual void on_abort() = 0;
 };
 

@@ -33,6 +33,11 @@ struct Stats {
   std::size_t skipped = 0;
   std::size_t flags = 0;
   std::map<std::string, std::size_t> flags_by_category;
+  std::map<std::pair<std::string, std::string>, std::size_t> flags_by_category_severity;
+  std::map<std::string, std::size_t> rule_hits;  // by rule id, over the flags produced
+  // Kafka record timestamps of the records that produced flags (for event-to-flag latency;
+  // one entry per flag, kept only for the batch).
+  std::vector<TimestampMs> flag_record_times;
   std::map<std::string, std::size_t> dead_letters_by_reason;
   std::vector<FlagNote> first_flags;
 

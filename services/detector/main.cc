@@ -207,6 +207,7 @@ int main(int argc, char** argv) {
     consumer.on_lag = [&probe](const std::vector<vigil::io::PartitionLag>& lags) {
       for (const auto& l : lags) probe.on_consumer_lag(l.topic, l.partition, l.lag);
     };
+    consumer.on_rebalance = [&probe](std::size_t assigned) { probe.on_rebalance(assigned); };
     vigil::io::KafkaSinkOptions producer;
     producer.properties = config.kafka.common;
     // One transactional id per instance: a restarted instance fences its zombie predecessor.

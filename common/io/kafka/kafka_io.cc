@@ -60,8 +60,12 @@ class StatisticsHandler final : public RdKafka::EventCb {
 class RebalanceHandler final : public RdKafka::RebalanceCb {
  public:
   RebalanceHandler(std::set<std::pair<std::string, std::int32_t>>& revoked, std::atomic<bool>& assigned,
-                   std::function<void(const std::vector<TopicPartitionOffset>&)> on_revoke)
-      : revoked_(revoked), assigned_(assigned), on_revoke_(std::move(on_revoke)) {}
+                   std::function<void(const std::vector<TopicPartitionOffset>&)> on_revoke,
+                   std::function<void(std::size_t)> on_rebalance)
+      : revoked_(revoked),
+        assigned_(assigned),
+        on_revoke_(std::move(on_revoke)),
+        on_rebalance_(std::move(on_rebalance)) {}
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err, TopicPartitions& partitions) override {
     const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
@@ -84,18 +88,25 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
         consumer->unassign();
       }
     }
+    if (on_rebalance_) {
+      TopicPartitions now;
+      consumer->assignment(now);
+      on_rebalance_(now.size());
+      RdKafka::TopicPartition::destroy(now);
+    }
   }
 
  private:
   std::set<std::pair<std::string, std::int32_t>>& revoked_;
   std::atomic<bool>& assigned_;
   std::function<void(const std::vector<TopicPartitionOffset>&)> on_revoke_;
+  std::function<void(std::size_t)> on_rebalance_;
 };
 
 class KafkaSource final : public Source {
  public:
   explicit KafkaSource(const KafkaSourceOptions& options)
-      : rebalance_(revoked_, assigned_, options.on_revoke), statistics_(options.on_lag) {}
+      : rebalance_(revoked_, assigned_, options.on_revoke, options.on_rebalance), statistics_(options.on_lag) {}
   ~KafkaSource() override { close(); }
 
   Status open(const KafkaSourceOptions& options) {

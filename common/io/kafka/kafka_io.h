@@ -35,6 +35,9 @@ struct KafkaSourceOptions {
   // Called on the polling thread, inside poll(), just before partitions are taken away in a
   // rebalance (offsets unset): the last moment to commit work done on them.
   std::function<void(const std::vector<TopicPartitionOffset>&)> on_revoke;
+  // Called on the polling thread after each rebalance step with the number of partitions
+  // assigned now.
+  std::function<void(std::size_t)> on_rebalance;
 
   // Without a group: when set, every partition of `topics` is assigned to this consumer
   // directly, starting at `start` (at `start_time` for kTime); it joins no group and
