@@ -171,12 +171,21 @@ TEST(RunnerProbe, CountsCommittedWorkOnlyAndReportsHealth) {
   std::atomic<bool> stop{false};
   ASSERT_TRUE(runner.run(stop).is_ok());
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  ASSERT_FALSE(sink.committed.empty());
+  std::string severity;
+  for (const auto& h : sink.committed[0].headers) {
+    if (h.key == "severity") severity = h.value.value_or("");
+  }
+  const std::string flags_line = "vigil_flags_total{category=\"personal_data\",severity=\"" + severity + "\"} 5";
   // The aborted first batch is not counted; its records are, once, when read again.
-  for (const char* line :
-       {"vigil_records_in_total{topic=\"raw.telegram\"} 6", "vigil_flags_total{category=\"personal_data\"} 5",
-        "vigil_dead_letters_total{reason=\"invalid_json\"} 1", "vigil_batches_total{result=\"aborted\"} 1",
-        "vigil_batches_total{result=\"committed\"} 2", "vigil_rule_pack_info{version=\"vn-core@test\"} 1",
-        "vigil_ready 1", "vigil_batch_seconds_count 2"}) {
+  for (const std::string& line :
+       {std::string("vigil_records_in_total{topic=\"raw.telegram\"} 6"), flags_line,
+        std::string("vigil_rule_hits_total{rule=\"text.pd.trade_offer\"} 5"),
+        std::string("vigil_dead_letters_total{reason=\"invalid_json\"} 1"),
+        std::string("vigil_batches_total{result=\"aborted\"} 1"),
+        std::string("vigil_batches_total{result=\"committed\"} 2"),
+        std::string("vigil_rule_pack_info{version=\"vn-core@test\"} 1"), std::string("vigil_ready 1"),
+        std::string("vigil_batch_seconds_count 2"), std::string("vigil_transaction_commit_seconds_count 2")}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
   EXPECT_TRUE(health->ready());
