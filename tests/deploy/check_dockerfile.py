@@ -207,9 +207,15 @@ def main():
 
     binaries = sorted(b for b in glob.glob(os.path.join(args.build_dir, "services", "*", "vigil-*"))
                       if os.path.isfile(b) and os.access(b, os.X_OK))
+    cache = os.path.join(args.build_dir, "CMakeCache.txt")
+    sanitized = os.path.isfile(cache) and re.search(r"^VIGIL_SANITIZE:BOOL=(ON|1|TRUE)$",
+                                                    open(cache, encoding="utf-8").read(), re.M | re.I)
     if not binaries:
         print(f"dockerfile: SKIP the shared-library check: no built binaries in "
               f"{args.build_dir}/services/*/vigil-* (build the release preset to run it)")
+    elif sanitized:
+        print(f"dockerfile: SKIP the shared-library check: {args.build_dir} is a sanitizer build "
+              f"(it links libasan/libubsan; the image is built with the release preset)")
     else:
         closure = depends_closure(runtime_pkgs) if runtime_pkgs else set()
         needed = {}
