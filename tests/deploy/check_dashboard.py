@@ -14,7 +14,8 @@ Dashboard:
 - every $variable an expr uses is defined;
 - with --promtool: every expr, with the Grafana variables replaced, parses as PromQL
   (`promtool check rules` on a temporary rule file).
-Rules (--rules): every metric the alert expressions name is a Vigil metric or `up`.
+Rules (--rules): every metric the alert expressions name is a Vigil metric or `up`; every alert
+has a severity, summary, description and a runbook whose docs/observability.md#anchor exists.
 
 Exit 0 when all pass, 1 with one line per problem otherwise.
 """
@@ -195,7 +196,19 @@ def check_promql(promtool, exprs, problems):
             problems.append("dashboard exprs do not all parse as PromQL:\n" + r.stdout.strip())
 
 
-def check_rules(path, problems):
+def doc_anchors(path):
+    """GitHub-style anchors of the Markdown headings in path (None when it is missing)."""
+    if not os.path.isfile(path):
+        return None
+    out = set()
+    for line in open(path, encoding="utf-8"):
+        m = re.match(r"#+\s+(.*)", line)
+        if m:
+            out.add(re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-"))
+    return out
+
+
+def check_rules(path, problems, anchors):
     import yaml  # python3-yaml
     with open(path, encoding="utf-8") as f:
         doc = yaml.safe_load(f)
@@ -208,6 +221,11 @@ def check_rules(path, problems):
                 if m not in names and m not in PROMETHEUS_BUILTIN:
                     problems.append(f"{os.path.basename(path)}: rule {rule.get('alert') or rule.get('record')}: unknown metric {m}")
             if "alert" in rule:
+                runbook = rule.get("annotations", {}).get("runbook", "")
+                anchor = re.search(r"observability\.md#([\w-]+)", runbook)
+                if anchor and anchors is not None and anchor.group(1) not in anchors:
+                    problems.append(f"{os.path.basename(path)}: alert {rule['alert']}: runbook anchor "
+                                    f"#{anchor.group(1)} is no heading of docs/observability.md")
                 for key in ("summary", "description", "runbook"):
                     if not rule.get("annotations", {}).get(key):
                         problems.append(f"{os.path.basename(path)}: alert {rule['alert']} has no {key} annotation")
@@ -232,7 +250,8 @@ def main():
     if unused:
         print(f"dashboard: not shown: {', '.join(unused)}")
     for path in args.rules:
-        print(f"rules: {os.path.basename(path)}: {check_rules(path, problems)} rules")
+        anchors = doc_anchors(os.path.join(ROOT, "docs", "observability.md"))
+        print(f"rules: {os.path.basename(path)}: {check_rules(path, problems, anchors)} rules")
     for p in problems:
         print(f"FAIL: {p}")
     if problems:
