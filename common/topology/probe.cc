@@ -139,6 +139,11 @@ void RunnerProbe::on_consumer_lag(const std::string& topic, std::int32_t partiti
   families_->lag.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(static_cast<double>(lag));
 }
 
+void RunnerProbe::on_revoked(const std::string& topic, std::int32_t partition) {
+  const prometheus::Labels labels{{"topic", topic}, {"partition", std::to_string(partition)}};
+  if (families_->lag.Has(labels)) families_->lag.Remove(&families_->lag.Add(labels));
+}
+
 void RunnerProbe::on_rebalance(std::size_t assigned_partitions) {
   families_->rebalances.Increment();
   families_->assigned.Set(static_cast<double>(assigned_partitions));

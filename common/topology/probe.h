@@ -29,6 +29,8 @@ class RunnerProbe final : public RunnerObserver {
   void on_consumer_lag(const std::string& topic, std::int32_t partition, std::int64_t lag);
   // From the Kafka source after each rebalance step: how many partitions are assigned now.
   void on_rebalance(std::size_t assigned_partitions);
+  // Partitions taken away: their lag is another worker's to report now.
+  void on_revoked(const std::string& topic, std::int32_t partition);
 
  private:
   struct Families;

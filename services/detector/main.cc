@@ -208,6 +208,9 @@ int main(int argc, char** argv) {
       for (const auto& l : lags) probe.on_consumer_lag(l.topic, l.partition, l.lag);
     };
     consumer.on_rebalance = [&probe](std::size_t assigned) { probe.on_rebalance(assigned); };
+    consumer.on_revoke = [&probe](const std::vector<vigil::io::TopicPartitionOffset>& revoked) {
+      for (const auto& tp : revoked) probe.on_revoked(tp.topic, tp.partition);
+    };
     vigil::io::KafkaSinkOptions producer;
     producer.properties = config.kafka.common;
     // One transactional id per instance: a restarted instance fences its zombie predecessor.

@@ -156,6 +156,22 @@ TEST(Runner, AbortedBatchIsReadAgainWithoutDuplicates) {
   EXPECT_EQ(source.committed, (std::vector<io::TopicPartitionOffset>{{"raw.telegram", 0, 6}}));
 }
 
+TEST(RunnerProbe, RevokedPartitionsStopReportingLag) {
+  prometheus::Registry registry;
+  RunnerProbe probe(registry, std::make_shared<metrics::Health>(), "vn-core@test");
+  probe.on_consumer_lag("raw.zalo", 0, 7);
+  probe.on_consumer_lag("raw.zalo", 1, 9);
+  probe.on_rebalance(2);
+  probe.on_revoked("raw.zalo", 1);
+  probe.on_revoked("raw.zalo", 5);  // never reported: nothing to remove
+  probe.on_rebalance(1);
+  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  EXPECT_NE(text.find("vigil_consumer_lag{partition=\"0\",topic=\"raw.zalo\"} 7"), std::string::npos) << text;
+  EXPECT_EQ(text.find("partition=\"1\""), std::string::npos) << text;
+  EXPECT_NE(text.find("vigil_assigned_partitions 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("vigil_rebalances_total 2"), std::string::npos) << text;
+}
+
 TEST(RunnerProbe, CountsCommittedWorkOnlyAndReportsHealth) {
   std::vector<io::Record> records;
   for (int i = 0; i < 5; ++i) records.push_back(raw("raw.telegram", i, kSelling));
