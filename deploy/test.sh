@@ -9,6 +9,8 @@ preset=${VIGIL_PRESET:-release}
 
 bash deploy/install-deps.sh
 deploy/kafka/kafka-local.sh fetch
+# The security test runs a Kafka 3.9 broker (SCRAM with Debian's librdkafka; docs/operations.md).
+VIGIL_KAFKA_VERSION=3.9.1 deploy/kafka/kafka-local.sh fetch
 echo "test: building ($preset preset)..."
 bash deploy/build.sh "$preset"
 

@@ -8,10 +8,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <thread>
 
 #include "common/io/file/file_io.h"
+#include "tests/support/http_client.h"
 #include "tests/support/kafka_cluster.h"
 
 namespace vigil::testing {

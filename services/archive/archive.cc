@@ -55,7 +55,8 @@ std::optional<ArchiveFile> parse_archive_file_name(const std::string& name) {
   return f;
 }
 
-Archiver::Archiver(ArchiveOptions options, Clock clock) : options_(std::move(options)), clock_(std::move(clock)) {}
+Archiver::Archiver(ArchiveOptions options, Clock clock, ArchiveObserver* observer)
+    : options_(std::move(options)), clock_(std::move(clock)), observer_(observer) {}
 
 Status Archiver::recover() {
   std::error_code ec;
@@ -84,6 +85,7 @@ Status Archiver::recover() {
 }
 
 Status Archiver::process(io::Source& source, std::vector<io::Record>& batch) {
+  const std::uint64_t skipped_before = stats_.already_archived;
   for (const auto& r : batch) {
     const Key key{r.topic, r.partition};
     if (const auto it = next_.find(key); it != next_.end() && r.offset < it->second) {
@@ -123,6 +125,9 @@ Status Archiver::process(io::Source& source, std::vector<io::Record>& batch) {
       VIGIL_RETURN_IF_ERROR(close_file(source, key));
     }
   }
+  if (observer_ != nullptr && stats_.already_archived > skipped_before) {
+    observer_->on_skipped(stats_.already_archived - skipped_before);
+  }
   return close_due(source);
 }
 
@@ -153,9 +158,13 @@ Status Archiver::close_file(io::Source& source, const Key& key) {
   stats_.bytes_out += file.writer->bytes_out();
   next_[key] = file.name.last + 1;
   // Only now is the range safe on disk; if this commit is lost, recover() still knows.
-  if (const Status st = source.commit({{key.first, key.second, file.name.last + 1}}); !st.is_ok()) {
+  const Status committed = source.commit({{key.first, key.second, file.name.last + 1}});
+  if (!committed.is_ok()) {
     spdlog::warn("archived {} but could not commit its offset ({}); a restart skips it by file name", final_path,
-                 st.message());
+                 committed.message());
+  }
+  if (observer_ != nullptr) {
+    observer_->on_file_closed(file.name, file.records, file.writer->bytes_out(), committed.is_ok());
   }
   spdlog::info("closed {} ({} records, {} bytes)", final_path, file.records, file.writer->bytes_out());
   return Status::ok();
@@ -182,6 +191,7 @@ Status Archiver::run(io::Source& source, const std::atomic<bool>& stop) {
   while (!stop.load()) {
     batch.clear();
     VIGIL_RETURN_IF_ERROR(source.poll(batch, options_.batch, std::chrono::milliseconds(500)));
+    if (observer_ != nullptr) observer_->on_round(source.ready());
     VIGIL_RETURN_IF_ERROR(process(source, batch));
     if (source.at_end()) break;
   }

@@ -48,6 +48,19 @@ struct ArchiveFile {
 std::string archive_file_name(const ArchiveFile& f);
 std::optional<ArchiveFile> parse_archive_file_name(const std::string& name);
 
+// Told what the archiver does; the metrics probe implements it, so the archiver never
+// touches a registry. Called on the archiving thread.
+class ArchiveObserver {
+ public:
+  virtual ~ArchiveObserver() = default;
+  // Every poll round: the loop is alive; `source_ready` as Source::ready().
+  virtual void on_round(bool source_ready) = 0;
+  // A file was closed (durable on disk); `committed` says whether its offset commit succeeded.
+  virtual void on_file_closed(const ArchiveFile& file, std::uint64_t records, std::uint64_t bytes, bool committed) = 0;
+  // Records re-delivered after a crash or seek and skipped because they are already archived.
+  virtual void on_skipped(std::uint64_t records) = 0;
+};
+
 // Topics -> rolling zstd archive files of envelope lines, one open file per partition, in
 // <dir>/<topic>/. A file is written as ".<name>.partial", closed (zstd frame ended, fsync,
 // renamed, directory fsynced) when it reaches max_bytes, max_records or max_age, and only
@@ -61,7 +74,8 @@ std::optional<ArchiveFile> parse_archive_file_name(const std::string& name);
 class Archiver {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
-  explicit Archiver(ArchiveOptions options, Clock clock = std::chrono::steady_clock::now);
+  explicit Archiver(ArchiveOptions options, Clock clock = std::chrono::steady_clock::now,
+                    ArchiveObserver* observer = nullptr);
 
   // Removes partial files and learns, from the closed ones, where each partition resumes.
   Status recover();
@@ -93,6 +107,7 @@ class Archiver {
 
   ArchiveOptions options_;
   Clock clock_;
+  ArchiveObserver* observer_;
   std::map<Key, OpenFile> open_;
   std::map<Key, std::int64_t> next_;
   ArchiveStats stats_;

@@ -1,4 +1,5 @@
 // vigil-archive: parses flags and wires a Kafka consumer to the archiver.
+#include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +9,7 @@
 #include "common/io/kafka/kafka_io.h"
 #include "common/log/log.h"
 #include "services/archive/archive.h"
+#include "services/archive/probe.h"
 
 namespace {
 
@@ -66,6 +68,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-age", max_age, "Close a file this long after its first record (30s, 10m, 1h)");
   app.add_option("--max-records", options.max_records, "Close a file after this many records (0 = no limit)");
   app.add_option("--zstd-level", options.zstd_level, "zstd level 1..19 (default 3)")->check(CLI::Range(1, 19));
+  std::string metrics_listen = "off";
+  app.add_option("--metrics-listen", metrics_listen,
+                 "host:port for /metrics, /healthz, /readyz (e.g. 0.0.0.0:9464 in a pod); default off");
   app.add_option("--log-format", log_format, "text or json");
   try {
     app.parse(argc, argv);
@@ -101,7 +106,17 @@ int main(int argc, char** argv) {
   consumer.properties["group.id"] = group;
   consumer.topics = topics;
 
-  vigil::archive::Archiver archiver(options);
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto health = std::make_shared<vigil::metrics::Health>();
+  vigil::archive::ArchiveProbe probe(*registry, health);
+  std::unique_ptr<vigil::metrics::Server> metrics_server;
+  if (metrics_listen != "off") {
+    auto server = vigil::metrics::Server::start({metrics_listen, std::chrono::seconds(30)}, registry, health);
+    if (!server.is_ok()) return usage_error("--metrics-listen: " + server.status().message());
+    metrics_server = std::move(server.value());
+    spdlog::info("metrics on port {} (/metrics, /healthz, /readyz)", metrics_server->port());
+  }
+  vigil::archive::Archiver archiver(options, std::chrono::steady_clock::now, &probe);
   if (const auto st = archiver.recover(); !st.is_ok()) return usage_error(st.message());
   vigil::io::Source* source_ptr = nullptr;
   consumer.on_revoke = [&](const std::vector<vigil::io::TopicPartitionOffset>& parts) {
