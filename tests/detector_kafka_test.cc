@@ -65,6 +65,16 @@ struct Deployment {
     out << "metrics:\n  listen: 127.0.0.1:0\n";
   }
 
+  // The bundled rule pack under `version`, written (by rename, as ConfigMaps are) to `path`.
+  static void write_pack(const std::string& path, const std::string& version) {
+    std::string text = read_file(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+    const auto at = text.find("version: 2026.11.0");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, std::string("version: 2026.11.0").size(), "version: " + version);
+    std::ofstream(path + ".tmp") << text;
+    std::filesystem::rename(path + ".tmp", path);
+  }
+
   int start_detector() const { return spawn({VIGIL_DETECTOR_BIN, "--config", config_path}, dir + "/detector.log"); }
   std::string log() const { return read_file(dir + "/detector.log"); }
 
@@ -196,6 +206,56 @@ TEST(Detector, FlagsDeadLettersAndStopsCleanlyOnSigterm) {
   const auto committed = committed_offsets(d.group, {d.telegram, d.facebook});
   EXPECT_EQ(committed.at(d.telegram), 3);
   EXPECT_EQ(committed.at(d.facebook), 1);
+}
+
+TEST(Detector, RulePackReloadsOnSighupKeepsTheOldOneWhenBrokenAndLosesNoRecord) {
+  Deployment d;
+  d.write_config({{d.telegram, "telegram"}});
+  const std::string pack = d.dir + "/pack.yaml";
+  Deployment::write_pack(pack, "1.0.0");
+  const int pid = spawn({VIGIL_DETECTOR_BIN, "--config", d.config_path, "--rule-pack", pack}, d.dir + "/detector.log");
+  const int metrics = d.metrics_port();
+  ASSERT_GT(metrics, 0) << d.log();
+  const std::string topic = d.flags_prefix + "personal_data";
+  auto rule_pack_of = [](const io::Record& r) {
+    std::smatch m;
+    std::regex_search(*r.value, m, std::regex("\"rule_pack\":\"([^\"]+)\""));
+    return m[1].str();
+  };
+
+  produce({raw(d.telegram, kSelling, "a")});
+  auto flags = consume(topic, 1);
+  ASSERT_EQ(flags.size(), 1u) << d.log();
+  EXPECT_EQ(rule_pack_of(flags[0]), "vn-core@1.0.0");
+
+  // A broken pack: rejected, counted, and the old pack keeps judging.
+  std::ofstream(pack + ".tmp") << "name: vn-core\nversion: [broken\n";
+  std::filesystem::rename(pack + ".tmp", pack);
+  ASSERT_EQ(::kill(pid, SIGHUP), 0);
+  EXPECT_NE(wait_for_http(metrics, "/metrics", {"vigil_rule_pack_reload_failures_total 1"})
+                .find("vigil_rule_pack_reload_failures_total 1"),
+            std::string::npos)
+      << d.log();
+  produce({raw(d.telegram, kSelling, "b")});
+  flags = consume(topic, 2);
+  ASSERT_EQ(flags.size(), 2u) << d.log();
+  EXPECT_EQ(rule_pack_of(flags[1]), "vn-core@1.0.0");
+
+  // A good pack: the next records are judged by it; nothing lost, nothing twice.
+  Deployment::write_pack(pack, "2.0.0");
+  ASSERT_EQ(::kill(pid, SIGHUP), 0);
+  EXPECT_NE(
+      wait_for_http(metrics, "/metrics", {"vigil_rule_pack_info{version=\"vn-core@2.0.0\"} 1"}).find("vn-core@2.0.0"),
+      std::string::npos)
+      << d.log();
+  produce({raw(d.telegram, kSelling, "c")});
+  flags = consume(topic, 3);
+  ASSERT_EQ(flags.size(), 3u) << d.log();
+  EXPECT_EQ(rule_pack_of(flags[2]), "vn-core@2.0.0");
+  EXPECT_NE(d.log().find("rule pack reload rejected"), std::string::npos) << d.log();
+
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  EXPECT_EQ(wait_exit(pid, 60s), 0) << d.log();
 }
 
 TEST(Detector, RestartResumesWithoutDuplicateFlags) {

@@ -92,17 +92,15 @@ RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics
       .Register(registry)
       .Add({})
       .Set(0);
-  BuildCounter()
-      .Name("vigil_rule_pack_reload_failures_total")
-      .Help("Rule packs rejected on reload (the previous pack keeps running)")
-      .Register(registry)
-      .Add({});
-  BuildGauge()
-      .Name("vigil_rule_pack_info")
-      .Help("The rule pack in use (value 1)")
-      .Register(registry)
-      .Add({{"version", rule_pack}})
-      .Set(1);
+  reload_failures_ = &BuildCounter()
+                          .Name("vigil_rule_pack_reload_failures_total")
+                          .Help("Rule packs rejected on reload (the previous pack keeps running)")
+                          .Register(registry)
+                          .Add({});
+  rule_pack_info_ =
+      &BuildGauge().Name("vigil_rule_pack_info").Help("The rule pack in use (value 1)").Register(registry);
+  rule_pack_version_ = rule_pack;
+  rule_pack_info_->Add({{"version", rule_pack}}).Set(1);
 }
 
 RunnerProbe::~RunnerProbe() = default;
@@ -137,6 +135,17 @@ void RunnerProbe::on_commit(const Stats& batch, double seconds, double commit_se
 
 void RunnerProbe::on_consumer_lag(const std::string& topic, std::int32_t partition, std::int64_t lag) {
   families_->lag.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(static_cast<double>(lag));
+}
+
+void RunnerProbe::on_rule_pack_loaded(const std::string& version) {
+  if (version == rule_pack_version_) return;
+  rule_pack_info_->Remove(&rule_pack_info_->Add({{"version", rule_pack_version_}}));
+  rule_pack_version_ = version;
+  rule_pack_info_->Add({{"version", version}}).Set(1);
+}
+
+void RunnerProbe::on_rule_pack_rejected() {
+  reload_failures_->Increment();
 }
 
 void RunnerProbe::on_revoked(const std::string& topic, std::int32_t partition) {

@@ -8,7 +8,11 @@
 
 namespace prometheus {
 class Registry;
-}
+class Gauge;
+class Counter;
+template <typename T>
+class Family;
+}  // namespace prometheus
 
 namespace vigil::topology {
 
@@ -29,6 +33,9 @@ class RunnerProbe final : public RunnerObserver {
   void on_consumer_lag(const std::string& topic, std::int32_t partition, std::int64_t lag);
   // From the Kafka source after each rebalance step: how many partitions are assigned now.
   void on_rebalance(std::size_t assigned_partitions);
+  // A new rule pack is in use (hot reload), or one was rejected and the old one kept.
+  void on_rule_pack_loaded(const std::string& version);
+  void on_rule_pack_rejected();
   // Partitions taken away: their lag is another worker's to report now.
   void on_revoked(const std::string& topic, std::int32_t partition);
 
@@ -36,6 +43,9 @@ class RunnerProbe final : public RunnerObserver {
   struct Families;
   std::unique_ptr<Families> families_;
   std::shared_ptr<metrics::Health> health_;
+  prometheus::Family<prometheus::Gauge>* rule_pack_info_ = nullptr;
+  prometheus::Counter* reload_failures_ = nullptr;
+  std::string rule_pack_version_;
 };
 
 }  // namespace vigil::topology

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 
 #include "common/core/status.h"
 #include "common/io/sink.h"
@@ -27,6 +28,9 @@ struct RunnerOptions {
   std::size_t batch_max_records = 500;
   std::chrono::milliseconds batch_max_wait{100};
   int max_aborted_batches_in_a_row = 5;
+  // Called on the processing thread before each poll, when no batch is in flight: the place
+  // to swap a rule pack without splitting or repeating a batch.
+  std::function<void()> between_batches;
 };
 
 // Drives read → process → write → commit in batches: each batch's outputs and its source

@@ -65,6 +65,10 @@ class StageA {
 
   const detect::RulePack& pack() const { return detector_.pack(); }
 
+  // Swaps the rule pack; records processed afterwards use the new one. Call between batches
+  // (the runner's between-batches hook) so that one batch is judged by one pack.
+  void set_rule_pack(std::shared_ptr<const detect::RulePack> pack) { detector_ = detect::Detector(std::move(pack)); }
+
  private:
   void dead_letter(const io::Record& in, std::string_view reason, const std::string& detail,
                    std::vector<io::Record>& out, Stats& stats);

@@ -15,6 +15,7 @@
 #include "common/cli/cli.h"
 #include "common/core/config.h"
 #include "common/detect/rule_pack.h"
+#include "common/detect/rule_pack_watcher.h"
 #include "common/io/file/file_io.h"
 #include "common/io/kafka/admin.h"
 #include "common/io/kafka/kafka_io.h"
@@ -29,9 +30,14 @@
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 
 void on_signal(int) {
   g_stop.store(true);
+}
+
+void on_hangup(int) {
+  g_reload.store(true);
 }
 
 constexpr int kUsageError = 2;
@@ -240,6 +246,10 @@ int main(int argc, char** argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction hup = {};
+  hup.sa_handler = on_hangup;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);
 
   // Operators' endpoints: a registry the probe fills, served with health and readiness.
   if (metrics_listen.empty()) metrics_listen = config.metrics_listen;
@@ -253,9 +263,27 @@ int main(int argc, char** argv) {
     spdlog::info("metrics on port {} (/metrics, /healthz, /readyz)", metrics_server->port());
   }
   vigil::topology::StageA stage(config, pack.value());
-  vigil::topology::Runner runner(*source, *sink, stage,
-                                 {config.batch_max_records, std::chrono::milliseconds(config.batch_max_wait_ms), 5},
-                                 &probe);
+  // Hot reload between batches: on SIGHUP, or when the pack file changes (checked every 5 s
+  // online). A pack that fails to load is logged and counted; the running one stays.
+  vigil::detect::RulePackWatcher watcher(rule_pack_path,
+                                         offline ? std::chrono::milliseconds(0) : std::chrono::seconds(5));
+  vigil::topology::RunnerOptions runner_options{config.batch_max_records,
+                                                std::chrono::milliseconds(config.batch_max_wait_ms), 5, nullptr};
+  runner_options.between_batches = [&] {
+    if (g_reload.exchange(false)) watcher.request();
+    auto outcome = watcher.poll();
+    if (outcome.pack != nullptr) {
+      const std::string version = outcome.pack->qualified_version();
+      stage.set_rule_pack(std::move(outcome.pack));
+      probe.on_rule_pack_loaded(version);
+      spdlog::info("rule pack reloaded: {} from {}", version, watcher.path());
+    } else if (!outcome.error.is_ok()) {
+      probe.on_rule_pack_rejected();
+      spdlog::error("rule pack reload rejected, keeping {}: {}", stage.pack().qualified_version(),
+                    outcome.error.message());
+    }
+  };
+  vigil::topology::Runner runner(*source, *sink, stage, runner_options, &probe);
   const auto started = std::chrono::steady_clock::now();
   const vigil::Status status = runner.run(g_stop);
   source->close();

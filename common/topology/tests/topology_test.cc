@@ -2,6 +2,9 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "common/detect/rule_pack.h"
 #include "common/topology/probe.h"
 #include "common/topology/runner.h"
@@ -146,7 +149,7 @@ TEST(Runner, AbortedBatchIsReadAgainWithoutDuplicates) {
   FlakySink sink;
   sink.fail_next_commits = 1;
   StageA stage(default_detector_config(), core_pack());
-  Runner runner(source, sink, stage, RunnerOptions{4, std::chrono::milliseconds(0), 5});
+  Runner runner(source, sink, stage, RunnerOptions{4, std::chrono::milliseconds(0), 5, nullptr});
   std::atomic<bool> stop{false};
   ASSERT_TRUE(runner.run(stop).is_ok());
   EXPECT_EQ(sink.aborts, 1);
@@ -154,6 +157,55 @@ TEST(Runner, AbortedBatchIsReadAgainWithoutDuplicates) {
   EXPECT_EQ(sink.committed.size(), 6u);  // one flag per record, none twice
   EXPECT_EQ(runner.stats().records, 6u);
   EXPECT_EQ(source.committed, (std::vector<io::TopicPartitionOffset>{{"raw.telegram", 0, 6}}));
+}
+
+// The bundled pack under another version, to tell which pack judged a record.
+std::shared_ptr<const detect::RulePack> core_pack_as(const std::string& version) {
+  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  const auto at = text.find("version: 2026.11.0");
+  EXPECT_NE(at, std::string::npos);
+  text.replace(at, std::string("version: 2026.11.0").size(), "version: " + version);
+  const std::string path = ::testing::TempDir() + "vigil_topology_pack_" + version + ".yaml";
+  std::ofstream(path) << text;
+  auto r = detect::load_rule_pack(path);
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  return r.value();
+}
+
+TEST(Runner, RulePackSwappedBetweenBatchesJudgesWholeBatchesAndLosesNothing) {
+  std::vector<io::Record> records;
+  for (int i = 0; i < 8; ++i) records.push_back(raw("raw.telegram", i, kSelling));
+  VectorSource source(records);
+  FlakySink sink;
+  StageA stage(default_detector_config(), core_pack_as("1.0.0"));
+  auto next = core_pack_as("2.0.0");
+  int calls = 0;
+  RunnerOptions options{4, std::chrono::milliseconds(0), 5, nullptr};
+  options.between_batches = [&] {
+    if (++calls == 2) stage.set_rule_pack(next);  // after the first batch of 4
+  };
+  Runner runner(source, sink, stage, options);
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(runner.run(stop).is_ok());
+  ASSERT_EQ(sink.committed.size(), 8u);  // one flag per record: none dropped, none twice
+  for (std::size_t i = 0; i < sink.committed.size(); ++i) {
+    const std::string want = i < 4 ? "\"rule_pack\":\"vn-core@1.0.0\"" : "\"rule_pack\":\"vn-core@2.0.0\"";
+    EXPECT_NE(sink.committed[i].value->find(want), std::string::npos) << i << ": " << *sink.committed[i].value;
+  }
+}
+
+TEST(RunnerProbe, ReportsTheRulePackInUseAndRejectedReloads) {
+  prometheus::Registry registry;
+  RunnerProbe probe(registry, std::make_shared<metrics::Health>(), "vn-core@1");
+  probe.on_rule_pack_loaded("vn-core@2");
+  probe.on_rule_pack_rejected();
+  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  EXPECT_NE(text.find("vigil_rule_pack_info{version=\"vn-core@2\"} 1"), std::string::npos) << text;
+  EXPECT_EQ(text.find("vn-core@1"), std::string::npos) << text;
+  EXPECT_NE(text.find("vigil_rule_pack_reload_failures_total 1"), std::string::npos) << text;
 }
 
 TEST(RunnerProbe, RevokedPartitionsStopReportingLag) {
@@ -183,7 +235,7 @@ TEST(RunnerProbe, CountsCommittedWorkOnlyAndReportsHealth) {
   prometheus::Registry registry;
   auto health = std::make_shared<metrics::Health>();
   RunnerProbe probe(registry, health, "vn-core@test");
-  Runner runner(source, sink, stage, RunnerOptions{4, std::chrono::milliseconds(0), 5}, &probe);
+  Runner runner(source, sink, stage, RunnerOptions{4, std::chrono::milliseconds(0), 5, nullptr}, &probe);
   std::atomic<bool> stop{false};
   ASSERT_TRUE(runner.run(stop).is_ok());
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
@@ -213,7 +265,7 @@ TEST(Runner, PersistentFailureEndsTheRunWithTheError) {
   FlakySink sink;
   sink.fail_next_commits = 100;
   StageA stage(default_detector_config(), core_pack());
-  Runner runner(source, sink, stage, RunnerOptions{4, std::chrono::milliseconds(0), 3});
+  Runner runner(source, sink, stage, RunnerOptions{4, std::chrono::milliseconds(0), 3, nullptr});
   std::atomic<bool> stop{false};
   const Status st = runner.run(stop);
   EXPECT_EQ(st.code(), Code::kUnavailable);
