@@ -7,6 +7,8 @@
 # cached in ~/.cache/vigil/helm/<version>/helm; later runs take seconds. Works as root on a fresh
 # Debian 12 machine (installs golang-go and python3-yaml with apt when missing) and is idempotent.
 #
+# Argument (optional): a built vigil-detector; each rendered detector config is then loaded by it
+# (offline run on samples/sample-stream.jsonl), so a key the detector rejects fails here too.
 # Environment: HELM=/path/to/helm uses that binary instead; VIGIL_HELM_VERSION picks another v3
 # release (default below); KEEP_RENDERED=DIR keeps the renders there.
 set -euo pipefail
@@ -16,7 +18,11 @@ HELM_VERSION=${VIGIL_HELM_VERSION:-v3.19.5}
 # Go module proxy (module golang.org/toolchain), the way GOTOOLCHAIN does it.
 GO_NEEDED=1.24
 GO_TOOLCHAIN=go1.24.6
+# Kubernetes version the chart is linted and rendered for (a helm built by `go install` without
+# the Makefile's ldflags would assume 1.20).
+KUBE_VERSION=${VIGIL_KUBE_VERSION:-1.30.0}
 
+DETECTOR=${1:-}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CHART=$ROOT/helm/vigil
 CACHE_ROOT=${XDG_CACHE_HOME:-$HOME/.cache}/vigil
@@ -111,12 +117,12 @@ check() {  # check NAME VALUES...: lint, template, invariants
   local name=$1; shift
   local vargs=() vfiles=(--values "$CHART/values.yaml") f
   for f in "$@"; do vargs+=(-f "$f"); vfiles+=(--values "$f"); done
-  if "$HELM" lint --strict "$CHART" "${vargs[@]}" >"$out/$name.lint" 2>&1; then
+  if "$HELM" lint --strict --kube-version "$KUBE_VERSION" "$CHART" "${vargs[@]}" >"$out/$name.lint" 2>&1; then
     pass "helm lint --strict ($name)"
   else
     fail "helm lint --strict ($name)"; cat "$out/$name.lint"
   fi
-  if "$HELM" template vigil "$CHART" --namespace vigil "${vargs[@]}" >"$out/$name.yaml" 2>"$out/$name.err"; then
+  if "$HELM" template vigil "$CHART" --namespace vigil --kube-version "$KUBE_VERSION" "${vargs[@]}" >"$out/$name.yaml" 2>"$out/$name.err"; then
     pass "helm template ($name)"
   else
     fail "helm template ($name)"; cat "$out/$name.err"; return 0
@@ -125,6 +131,17 @@ check() {  # check NAME VALUES...: lint, template, invariants
     pass "invariants ($name)"
   else
     fail "invariants ($name)"
+  fi
+  if [ -n "$DETECTOR" ] && grep -q 'detector.yaml: |' "$out/$name.yaml"; then
+    # The rule pack is the repository's (a custom one in the values is only a placeholder).
+    if "$PYTHON" "$ROOT/tests/helm/extract_config.py" "$out/$name.yaml" "$out/$name.cfg" &&
+       VIGIL_INSTANCE_ID=vigil-detector-0 "$DETECTOR" --config "$out/$name.cfg/detector.yaml" \
+         --rule-pack "$ROOT/rules/vn-core.yaml" --metrics-listen off --input "$ROOT/samples/sample-stream.jsonl" \
+         --output "$out/$name.cfg/flags.jsonl" >"$out/$name.cfg/run.log" 2>&1; then
+      pass "vigil-detector loads the rendered config ($name)"
+    else
+      fail "vigil-detector loads the rendered config ($name)"; cat "$out/$name.cfg/run.log"
+    fi
   fi
 }
 
@@ -141,7 +158,7 @@ done
 # Value combinations the chart must refuse, with the message it must give.
 refuse() {  # refuse WHAT EXPECTED_MESSAGE --set ...
   local what=$1 expect=$2; shift 2
-  if "$HELM" template vigil "$CHART" "$@" >/dev/null 2>"$out/refuse.err"; then
+  if "$HELM" template vigil "$CHART" --kube-version "$KUBE_VERSION" "$@" >/dev/null 2>"$out/refuse.err"; then
     fail "refuses $what (it rendered)"
   elif grep -q -- "$expect" "$out/refuse.err"; then
     pass "refuses $what"
