@@ -9,7 +9,7 @@
 #
 # Argument (optional): a built vigil-detector; each rendered detector config is then loaded by it
 # (offline run on samples/sample-stream.jsonl), so a key the detector rejects fails here too.
-# Environment: HELM=/path/to/helm uses that binary instead; VIGIL_HELM_VERSION picks another v3
+# Environment: HELM=/path/to/helm uses that binary instead; VIGIL_GO=/path/to/go the Go to build it with; VIGIL_HELM_VERSION picks another v3
 # release (default below); KEEP_RENDERED=DIR keeps the renders there.
 set -euo pipefail
 
@@ -65,7 +65,7 @@ fetch_toolchain() {
   if [ -x "$dir/bin/go" ]; then echo "$dir/bin/go"; return 0; fi
   case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; *) die "no Go toolchain for $(uname -m)" ;; esac
   log "fetching Go $GO_TOOLCHAIN from the Go module proxy"
-  mod=$(cd "$(mktemp -d)" && GOFLAGS=-mod=mod GOTOOLCHAIN=local "$bootstrap" mod download -json \
+  mod=$(cd "$(mktemp -d)" && GOFLAGS= GOTOOLCHAIN=local "$bootstrap" mod download -json \
         "golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN.linux-$arch" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
   [ -n "$mod" ] && [ -d "$mod/bin" ] || die "could not download golang.org/toolchain@v0.0.1-$GO_TOOLCHAIN.linux-$arch"
   rm -rf "$dir.tmp" && mkdir -p "$(dirname "$dir")"
@@ -76,7 +76,8 @@ fetch_toolchain() {
 }
 ensure_go() {
   local g minor
-  g=$(find_go) || { apt_install golang-go ca-certificates git; g=$(find_go) || die "no go after installing golang-go"; }
+  g=${VIGIL_GO:-}
+  [ -n "$g" ] || g=$(find_go) || { apt_install golang-go ca-certificates git; g=$(find_go) || die "no go after installing golang-go"; }
   minor=$(go_minor "$g")
   if [ -n "$minor" ] && [ "$minor" -ge "${GO_NEEDED#1.}" ]; then echo "$g"; return 0; fi
   log "$("$g" version) is older than go$GO_NEEDED (helm $HELM_VERSION's go.mod)"
