@@ -200,6 +200,7 @@ mutant "instance id not from the pod name" default-values "$ci/default-values.ya
 mutant "short grace period" default-values "$ci/default-values.yaml" 's/terminationGracePeriodSeconds: 60/terminationGracePeriodSeconds: 5/'
 mutant "password literal in the ConfigMap" security-values "$ci/security-values.yaml" 's/sasl.password: .*/sasl.password: hunter2/'
 mutant "secret file not mounted" security-values "$ci/security-values.yaml" 's#secrets/sasl/password#secrets/other/password#'
+mutant "archive metrics on loopback" tools-values "$ci/tools-values.yaml" 's/- 0.0.0.0:9464$/- 127.0.0.1:9464/'
 mutant "maxReplicaCount above partitions" keda-values "$ci/keda-values.yaml" 's/maxReplicaCount: 12/maxReplicaCount: 13/'
 cat "$out/hpa-values.yaml" "$out/keda-values.yaml" >"$out/both.yaml"
 if "$PYTHON" "$ROOT/tests/helm/check_rendered.py" "$out/both.yaml" --values "$CHART/values.yaml" \

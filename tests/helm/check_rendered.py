@@ -289,6 +289,14 @@ class Checker:
                         if not m or m.group(1) != "env" or m.group(2) not in self.env_from_pod_name(c):
                             self.error(where, f"group.instance.id {value!r} does not come from metadata.name")
             if c.get("command", [""])[0].endswith("vigil-archive"):
+                listen = self.arg_after(args, "--metrics-listen")
+                if not listen or listen == "off":
+                    self.error(where, "no --metrics-listen: no /healthz and /readyz to probe")
+                else:
+                    host, _, port = listen.rpartition(":")
+                    if host not in ("0.0.0.0", "", "[::]", "::"):
+                        self.error(where, f"--metrics-listen {listen} does not listen on every interface")
+                    self.check_probes(doc, c, int(port))
                 d = self.arg_after(args, "--dir", "-d") or ""
                 mounts = [m for m in c.get("volumeMounts") or [] if d.startswith(m["mountPath"].rstrip("/") + "/")]
                 claims = {t["metadata"]["name"] for t in doc["spec"].get("volumeClaimTemplates") or []}
@@ -379,15 +387,9 @@ class Checker:
                 number = declared.get(tp) if isinstance(tp, str) else tp
                 if number != detector["metrics_port"]:
                     self.error(self.name(s), f"port {p.get('name')} targets {tp}, not the metrics port {detector['metrics_port']}")
-        for sm in self.of_kind("ServiceMonitor"):
-            sel = sm["spec"]["selector"].get("matchLabels") or {}
-            hit = [s for s in services if self.selects(sel, s["metadata"].get("labels") or {})]
-            names = {p.get("name") for s in hit for p in s["spec"].get("ports") or []}
-            if not hit:
-                self.error(self.name(sm), "selects no detector Service")
-            for ep in sm["spec"].get("endpoints") or []:
-                if ep.get("port") not in names or ep.get("path", "/metrics") != "/metrics":
-                    self.error(self.name(sm), f"endpoint {ep} is not the Service's metrics port at /metrics")
+        if not any(self.selects(sm["spec"]["selector"].get("matchLabels"), s["metadata"].get("labels") or {})
+                   for sm in self.of_kind("ServiceMonitor") for s in services) and self.of_kind("ServiceMonitor"):
+            self.error("ServiceMonitor", "no ServiceMonitor selects the detector Service")
         for pdb in self.of_kind("PodDisruptionBudget"):
             if not self.selects(pdb["spec"]["selector"].get("matchLabels"), pod_labels):
                 self.error(self.name(pdb), "does not select the detector pods")
@@ -404,6 +406,18 @@ class Checker:
                 port = int(broker.rpartition(":")[2] or 0)
                 if port and port not in egress_ports:
                     self.error(self.name(np), f"no egress to the Kafka port {port} of {broker}")
+
+    def check_service_monitors(self):
+        """Each ServiceMonitor selects a Service whose named port it scrapes at /metrics."""
+        for sm in self.of_kind("ServiceMonitor"):
+            sel = sm["spec"]["selector"].get("matchLabels") or {}
+            hit = [s for s in self.of_kind("Service") if self.selects(sel, s["metadata"].get("labels") or {})]
+            names = {p.get("name") for s in hit for p in s["spec"].get("ports") or []}
+            if not hit:
+                self.error(self.name(sm), "selects no Service")
+            for ep in sm["spec"].get("endpoints") or []:
+                if ep.get("port") not in names or ep.get("path", "/metrics") != "/metrics":
+                    self.error(self.name(sm), f"endpoint {ep} is not a Service's named port at /metrics")
 
     def run(self):
         if self.of_kind("Secret"):
@@ -427,6 +441,7 @@ class Checker:
         if (self.values.get("detector") or {}).get("enabled", True) and detector is None:
             self.error("chart", "detector.enabled but no vigil-detector workload rendered")
         self.check_scaling(detector)
+        self.check_service_monitors()
         return self.errors
 
 
