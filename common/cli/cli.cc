@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/log/log.h"
+
 namespace vigil::cli {
 namespace {
 
@@ -66,6 +68,34 @@ void add_kafka_flags(CLI::App& app, KafkaFlags& flags) {
   app.add_option("-X", flags.properties,
                  "librdkafka property key=value, repeatable (e.g. -X security.protocol=SASL_SSL "
                  "-X sasl.password='${file:/run/secrets/kafka}')");
+}
+
+int usage_error(std::string_view tool, std::string_view message) {
+  std::fprintf(stderr, "%.*s: %.*s\nRun '%.*s --help' for usage.\n", static_cast<int>(tool.size()), tool.data(),
+               static_cast<int>(message.size()), message.data(), static_cast<int>(tool.size()), tool.data());
+  return kExitUsage;
+}
+
+void add_log_flag(CLI::App& app, std::string& log_format) {
+  const char* env = std::getenv("VIGIL_LOG_FORMAT");
+  log_format = env != nullptr && *env != '\0' ? env : "text";
+  app.add_option("--log-format", log_format, "Log lines as 'text' or 'json' (default: $VIGIL_LOG_FORMAT, else text)");
+}
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, const std::string& log_format,
+                                      std::string_view tool) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    return usage_error(tool, e.what());
+  }
+  log::Format format = log::Format::kText;
+  if (!log::parse_format(log_format, format)) return usage_error(tool, "--log-format must be text or json");
+  log::init(format, tool);
+  return std::nullopt;
 }
 
 DetectorConfig load_config(const KafkaFlags& flags) {

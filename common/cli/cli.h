@@ -36,6 +36,18 @@ struct KafkaFlags {
 
 void add_kafka_flags(CLI::App& app, KafkaFlags& flags);
 
+// Prints "<tool>: <message>" and a pointer to --help on stderr; returns kExitUsage.
+int usage_error(std::string_view tool, std::string_view message);
+
+// Adds --log-format (text or json; default $VIGIL_LOG_FORMAT, else text) bound to `log_format`.
+void add_log_flag(CLI::App& app, std::string& log_format);
+
+// Parses the command line and sets up logging (`log_format` as bound by add_log_flag).
+// Returns the exit code when the tool should stop now: 0 after printing --help, kExitUsage
+// after saying which argument is wrong; nullopt to go on.
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, const std::string& log_format,
+                                      std::string_view tool);
+
 enum class Role { kConsumer, kProducer, kAdmin };
 
 // The detector config named by --config, or the defaults. Throws ConfigError.

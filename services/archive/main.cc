@@ -14,8 +14,7 @@
 namespace {
 
 int usage_error(const std::string& message) {
-  std::cerr << "vigil-archive: " << message << "\nRun 'vigil-archive --help' for usage.\n";
-  return vigil::cli::kExitUsage;
+  return vigil::cli::usage_error("vigil-archive", message);
 }
 
 // "256M", "1G", "500k" or plain bytes.
@@ -59,7 +58,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> topics;
   std::string group = "vigil-archive", max_bytes = "256M", max_age = "10m";
   bool all_inputs = false;
-  std::string log_format = std::getenv("VIGIL_LOG_FORMAT") != nullptr ? std::getenv("VIGIL_LOG_FORMAT") : "text";
+  std::string log_format;
   app.add_option("--dir,-d", options.dir, "Archive directory (one sub-directory per topic)")->required();
   app.add_option("--topic,-t", topics, "Topic to archive (repeatable)");
   app.add_flag("--all-inputs", all_inputs, "Archive every input topic of the --config (the detector's raw topics)");
@@ -71,18 +70,8 @@ int main(int argc, char** argv) {
   std::string metrics_listen = "off";
   app.add_option("--metrics-listen", metrics_listen,
                  "host:port for /metrics, /healthz, /readyz (e.g. 0.0.0.0:9464 in a pod); default off");
-  app.add_option("--log-format", log_format, "text or json");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    return usage_error(e.what());
-  }
-  vigil::log::Format lf = vigil::log::Format::kText;
-  if (!vigil::log::parse_format(log_format, lf)) return usage_error("--log-format must be text or json");
-  vigil::log::init(lf, "vigil-archive");
+  vigil::cli::add_log_flag(app, log_format);
+  if (const auto done = vigil::cli::parse_command_line(app, argc, argv, log_format, "vigil-archive")) return *done;
   if (!parse_size(max_bytes, options.max_bytes))
     return usage_error("--max-bytes " + max_bytes + ": expected e.g. 67108864, 64M or 1G");
   {

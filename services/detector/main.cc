@@ -40,12 +40,10 @@ void on_hangup(int) {
   g_reload.store(true);
 }
 
-constexpr int kUsageError = 2;
 constexpr int kRuntimeError = 1;
 
 int usage_error(const std::string& message) {
-  std::cerr << "vigil-detector: " << message << "\nRun 'vigil-detector --help' for usage.\n";
-  return kUsageError;
+  return vigil::cli::usage_error("vigil-detector", message);
 }
 
 std::string default_rule_pack() {
@@ -119,7 +117,7 @@ int main(int argc, char** argv) {
       "vigil-detector"};
   std::vector<std::string> inputs;
   std::string output, dlq_output, state_dir, config_path, rule_pack_path, metrics_listen;
-  std::string log_format = std::getenv("VIGIL_LOG_FORMAT") != nullptr ? std::getenv("VIGIL_LOG_FORMAT") : "text";
+  std::string log_format;
   app.add_option("--input,-i", inputs, "Archive(s) to read (kcat -J envelope JSON Lines; plain, .gz or .zst)");
   app.add_option("--output,-o", output, "Offline: file to write flags to (envelope JSON Lines)");
   app.add_option("--dlq-output", dlq_output,
@@ -131,7 +129,7 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", metrics_listen,
                  "host:port for /metrics, /healthz, /readyz (default: config metrics.listen; online 127.0.0.1:9464, "
                  "offline off; 'off' disables)");
-  app.add_option("--log-format", log_format, "Log lines as 'text' or 'json' (default: $VIGIL_LOG_FORMAT, else text)");
+  vigil::cli::add_log_flag(app, log_format);
   std::string reset_to;
   bool dry_run = false;
   app.add_option("--reset-to", reset_to,
@@ -139,18 +137,7 @@ int main(int argc, char** argv) {
                  "record at or after TIME (ISO 8601, epoch ms, or 2h/7d ago), then exit. Needs --config; refused "
                  "(exit 3) while the group has active members");
   app.add_flag("--dry-run", dry_run, "With --reset-to: print the plan, change nothing");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    return usage_error(e.what());
-  }
-
-  vigil::log::Format format = vigil::log::Format::kText;
-  if (!vigil::log::parse_format(log_format, format)) return usage_error("--log-format must be text or json");
-  vigil::log::init(format, "vigil-detector");
+  if (const auto done = vigil::cli::parse_command_line(app, argc, argv, log_format, "vigil-detector")) return *done;
 
   const bool offline = !inputs.empty();
   if (offline && output.empty()) return usage_error("--input needs --output FILE to write flags to");

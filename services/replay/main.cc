@@ -15,8 +15,7 @@
 namespace {
 
 int usage_error(const std::string& message) {
-  std::cerr << "vigil-replay: " << message << "\nRun 'vigil-replay --help' for usage.\n";
-  return vigil::cli::kExitUsage;
+  return vigil::cli::usage_error("vigil-replay", message);
 }
 
 // Globs are expanded here too, so quoted patterns work and behave the same in scripts;
@@ -79,7 +78,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> input_args;
   std::vector<std::string> topic_maps;
   std::string format = "auto", partition_by = "key", restamp, from, to;
-  std::string log_format = std::getenv("VIGIL_LOG_FORMAT") != nullptr ? std::getenv("VIGIL_LOG_FORMAT") : "text";
+  std::string log_format;
   vigil::replay::ReplayOptions options;
   bool dry_run = false, no_progress = false;
   int flush_timeout_s = 60;
@@ -104,18 +103,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-progress", no_progress, "No progress bar or progress log lines");
   app.add_option("--flush-timeout", flush_timeout_s, "Seconds to wait for the last deliveries at the end")
       ->check(CLI::PositiveNumber);
-  app.add_option("--log-format", log_format, "text or json");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    return usage_error(e.what());
-  }
-  vigil::log::Format lf = vigil::log::Format::kText;
-  if (!vigil::log::parse_format(log_format, lf)) return usage_error("--log-format must be text or json");
-  vigil::log::init(lf, "vigil-replay");
+  vigil::cli::add_log_flag(app, log_format);
+  if (const auto done = vigil::cli::parse_command_line(app, argc, argv, log_format, "vigil-replay")) return *done;
 
   options.format = format == "envelope" ? vigil::replay::LineFormat::kEnvelope
                    : format == "lines"  ? vigil::replay::LineFormat::kLines

@@ -272,6 +272,19 @@ class DeliveryReports final : public RdKafka::DeliveryReportCb {
   std::string first_error;
 };
 
+// An idempotent producer (unless `props` says otherwise) reporting deliveries to `reports`.
+Result<std::unique_ptr<RdKafka::Producer>> create_producer(std::map<std::string, std::string> props,
+                                                           DeliveryReports& reports) {
+  props.emplace("enable.idempotence", "true");
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  VIGIL_RETURN_IF_ERROR(configure(*conf, props));
+  std::string err;
+  if (conf->set("dr_cb", &reports, err) != RdKafka::Conf::CONF_OK) return internal_error(err);
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
+  if (!producer) return kafka_error("cannot create producer: " + err);
+  return producer;
+}
+
 // Queues a copy of `r`, waiting while the queue is full.
 Status produce(RdKafka::Producer& producer, const Record& r) {
   RdKafka::Headers* headers = nullptr;
@@ -306,14 +319,10 @@ class KafkaProducer final : public Producer {
   }
 
   Status open(std::map<std::string, std::string> props) {
-    props.emplace("enable.idempotence", "true");
     props.emplace("partitioner", "murmur2_random");
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    VIGIL_RETURN_IF_ERROR(configure(*conf, props));
-    std::string err;
-    if (conf->set("dr_cb", &reports_, err) != RdKafka::Conf::CONF_OK) return internal_error(err);
-    producer_.reset(RdKafka::Producer::create(conf.get(), err));
-    if (!producer_) return kafka_error("cannot create producer: " + err);
+    auto producer = create_producer(std::move(props), reports_);
+    if (!producer.is_ok()) return producer.status();
+    producer_ = std::move(producer.value());
     return Status::ok();
   }
 
@@ -355,13 +364,9 @@ class KafkaSink final : public Sink {
     timeout_ms_ = static_cast<int>(options.timeout.count());
     auto props = options.properties;
     transactional_ = props.count("transactional.id") > 0;
-    props.emplace("enable.idempotence", "true");
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    VIGIL_RETURN_IF_ERROR(configure(*conf, props));
-    std::string err;
-    if (conf->set("dr_cb", &reports_, err) != RdKafka::Conf::CONF_OK) return internal_error(err);
-    producer_.reset(RdKafka::Producer::create(conf.get(), err));
-    if (!producer_) return kafka_error("cannot create producer: " + err);
+    auto producer = create_producer(std::move(props), reports_);
+    if (!producer.is_ok()) return producer.status();
+    producer_ = std::move(producer.value());
     if (transactional_)
       VIGIL_RETURN_IF_ERROR(from_error(producer_->init_transactions(timeout_ms_), "init_transactions"));
     return Status::ok();
