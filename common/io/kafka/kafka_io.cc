@@ -445,9 +445,31 @@ std::vector<PartitionLag> parse_consumer_lag(std::string_view statistics_json) {
     for (auto partition_field : partitions) {
       od::field partition;
       std::string_view id;
-      std::int64_t lag = -1;
       if (std::move(partition_field).get(partition) || partition.unescaped_key().get(id) || id == "-1") continue;
-      if (partition.value().find_field_unordered("consumer_lag").get_int64().get(lag) || lag < 0) continue;
+      od::object p;
+      if (partition.value().get_object().get(p)) continue;
+      // librdkafka's own consumer_lag counts from the offset this consumer committed, which it
+      // never learns when offsets are committed inside producer transactions (exactly-once):
+      // it stays -1. The end of the partition (last stable offset for read_committed, else the
+      // high watermark) minus the position of the application is what "behind" means here.
+      std::int64_t end = -1, app = -1, ls = -1, hi = -1, reported = -1;
+      for (auto f : p) {
+        std::string_view k;
+        std::int64_t v = -1;
+        if (f.unescaped_key().get(k) || f.value().get_int64().get(v)) continue;
+        if (k == "ls_offset")
+          ls = v;
+        else if (k == "hi_offset")
+          hi = v;
+        else if (k == "app_offset")
+          app = v;
+        else if (k == "consumer_lag")
+          reported = v;
+      }
+      end = ls >= 0 ? ls : hi;
+      std::int64_t lag = reported;
+      if (end >= 0 && app >= 0) lag = std::max<std::int64_t>(0, end - app);
+      if (lag < 0) continue;
       out.push_back({name, static_cast<std::int32_t>(std::stoi(std::string(id))), lag});
     }
   }

@@ -120,17 +120,23 @@ TEST(KafkaSinkMock, RetriableProduceErrorsDoNotDuplicate) {
 TEST(ConsumerLag, ParsedFromLibrdkafkaStatistics) {
   // Trimmed from a real statistics document: the unassigned partition (-1) and partitions
   // whose lag is not known yet (-1) are left out.
+  // Partition 2 is what a transactional (exactly-once) consumer reports: no committed offset
+  // known to the consumer, so consumer_lag is -1, but its position (app_offset) and the last
+  // stable offset say it is 25 behind.
   const std::string stats = R"({"name":"c#1","topics":{"raw.telegram":{"topic":"raw.telegram","partitions":{
       "0":{"partition":0,"consumer_lag":42,"hi_offset":100},"1":{"partition":1,"consumer_lag":-1},
+      "2":{"partition":2,"consumer_lag":-1,"hi_offset":130,"ls_offset":125,"app_offset":100,"committed_offset":-1001},
       "-1":{"partition":-1,"consumer_lag":-1}}},"raw.zalo":{"partitions":{"3":{"consumer_lag":0}}}}})";
   const auto lags = parse_consumer_lag(stats);
-  ASSERT_EQ(lags.size(), 2u);
+  ASSERT_EQ(lags.size(), 3u);
   EXPECT_EQ(lags[0].topic, "raw.telegram");
   EXPECT_EQ(lags[0].partition, 0);
   EXPECT_EQ(lags[0].lag, 42);
-  EXPECT_EQ(lags[1].topic, "raw.zalo");
-  EXPECT_EQ(lags[1].partition, 3);
-  EXPECT_EQ(lags[1].lag, 0);
+  EXPECT_EQ(lags[1].partition, 2);
+  EXPECT_EQ(lags[1].lag, 25);
+  EXPECT_EQ(lags[2].topic, "raw.zalo");
+  EXPECT_EQ(lags[2].partition, 3);
+  EXPECT_EQ(lags[2].lag, 0);
   EXPECT_TRUE(parse_consumer_lag("not json").empty());
 }
 
