@@ -50,7 +50,8 @@ struct Deployment {
 
   Deployment() {
     std::filesystem::create_directories(dir);
-    create_topics({telegram, facebook, flags_prefix + "personal_data", flags_prefix + "fraud_link", dlq});
+    create_topics(
+        {telegram, facebook, flags_prefix + "personal_data", flags_prefix + "fraud_link", flags_prefix + "scam", dlq});
   }
 
   void write_config(const std::vector<std::pair<std::string, std::string>>& inputs) const {
@@ -68,9 +69,9 @@ struct Deployment {
   // The bundled rule pack under `version`, written (by rename, as ConfigMaps are) to `path`.
   static void write_pack(const std::string& path, const std::string& version) {
     std::string text = read_file(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
-    const auto at = text.find("version: 2026.11.0");
+    const auto at = text.find("\nversion: ");
     ASSERT_NE(at, std::string::npos);
-    text.replace(at, std::string("version: 2026.11.0").size(), "version: " + version);
+    text.replace(at + 1, text.find('\n', at + 1) - at - 1, "version: " + version);
     std::ofstream(path + ".tmp") << text;
     std::filesystem::rename(path + ".tmp", path);
   }
@@ -183,14 +184,11 @@ TEST(Detector, FlagsDeadLettersAndStopsCleanlyOnSigterm) {
       "vigil_flags_total{category=\"personal_data\",severity=\"" + pd_severity + "\"} 2",
       "vigil_flags_total{category=\"fraud_link\",severity=\"" + fl_severity + "\"} 1",
       "vigil_rule_hits_total{rule=\"" + first_rule[1].str() + "\"} 2",
-      "vigil_dead_letters_total{reason=\"invalid_json\"} 1",
-      "vigil_event_to_flag_seconds_count 1",
-      "vigil_assigned_partitions 2",
-      "vigil_restoring_partitions 0",
+      "vigil_dead_letters_total{reason=\"invalid_json\"} 1", "vigil_event_to_flag_seconds_count 1",
+      "vigil_assigned_partitions 2", "vigil_restoring_partitions 0",
       // Caught up: from the consumer's position, as librdkafka's own lag stays unknown when
       // offsets are committed in transactions.
-      "vigil_consumer_lag{partition=\"0\",topic=\"" + d.telegram + "\"} 0",
-      "vigil_ready 1"};
+      "vigil_consumer_lag{partition=\"0\",topic=\"" + d.telegram + "\"} 0", "vigil_ready 1"};
   const std::string scraped = wait_for_http(metrics, "/metrics", expected);
   for (const auto& line : expected) EXPECT_NE(scraped.find(line), std::string::npos) << line << "\n" << scraped;
   // Commits were timed, and the group assignment was seen.
@@ -335,10 +333,10 @@ TEST(Detector, OfflineAndOnlineProduceTheSameFlagsForTheSamples) {
   const int pid = d.start_detector();
   std::multiset<std::string> want, got;
   for (const auto& f : offline_flags) want.insert(comparable(f));
-  for (const std::string category : {"personal_data", "fraud_link"}) {
+  for (const std::string category : {"personal_data", "fraud_link", "scam"}) {
     std::size_t expected = 0;
     for (const auto& f : offline_flags) expected += f.topic == d.flags_prefix + category;
-    ASSERT_GT(expected, 0u) << category;
+    ASSERT_GT(expected, 0u) << category << ": the samples should flag every category";
     for (auto& f : consume(d.flags_prefix + category, expected)) {
       f.partition = 0;
       got.insert(comparable(f));

@@ -173,7 +173,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       if (first_match_[flat] == std::string::npos) continue;
       const PhraseMatcher::Match& m = matches_[first_match_[flat]];
       Finding& f = by_category[rule.category];
-      if (!fired) f.hits.push_back(RuleHit{rule.id, rule.reason_en, rule.reason_vi, rule.weight});
+      if (!fired) f.hits.push_back(RuleHit{rule.id, rule.subtype, rule.reason_en, rule.reason_vi, rule.weight});
       fired = true;
       f.evidence.push_back(make_evidence(rule.id, event, folded_, m.begin, m.end));
     }
@@ -190,7 +190,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       Finding& f = by_category["fraud_link"];
       const bool seen_rule =
           std::any_of(f.hits.begin(), f.hits.end(), [&](const RuleHit& h) { return h.id == l.rule_id; });
-      if (!seen_rule) f.hits.push_back(RuleHit{l.rule_id, l.reason_en, l.reason_vi, l.weight});
+      if (!seen_rule) f.hits.push_back(RuleHit{l.rule_id, "", l.reason_en, l.reason_vi, l.weight});
       const bool seen_domain = std::any_of(f.entities.begin(), f.entities.end(), [&](const FlagEntity& fe) {
         return fe.type == extract::EntityType::kDomain && fe.value == domain;
       });
@@ -221,6 +221,13 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     f.score = std::clamp(score, 0, 100);
     if (f.score < category.threshold) continue;
     f.category = category.name;
+    int heaviest = 0;
+    for (const auto& h : f.hits) {
+      if (!h.subtype.empty() && h.weight > heaviest) {
+        heaviest = h.weight;
+        f.subtype = h.subtype;
+      }
+    }
     // Entities: what the category is about first. For fraud links that is the lookalike
     // domain, then the contacts in the post (phones, accounts, handles...), then the author;
     // for the others the author (the seller or scammer), then every contact and link.

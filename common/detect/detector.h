@@ -23,6 +23,7 @@ struct Evidence {
 
 struct RuleHit {
   std::string id;
+  std::string subtype;
   std::string reason_en;
   std::string reason_vi;
   int weight = 0;
@@ -39,7 +40,8 @@ struct FlagEntity {
 // One category's verdict on one event.
 struct Finding {
   std::string category;
-  int score = 0;  // 0..100
+  std::string subtype;  // from the heaviest positive rule with one; empty when none has
+  int score = 0;        // 0..100
   std::vector<RuleHit> hits;
   std::vector<FlagEntity> entities;  // the primary entity first
   std::vector<Evidence> evidence;

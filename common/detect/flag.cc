@@ -42,6 +42,7 @@ void render_flag(const Finding& finding, const Event& event, const RulePack& pac
   JsonWriter w(out.value);
   w.begin_object();
   w.field("flag_id", out.flag_id).field("kind", "flag").field("category", finding.category);
+  if (!finding.subtype.empty()) w.field("subtype", finding.subtype);
   w.field("severity", out.severity).field("score", finding.score).field("rule_pack", pack.qualified_version());
 
   w.key("rules").begin_array();

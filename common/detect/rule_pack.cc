@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <set>
 
 #include "common/extract/extract.h"
@@ -91,6 +92,15 @@ RulePack parse(const YAML::Node& root) {
       r.phrases.push_back(std::move(f));
     }
     if (r.phrases.empty()) throw LoadError{at + ": 'phrases' must list at least one phrase"};
+    if (const auto st = node["subtype"]) {
+      if (!st.IsScalar()) throw LoadError{at + ": 'subtype' must be a word like loan_shark"};
+      r.subtype = st.as<std::string>();
+      const bool word = !r.subtype.empty() && std::all_of(r.subtype.begin(), r.subtype.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      });
+      if (!word) throw LoadError{at + ": 'subtype' must be lower-case letters, digits and _ (got '" + r.subtype + "')"};
+      if (r.weight < 0) throw LoadError{at + ": a counter-signal (negative weight) cannot name a subtype"};
+    }
     pack.phrase_rules.push_back(std::move(r));
   }
 

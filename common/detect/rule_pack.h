@@ -19,6 +19,9 @@ struct PhraseRule {
   std::string reason_en;
   std::string reason_vi;
   std::vector<std::string> phrases;  // folded
+  // Optional kind within the category ("loan_shark" for a scam rule): a flag carries the
+  // subtype of its heaviest positive rule that has one.
+  std::string subtype;
 };
 
 struct Brand {

@@ -141,11 +141,12 @@ TEST(Flag, RenderedWithContractFieldsAndStableId) {
   EXPECT_EQ(a.flag_id.size(), 19u);
   EXPECT_EQ(a.key, "telegram:50******12");
   EXPECT_EQ(a.severity, "high");
-  for (const char* field :
-       {"\"flag_id\"", "\"category\":\"personal_data\"", "\"severity\"", "\"score\":85",
-        "\"rule_pack\":\"vn-core@2026.11.0\"", "\"rules\"", "\"entities\"", "\"evidence\"",
-        "\"topic\":\"raw.telegram\"", "\"partition\":3", "\"offset\":18822", "\"event_time\":\"2024-04-01T00:12:20Z\"",
-        "\"detected_at\":\"1970-01-01T00:00:01Z\"", "\"masked\":\"09******78\""}) {
+  for (const std::string& field :
+       std::vector<std::string>{"\"flag_id\"", "\"category\":\"personal_data\"", "\"severity\"", "\"score\":85",
+                                "\"rule_pack\":\"" + core_pack()->qualified_version() + "\"", "\"rules\"",
+                                "\"entities\"", "\"evidence\"", "\"topic\":\"raw.telegram\"", "\"partition\":3",
+                                "\"offset\":18822", "\"event_time\":\"2024-04-01T00:12:20Z\"",
+                                "\"detected_at\":\"1970-01-01T00:00:01Z\"", "\"masked\":\"09******78\""}) {
     EXPECT_NE(a.value.find(field), std::string::npos) << field << " in " << a.value;
   }
   // No unmasked personal values unless configured.
@@ -153,6 +154,66 @@ TEST(Flag, RenderedWithContractFieldsAndStableId) {
   EXPECT_EQ(a.value.find("5012345612"), std::string::npos);
   render_flag(fs[0], e, *core_pack(), RenderOptions{0, true}, b);
   EXPECT_NE(b.value.find("+84912345678"), std::string::npos);
+}
+
+// Each kind of scam the pack knows, as posted, and the subtype its flag names.
+TEST(Scam, EachSubtypeIsFlaggedWithItsSubtypeAndReasons) {
+  const std::vector<std::pair<std::string, std::string>> posts = {
+      {"VAY TIỀN NHANH 50tr, không cần thế chấp, chỉ cần CCCD, giải ngân trong ngày. Ib Zalo 0912345678", "loan_shark"},
+      {"Tuyển CTV online việc nhẹ lương cao, làm nhiệm vụ chốt đơn, nạp tiền làm nhiệm vụ hoàn tiền gốc + 20%",
+       "fake_job"},
+      {"Tôi là cán bộ công an phường, anh liên quan đến đường dây rửa tiền, yêu cầu chuyển tiền vào tài khoản tạm "
+       "giữ để xác minh",
+       "impersonation"},
+      {"Nhà mạng thông báo: thuê bao sẽ bị khóa 2 chiều, bấm phím 9 để chuẩn hóa thông tin thuê bao. Cung cấp mã "
+       "OTP để giữ số",
+       "impersonation"},
+      {"Em vừa gọi video cho anh rồi đấy, em đang cần tiền gấp, anh chuyển khoản giúp em 20 triệu nhé", "deepfake"},
+      {"Sàn forex uy tín, cam kết lợi nhuận 30%/tháng, lãi mỗi ngày, không lo thua lỗ", "investment"},
+  };
+  for (const auto& [text, subtype] : posts) {
+    const auto fs = run(event(text));
+    const Finding* f = find(fs, "scam");
+    ASSERT_NE(f, nullptr) << text;
+    EXPECT_EQ(f->subtype, subtype) << text;
+    EXPECT_GE(f->hits.size(), 2u) << text;
+    EXPECT_FALSE(f->evidence.empty()) << text;
+    EXPECT_GE(f->score, 50) << text;
+  }
+}
+
+TEST(Scam, WarningsNewsAndOrdinaryPostsStayQuiet) {
+  for (const std::string text : {
+           // Police warnings and news describe the scam in its own words.
+           "Công an cảnh báo thủ đoạn giả danh cán bộ công an yêu cầu chuyển tiền vào tài khoản tạm giữ, đề nghị "
+           "người dân không cung cấp mã OTP",
+           "Khởi tố nhóm cho vay nóng, bốc bát họ không cần thế chấp chỉ cần CCCD lãi suất cắt cổ",
+           "Cảnh giác chiêu trò việc nhẹ lương cao, làm nhiệm vụ chốt đơn rồi bị chiếm đoạt tiền nạp",
+           // Ordinary posts that share a word or two.
+           "Tối nay gọi video cho mẹ nhé, nhớ mẹ quá",
+           "Công ty tuyển nhân viên kế toán, lương 12 triệu, làm giờ hành chính",
+           "Ngân hàng hỗ trợ vay vốn mua nhà lãi suất ưu đãi, thẩm định hồ sơ trong 3 ngày",
+       }) {
+    EXPECT_EQ(find(run(event(text)), "scam"), nullptr) << text;
+  }
+}
+
+TEST(RulePack, SubtypesAreWordsAndOnlyOnPositiveRules) {
+  const auto write = [](const std::string& text) {
+    const std::string path = testing::TempDir() + "pack-subtype.yaml";
+    std::ofstream(path) << text;
+    return path;
+  };
+  auto r = load_rule_pack(
+      write("rule_pack: x\nversion: 1\ncategories: {scam: {}}\nphrase_rules:\n  - {id: r1, category: scam, weight: "
+            "30, subtype: Loan Shark, reason_en: e, reason_vi: v, phrases: [x]}\n"));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("'subtype' must be lower-case"), std::string::npos) << r.status().message();
+  r = load_rule_pack(
+      write("rule_pack: x\nversion: 1\ncategories: {scam: {}}\nphrase_rules:\n  - {id: r1, category: scam, weight: "
+            "-30, subtype: news, reason_en: e, reason_vi: v, phrases: [x]}\n"));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("counter-signal"), std::string::npos) << r.status().message();
 }
 
 TEST(RulePack, RejectsInvalidPacksWithPreciseErrors) {
