@@ -68,9 +68,9 @@ struct Deployment {
   // The bundled rule pack under `version`, written (by rename, as ConfigMaps are) to `path`.
   static void write_pack(const std::string& path, const std::string& version) {
     std::string text = read_file(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
-    const auto at = text.find("version: 2026.11.0");
+    const auto at = text.find("version: 2026.11.1");
     ASSERT_NE(at, std::string::npos);
-    text.replace(at, std::string("version: 2026.11.0").size(), "version: " + version);
+    text.replace(at, std::string("version: 2026.11.1").size(), "version: " + version);
     std::ofstream(path + ".tmp") << text;
     std::filesystem::rename(path + ".tmp", path);
   }

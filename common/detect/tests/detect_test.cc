@@ -143,7 +143,7 @@ TEST(Flag, RenderedWithContractFieldsAndStableId) {
   EXPECT_EQ(a.severity, "high");
   for (const char* field :
        {"\"flag_id\"", "\"category\":\"personal_data\"", "\"severity\"", "\"score\":85",
-        "\"rule_pack\":\"vn-core@2026.11.0\"", "\"rules\"", "\"entities\"", "\"evidence\"",
+        "\"rule_pack\":\"vn-core@2026.11.1\"", "\"rules\"", "\"entities\"", "\"evidence\"",
         "\"topic\":\"raw.telegram\"", "\"partition\":3", "\"offset\":18822", "\"event_time\":\"2024-04-01T00:12:20Z\"",
         "\"detected_at\":\"1970-01-01T00:00:01Z\"", "\"masked\":\"09******78\""}) {
     EXPECT_NE(a.value.find(field), std::string::npos) << field << " in " << a.value;

@@ -23,9 +23,9 @@ std::string core_pack_text() {
 // and Kubernetes ConfigMap updates do).
 void write_pack(const std::string& path, const std::string& version) {
   std::string text = core_pack_text();
-  const auto at = text.find("version: 2026.11.0");
+  const auto at = text.find("version: 2026.11.1");
   EXPECT_NE(at, std::string::npos);
-  text.replace(at, std::string("version: 2026.11.0").size(), "version: " + version);
+  text.replace(at, std::string("version: 2026.11.1").size(), "version: " + version);
   const std::string tmp = path + ".tmp";
   std::ofstream(tmp) << text;
   std::filesystem::rename(tmp, path);

@@ -165,9 +165,9 @@ std::shared_ptr<const detect::RulePack> core_pack_as(const std::string& version)
   std::stringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
-  const auto at = text.find("version: 2026.11.0");
+  const auto at = text.find("version: 2026.11.1");
   EXPECT_NE(at, std::string::npos);
-  text.replace(at, std::string("version: 2026.11.0").size(), "version: " + version);
+  text.replace(at, std::string("version: 2026.11.1").size(), "version: " + version);
   const std::string path = ::testing::TempDir() + "vigil_topology_pack_" + version + ".yaml";
   std::ofstream(path) << text;
   auto r = detect::load_rule_pack(path);
