@@ -37,10 +37,31 @@ struct Lookalike {
   std::string reason_en;
   std::string reason_vi;
   int weight = 0;
+  int rank = 9;               // on equal weight: suffix 0 < edit 1 < compound 2 < alias 3
+  std::size_t name_size = 0;  // then the longer brand name wins (baovietbank over vietbank)
 };
+
+// Whether `name` is wrapped in `s` (a registrable label or a subdomain). Names of 6 letters
+// or more may sit anywhere ("vietcombankkhuyenmai"); shorter ones must begin a host token,
+// so "momo247" and "bidv-khuyenmai" match but "pineapple" does not contain "apple".
+bool contains_name(std::string_view s, std::string_view name) {
+  if (name.size() >= 6) return s.find(name) != std::string_view::npos;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t dot = std::min(s.find('.', start), s.size());
+    for (const auto token : host_tokens(s.substr(start, dot - start))) {
+      if (token.substr(0, name.size()) == name) return true;
+    }
+    start = dot + 1;
+  }
+  return false;
+}
 
 // Compares one registrable domain (and the host's other labels) with every protected brand.
 Lookalike match_brand(const RulePack& pack, const std::string& host, const std::string& domain) {
+  // A domain that is official for any brand (or listed as a real, unrelated organisation) is
+  // never a lookalike, whatever other brand it resembles: vib.com.vn is not a fake vcb.
+  if (pack.never_lookalike.count(domain) != 0) return {};
   Lookalike best;
   // Punycode hosts are compared through their Unicode form with diacritics folded away, so
   // "vietcombánk.vn" meets "vietcombank".
@@ -53,43 +74,53 @@ Lookalike match_brand(const RulePack& pack, const std::string& host, const std::
     label = folded.text.substr(0, folded.text.find('.'));
   }
   const std::string subdomain = host.size() > domain.size() ? host.substr(0, host.size() - domain.size() - 1) : "";
-  auto consider = [&](const Brand& brand, std::string id, std::string en, std::string vi, int weight) {
-    if (weight > best.weight) best = Lookalike{&brand, std::move(id), std::move(en), std::move(vi), weight};
+  const auto tokens = host_tokens(label);
+  auto consider = [&](const Brand& brand, std::string_view name, int rank, std::string id, std::string en,
+                      std::string vi, int weight) {
+    const bool better = weight > best.weight ||
+                        (weight == best.weight && (rank < best.rank || (rank == best.rank && name.size() > best.name_size)));
+    if (better) best = Lookalike{&brand, std::move(id), std::move(en), std::move(vi), weight, rank, name.size()};
   };
   for (const auto& brand : pack.brands) {
-    if (std::find(brand.domains.begin(), brand.domains.end(), domain) != brand.domains.end()) return {};
     const std::string& official = brand.domains.front();
-    for (const auto& brand_label : brand.labels) {
-      if (label == brand_label) {
-        consider(brand, "brand.lookalike.suffix", "uses the name of " + official + " under another suffix",
-                 "dùng tên " + official + " với đuôi tên miền khác", pack.lookalike.same_label);
-        continue;
+    // The registrable labels of the official domains, then the long aliases ("tpbank" for
+    // tpb.vn, "lienvietpostbank"), which are matched the same way.
+    auto match_name = [&](const std::string& name) {
+      if (label == name) {
+        // Short names (acb, shb, scb.co.th) under another suffix are too often someone else.
+        if (name.size() >= 4 && !brand.global)
+          consider(brand, name, 0, "brand.lookalike.suffix", "uses the name of " + official + " under another suffix",
+                   "dùng tên " + official + " với đuôi tên miền khác", pack.lookalike.same_label);
+        return;
       }
-      if (brand_label.size() >= 5) {
-        const std::size_t max_edits = brand_label.size() >= 8 ? 2 : 1;
+      if (name.size() >= 5) {
+        const std::size_t max_edits = name.size() >= 8 ? 2 : 1;
         // The distance is at least the difference in length: skip the computation when that
         // alone rules a lookalike out (most URLs against most brands).
-        const std::size_t length_gap =
-            label.size() > brand_label.size() ? label.size() - brand_label.size() : brand_label.size() - label.size();
-        const std::size_t d = length_gap > max_edits ? max_edits + 1 : edit_distance(label, brand_label);
+        const std::size_t length_gap = label.size() > name.size() ? label.size() - name.size() : name.size() - label.size();
+        const std::size_t d = length_gap > max_edits ? max_edits + 1 : edit_distance(label, name);
         if (d <= max_edits) {
-          consider(brand, "brand.lookalike.edit" + std::to_string(d),
+          consider(brand, name, 1, "brand.lookalike.edit" + std::to_string(d),
                    "host imitates " + official + " (" + std::to_string(d) + (d == 1 ? " edit)" : " edits)"),
                    "tên miền giả mạo " + official + " (sai " + std::to_string(d) + " ký tự)",
                    pack.lookalike.edit - static_cast<int>(d - 1) * 5);
-          continue;
+          return;
         }
       }
-      if (brand_label.size() >= 4 &&
-          (label.find(brand_label) != std::string::npos || subdomain.find(brand_label) != std::string::npos)) {
-        consider(brand, "brand.lookalike.compound", "brand name of " + official + " wrapped in another domain",
+      if (name.size() >= 4 && (contains_name(label, name) || contains_name(subdomain, name))) {
+        consider(brand, name, 2, "brand.lookalike.compound", "brand name of " + official + " wrapped in another domain",
                  "chèn tên thương hiệu " + official + " vào tên miền khác", pack.lookalike.compound);
       }
-    }
+    };
+    for (const auto& brand_label : brand.labels) match_name(brand_label);
     for (const auto& alias : brand.aliases) {
-      for (const auto token : host_tokens(label)) {
+      if (alias.size() >= 5) match_name(alias);
+      // An alias as a whole token, next to another word or number: vcb-xacthuc, stb247.
+      // Alone (vcb.com, abb.com, eib.org) it is far more often someone else.
+      if (tokens.size() < 2) continue;
+      for (const auto token : tokens) {
         if (token == alias) {
-          consider(brand, "brand.lookalike.alias", "uses the short name '" + alias + "' of " + official,
+          consider(brand, alias, 3, "brand.lookalike.alias", "uses the short name '" + alias + "' of " + official,
                    "dùng tên viết tắt '" + alias + "' của " + official, pack.lookalike.alias);
         }
       }

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "common/extract/extract.h"
@@ -106,11 +107,14 @@ RulePack parse(const YAML::Node& root) {
 
   const auto brands = root["brands"];
   if (brands && !brands.IsSequence()) throw LoadError{"brands: must be a list"};
+  std::map<std::string, std::string> domain_owner;  // official domain -> brand id
+  std::set<std::string> brand_ids;
   for (std::size_t i = 0; brands && i < brands.size(); ++i) {
     const auto& node = brands[i];
     Brand b;
     b.id = req_string(node, "id", "brands[" + std::to_string(i) + "]");
     const std::string at = "brand " + b.id;
+    if (!brand_ids.insert(b.id).second) throw LoadError{at + ": duplicate brand id"};
     b.name = req_string(node, "name", at);
     for (const auto& d : string_list(node, "domains", at)) {
       const std::string host = extract::canonical_host(d);
@@ -118,13 +122,39 @@ RulePack parse(const YAML::Node& root) {
       if (reg.empty() || reg != host)
         throw LoadError{at + ": '" + d +
                         "' is not a registrable domain (list e.g. vietcombank.com.vn, not a subdomain or suffix)"};
+      const auto [owner, fresh] = domain_owner.emplace(reg, b.id);
+      if (!fresh) throw LoadError{at + ": domain '" + reg + "' is already listed under brand " + owner->second};
       b.domains.push_back(reg);
       const std::string label = reg.substr(0, reg.find('.'));
       if (std::find(b.labels.begin(), b.labels.end(), label) == b.labels.end()) b.labels.push_back(label);
     }
     if (b.domains.empty()) throw LoadError{at + ": 'domains' must list at least one official domain"};
-    for (const auto& a : string_list(node, "aliases", at)) b.aliases.push_back(folded(a));
+    for (const auto& a : string_list(node, "aliases", at)) {
+      std::string f = folded(a);
+      // Aliases are host tokens: letters and digits only, and at least 3 of them, so that a
+      // two-letter abbreviation never turns ordinary domains into lookalikes.
+      const bool host_token = !f.empty() && std::all_of(f.begin(), f.end(), [](unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+      });
+      if (!host_token || f.size() < 3)
+        throw LoadError{at + ": alias '" + a + "' must be 3 or more letters or digits (no spaces, dots or hyphens)"};
+      if (std::find(b.aliases.begin(), b.aliases.end(), f) == b.aliases.end()) b.aliases.push_back(std::move(f));
+    }
+    if (const auto g = node["global"]) {
+      try {
+        b.global = g.as<bool>();
+      } catch (const YAML::Exception&) {
+        throw LoadError{at + ": 'global' must be true or false"};
+      }
+    }
+    pack.never_lookalike.insert(b.domains.begin(), b.domains.end());
     pack.brands.push_back(std::move(b));
+  }
+  for (const auto& d : string_list(root, "not_lookalikes", "top level")) {
+    const std::string host = extract::canonical_host(d);
+    const std::string reg = extract::registrable_domain(host);
+    if (reg.empty() || reg != host) throw LoadError{"not_lookalikes: '" + d + "' is not a registrable domain"};
+    pack.never_lookalike.insert(reg);
   }
   if (const auto lw = root["lookalike"]) {
     pack.lookalike.edit = int_value(lw, "edit", "lookalike", pack.lookalike.edit);

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct Brand {
   std::vector<std::string> domains;  // official registrable domains
   std::vector<std::string> labels;   // the registrable labels of `domains` ("vietcombank")
   std::vector<std::string> aliases;  // short names matched only as whole host tokens ("vcb")
+  // The brand holds its label under every public suffix (google.de, facebook.co.uk): its label
+  // under a foreign suffix is not a lookalike. Edits, compounds and aliases still are.
+  bool global = false;
 };
 
 struct LookalikeWeights {
@@ -53,6 +57,10 @@ struct RulePack {
   std::vector<PhraseRule> phrase_rules;
   std::vector<Brand> brands;
   LookalikeWeights lookalike;
+  // Registrable domains that are never lookalikes: every official domain of every brand (so a
+  // real bank is never the lookalike of another, e.g. shb.com.vn vs scb.com.vn) and the pack's
+  // `not_lookalikes` (real organisations whose names collide with a brand).
+  std::set<std::string> never_lookalike;
 
   // Every phrase of every rule in one Hyperscan database; flat phrase i belongs to rule
   // phrase_rule[i]. Built by load_rule_pack.
