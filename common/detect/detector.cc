@@ -31,6 +31,46 @@ std::vector<std::string_view> host_tokens(std::string_view label) {
   return out;
 }
 
+template <typename View>
+std::size_t osa_distance(View a, View b) {
+  const std::size_t n = a.size(), m = b.size();
+  // Three rows, reused per thread: this runs for every URL against every brand label.
+  thread_local std::vector<std::size_t> prev2, prev, cur;
+  prev2.assign(m + 1, 0);
+  prev.assign(m + 1, 0);
+  cur.assign(m + 1, 0);
+  for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= m; ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+    }
+    std::swap(prev2, prev);
+    std::swap(prev, cur);
+  }
+  return prev[m];
+}
+
+// Names of scripts for the reasons: ICU's English name; in Vietnamese where one is usual.
+std::string script_list(const std::vector<std::string>& scripts, bool vietnamese) {
+  std::string out;
+  for (const auto& script : scripts) {
+    std::string name = script;
+    if (script == "Latin") {
+      name = vietnamese ? "chữ Latin có dấu" : "accented Latin";
+    } else if (vietnamese && script == "Cyrillic") {
+      name = "chữ Kirin (Cyrillic)";
+    } else if (vietnamese && script == "Greek") {
+      name = "chữ Hy Lạp";
+    }
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out.empty() ? (vietnamese ? "ký tự đặc biệt" : "non-ASCII") : out;
+}
+
 struct Lookalike {
   const Brand* brand = nullptr;
   std::string rule_id;
@@ -58,31 +98,85 @@ bool contains_name(std::string_view s, std::string_view name) {
 }
 
 // Compares one registrable domain (and the host's other labels) with every protected brand.
-Lookalike match_brand(const RulePack& pack, const std::string& host, const std::string& domain) {
+// The registrable label of a punycode host that decodes to non-ASCII, seen through UTS #39.
+struct ConfusableLabel {
+  bool present = false;
+  std::u32string skeleton;
+  std::string scripts_en;
+  std::string scripts_vi;
+  bool mixed = false;
+};
+
+ConfusableLabel confusable_label(const Confusables* confusables, std::string_view unicode_label) {
+  ConfusableLabel out;
+  if (confusables == nullptr || std::all_of(unicode_label.begin(), unicode_label.end(),
+                                            [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+    return out;
+  auto skeleton = confusables->skeleton(unicode_label);
+  auto scripts = confusables->scripts(unicode_label);
+  if (!skeleton.is_ok() || !scripts.is_ok()) return out;  // not judged: the other signals still apply
+  out.present = true;
+  out.skeleton = utf8_to_u32(skeleton.value());
+  out.scripts_en = script_list(scripts.value().non_ascii_scripts, false);
+  out.scripts_vi = script_list(scripts.value().non_ascii_scripts, true);
+  out.mixed = scripts.value().mixed;
+  return out;
+}
+
+Lookalike match_brand(const RulePack& pack, const Confusables* confusables, const std::string& host,
+                      const std::string& domain) {
   // A domain that is official for any brand (or listed as a real, unrelated organisation) is
   // never a lookalike, whatever other brand it resembles: vib.com.vn is not a fake vcb.
   if (pack.never_lookalike.count(domain) != 0) return {};
   Lookalike best;
   // Punycode hosts are compared through their Unicode form with diacritics folded away, so
-  // "vietcombánk.vn" meets "vietcombank".
+  // "vietcombánk.vn" meets "vietcombank"; and through their UTS #39 skeleton, so that
+  // "vietcombаnk.vn" with a Cyrillic 'а' meets it too.
   std::string label;
+  ConfusableLabel confusable;
   if (domain.find("xn--") == std::string::npos) {
     label = domain.substr(0, domain.find('.'));  // ASCII hosts are already lower case
   } else {
+    const std::string unicode = extract::host_to_unicode(domain);
+    confusable = confusable_label(confusables, std::string_view(unicode).substr(0, unicode.find('.')));
     thread_local text::Folded folded;
-    text::fold(extract::host_to_unicode(domain), folded);
+    text::fold(unicode, folded);
     label = folded.text.substr(0, folded.text.find('.'));
   }
   const std::string subdomain = host.size() > domain.size() ? host.substr(0, host.size() - domain.size() - 1) : "";
   const auto tokens = host_tokens(label);
   auto consider = [&](const Brand& brand, std::string_view name, int rank, std::string id, std::string en,
                       std::string vi, int weight) {
-    const bool better = weight > best.weight ||
-                        (weight == best.weight && (rank < best.rank || (rank == best.rank && name.size() > best.name_size)));
+    const bool better =
+        weight > best.weight ||
+        (weight == best.weight && (rank < best.rank || (rank == best.rank && name.size() > best.name_size)));
     if (better) best = Lookalike{&brand, std::move(id), std::move(en), std::move(vi), weight, rank, name.size()};
   };
   for (const auto& brand : pack.brands) {
     const std::string& official = brand.domains.front();
+    for (std::size_t i = 0; confusable.present && i < brand.skeletons.size(); ++i) {
+      const std::u32string& brand_skeleton = brand.skeletons[i];
+      // Within one edit only for longer brands (as for ASCII edits): "acb" is one edit away
+      // from too many short words.
+      const std::size_t d = confusable.skeleton == brand_skeleton ? 0
+                            : brand.labels[i].size() >= 5         ? edit_distance(confusable.skeleton, brand_skeleton)
+                                                                  : 2;
+      const std::string how_en = confusable.mixed ? "mixes scripts and uses look-alike" : "uses look-alike";
+      const std::string how_vi = confusable.mixed ? "trộn nhiều bộ chữ, dùng ký tự" : "dùng ký tự";
+      if (d <= 1) {
+        consider(brand, brand.labels[i], static_cast<int>(d), "brand.lookalike.confusable",
+                 "host " + how_en + " characters (" + confusable.scripts_en + ") to imitate " + official,
+                 "tên miền " + how_vi + " nhìn giống (" + confusable.scripts_vi + ") để giả mạo " + official,
+                 pack.lookalike.confusable - static_cast<int>(d) * 5);
+      } else if (brand.labels[i].size() >= 4 && confusable.skeleton.find(brand_skeleton) != std::u32string::npos) {
+        consider(brand, brand.labels[i], 2, "brand.lookalike.confusable",
+                 "brand name of " + official + " written with look-alike characters (" + confusable.scripts_en +
+                     ") inside another domain",
+                 "chèn tên thương hiệu " + official + " viết bằng ký tự nhìn giống (" + confusable.scripts_vi +
+                     ") vào tên miền khác",
+                 pack.lookalike.compound);
+      }
+    }
     // The registrable labels of the official domains, then the long aliases ("tpbank" for
     // tpb.vn, "lienvietpostbank"), which are matched the same way.
     auto match_name = [&](const std::string& name) {
@@ -97,7 +191,8 @@ Lookalike match_brand(const RulePack& pack, const std::string& host, const std::
         const std::size_t max_edits = name.size() >= 8 ? 2 : 1;
         // The distance is at least the difference in length: skip the computation when that
         // alone rules a lookalike out (most URLs against most brands).
-        const std::size_t length_gap = label.size() > name.size() ? label.size() - name.size() : name.size() - label.size();
+        const std::size_t length_gap =
+            label.size() > name.size() ? label.size() - name.size() : name.size() - label.size();
         const std::size_t d = length_gap > max_edits ? max_edits + 1 : edit_distance(label, name);
         if (d <= max_edits) {
           consider(brand, name, 1, "brand.lookalike.edit" + std::to_string(d),
@@ -139,28 +234,17 @@ std::string_view severity_for(int score) {
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size(), m = b.size();
-  // Three rows, reused per thread: this runs for every URL against every brand label.
-  thread_local std::vector<std::size_t> prev2, prev, cur;
-  prev2.assign(m + 1, 0);
-  prev.assign(m + 1, 0);
-  cur.assign(m + 1, 0);
-  for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= n; ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= m; ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], prev2[j - 2] + 1);
-    }
-    std::swap(prev2, prev);
-    std::swap(prev, cur);
-  }
-  return prev[m];
+  return osa_distance(a, b);
+}
+
+std::size_t edit_distance(std::u32string_view a, std::u32string_view b) {
+  return osa_distance(a, b);
 }
 
 Detector::Detector(std::shared_ptr<const RulePack> pack) : pack_(std::move(pack)) {
   if (pack_->matcher) scratch_ = std::make_unique<PhraseMatcher::Scratch>(*pack_->matcher);
+  // The pack loader computed the brands' skeletons with the same checker, so it opened.
+  if (auto c = Confusables::shared(); c.is_ok()) confusables_ = c.value();
 }
 
 void Detector::detect(const Event& event, std::vector<Finding>& out) {
@@ -216,7 +300,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       const std::string host(extract::url_host(e.value));
       const std::string domain = extract::registrable_domain(host);
       if (domain.empty()) continue;
-      const Lookalike l = match_brand(*pack_, host, domain);
+      const Lookalike l = match_brand(*pack_, confusables_, host, domain);
       if (l.brand == nullptr) continue;
       Finding& f = by_category["fraud_link"];
       const bool seen_rule =

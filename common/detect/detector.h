@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/adapters/event.h"
+#include "common/detect/confusables.h"
 #include "common/detect/rule_pack.h"
 #include "common/extract/extract.h"
 #include "common/text/text.h"
@@ -63,6 +64,7 @@ class Detector {
 
  private:
   std::shared_ptr<const RulePack> pack_;
+  const Confusables* confusables_ = nullptr;  // null: ICU's spoof checker is unavailable
   std::unique_ptr<PhraseMatcher::Scratch> scratch_;
   std::vector<PhraseMatcher::Match> matches_;
   std::vector<std::size_t> first_match_;  // per flat phrase: index into matches_, or npos
@@ -72,5 +74,7 @@ class Detector {
 
 // Damerau-Levenshtein distance (optimal string alignment) between two ASCII strings.
 std::size_t edit_distance(std::string_view a, std::string_view b);
+// The same over code points (confusable skeletons).
+std::size_t edit_distance(std::u32string_view a, std::u32string_view b);
 
 }  // namespace vigil::detect

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "common/detect/confusables.h"
 #include "common/extract/extract.h"
 #include "common/text/text.h"
 
@@ -49,6 +50,14 @@ std::string folded(const std::string& s) {
   text::Folded f;
   text::fold(s, f);
   return f.text;
+}
+
+std::u32string skeleton_of(const std::string& label) {
+  const auto confusables = Confusables::shared();
+  if (!confusables.is_ok()) throw LoadError{"confusable skeletons: " + confusables.status().message()};
+  auto skeleton = confusables.value()->skeleton(label);
+  if (!skeleton.is_ok()) throw LoadError{"confusable skeleton of '" + label + "': " + skeleton.status().message()};
+  return utf8_to_u32(skeleton.value());
 }
 
 RulePack parse(const YAML::Node& root) {
@@ -126,7 +135,10 @@ RulePack parse(const YAML::Node& root) {
       if (!fresh) throw LoadError{at + ": domain '" + reg + "' is already listed under brand " + owner->second};
       b.domains.push_back(reg);
       const std::string label = reg.substr(0, reg.find('.'));
-      if (std::find(b.labels.begin(), b.labels.end(), label) == b.labels.end()) b.labels.push_back(label);
+      if (std::find(b.labels.begin(), b.labels.end(), label) == b.labels.end()) {
+        b.labels.push_back(label);
+        b.skeletons.push_back(skeleton_of(label));
+      }
     }
     if (b.domains.empty()) throw LoadError{at + ": 'domains' must list at least one official domain"};
     for (const auto& a : string_list(node, "aliases", at)) {
@@ -161,6 +173,9 @@ RulePack parse(const YAML::Node& root) {
     pack.lookalike.same_label = int_value(lw, "same_label", "lookalike", pack.lookalike.same_label);
     pack.lookalike.compound = int_value(lw, "compound", "lookalike", pack.lookalike.compound);
     pack.lookalike.alias = int_value(lw, "alias", "lookalike", pack.lookalike.alias);
+    pack.lookalike.confusable = int_value(lw, "confusable", "lookalike", pack.lookalike.confusable);
+    if (pack.lookalike.confusable < 1 || pack.lookalike.confusable > 100)
+      throw LoadError{"lookalike.confusable: must be 1..100"};
   }
   if (!pack.brands.empty() && pack.category("fraud_link") == nullptr) {
     throw LoadError{"categories: brands are listed, so the fraud_link category must be declared"};

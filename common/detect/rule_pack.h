@@ -28,9 +28,10 @@ struct PhraseRule {
 struct Brand {
   std::string id;
   std::string name;
-  std::vector<std::string> domains;  // official registrable domains
-  std::vector<std::string> labels;   // the registrable labels of `domains` ("vietcombank")
-  std::vector<std::string> aliases;  // short names matched only as whole host tokens ("vcb")
+  std::vector<std::string> domains;       // official registrable domains
+  std::vector<std::string> labels;        // the registrable labels of `domains` ("vietcombank")
+  std::vector<std::string> aliases;       // short names matched only as whole host tokens ("vcb")
+  std::vector<std::u32string> skeletons;  // UTS #39 skeletons of `labels`, same order (confusables.h)
   // The brand holds its label under every public suffix (google.de, facebook.co.uk): its label
   // under a foreign suffix is not a lookalike. Edits, compounds and aliases still are.
   bool global = false;
@@ -41,6 +42,7 @@ struct LookalikeWeights {
   int same_label = 60;  // brand label under a foreign suffix (vietcombank.com vs .com.vn)
   int compound = 55;    // brand label inside a longer label or a subdomain (vietcombank-khuyenmai)
   int alias = 50;       // an alias as a whole token (vcb-xacthuc.com)
+  int confusable = 70;  // a non-ASCII label whose confusable skeleton is a brand's (vietcombаnk, Cyrillic 'а')
 };
 
 struct Category {
