@@ -1,19 +1,34 @@
 #include "common/detect/detector.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstdint>
 #include <map>
 
 namespace vigil::detect {
 namespace {
 
-Evidence make_evidence(const std::string& rule, const Event& event, const text::Folded& folded, std::size_t begin,
-                       std::size_t end) {
-  const auto [b, e] = folded.source_span(begin, end);
-  const std::string_view text(event.text);
-  return Evidence{rule, std::string(text.substr(b, e - b)), text::code_points(text.substr(0, b)),
-                  text::code_points(text.substr(0, e))};
-}
+// Code-point offsets of byte offsets visited in ascending order: one pass over the text
+// however many quotes a flag has.
+class CodePointCursor {
+ public:
+  explicit CodePointCursor(std::string_view text) : text_(text) {}
+  std::size_t at(std::size_t byte) {
+    if (byte < byte_) {
+      byte_ = 0;
+      cp_ = 0;
+    }
+    cp_ += text::code_points(text_.substr(byte_, byte - byte_));
+    byte_ = byte;
+    return cp_;
+  }
+
+ private:
+  std::string_view text_;
+  std::size_t byte_ = 0;
+  std::size_t cp_ = 0;
+};
 
 // Tokens of a host label split at '-' and at letter/digit changes: "momo247" -> momo, 247.
 std::vector<std::string_view> host_tokens(std::string_view label) {
@@ -31,8 +46,10 @@ std::vector<std::string_view> host_tokens(std::string_view label) {
   return out;
 }
 
+// Optimal-string-alignment distance, or any value above `limit` as soon as it is certain to
+// exceed it (a lookalike test only asks "within 1 or 2 edits?").
 template <typename View>
-std::size_t osa_distance(View a, View b) {
+std::size_t osa_distance(View a, View b, std::size_t limit = SIZE_MAX) {
   const std::size_t n = a.size(), m = b.size();
   // Three rows, reused per thread: this runs for every URL against every brand label.
   thread_local std::vector<std::size_t> prev2, prev, cur;
@@ -47,10 +64,39 @@ std::size_t osa_distance(View a, View b) {
       cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], prev2[j - 2] + 1);
     }
+    // Each row builds on the two before it (+0/+1, transpositions +1): once both exceed the
+    // limit everywhere, so will every later row.
+    const std::size_t row_min = *std::min_element(cur.begin(), cur.end());
+    if (limit != SIZE_MAX && i > 1 && row_min > limit && *std::min_element(prev.begin(), prev.end()) > limit) {
+      return limit + 1;
+    }
     std::swap(prev2, prev);
     std::swap(prev, cur);
   }
   return prev[m];
+}
+
+// Letter counts of a host label: an edit changes at most two counts (a transposition none),
+// so labels whose counts differ by more than 2k cannot be within k edits. Checking that first
+// spares the distance computation for almost every brand name of a similar length.
+using LetterCounts = std::array<std::uint8_t, 38>;
+
+LetterCounts letter_counts(std::string_view s) {
+  LetterCounts c{};
+  for (const char ch : s) {
+    const std::size_t i = ch >= 'a' && ch <= 'z'   ? static_cast<std::size_t>(ch - 'a')
+                          : ch >= '0' && ch <= '9' ? 26 + static_cast<std::size_t>(ch - '0')
+                                                   : 36 + (ch == '-' ? 0 : 1);
+    ++c[i];
+  }
+  return c;
+}
+
+bool counts_allow(const LetterCounts& label, std::string_view name, std::size_t max_edits) {
+  const LetterCounts n = letter_counts(name);
+  std::size_t diff = 0;
+  for (std::size_t i = 0; i < label.size(); ++i) diff += label[i] > n[i] ? label[i] - n[i] : n[i] - label[i];
+  return diff <= 2 * max_edits;
 }
 
 // Names of scripts for the reasons: ICU's English name; in Vietnamese where one is usual.
@@ -145,12 +191,19 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
   }
   const std::string subdomain = host.size() > domain.size() ? host.substr(0, host.size() - domain.size() - 1) : "";
   const auto tokens = host_tokens(label);
-  auto consider = [&](const Brand& brand, std::string_view name, int rank, std::string id, std::string en,
-                      std::string vi, int weight) {
+  const LetterCounts label_counts = letter_counts(label);
+  // `describe` builds the rule id and reasons only for a candidate that wins: most URLs meet
+  // many brands, and strings for losers were most of this function's allocations.
+  struct Reason {
+    std::string id, en, vi;
+  };
+  auto consider = [&](const Brand& brand, std::string_view name, int rank, int weight, auto&& describe) {
     const bool better =
         weight > best.weight ||
         (weight == best.weight && (rank < best.rank || (rank == best.rank && name.size() > best.name_size)));
-    if (better) best = Lookalike{&brand, std::move(id), std::move(en), std::move(vi), weight, rank, name.size()};
+    if (!better) return;
+    Reason r = describe();
+    best = Lookalike{&brand, std::move(r.id), std::move(r.en), std::move(r.vi), weight, rank, name.size()};
   };
   for (const auto& brand : pack.brands) {
     const std::string& official = brand.domains.front();
@@ -159,22 +212,25 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
       // Within one edit only for longer brands (as for ASCII edits): "acb" is one edit away
       // from too many short words.
       const std::size_t d = confusable.skeleton == brand_skeleton ? 0
-                            : brand.labels[i].size() >= 5         ? edit_distance(confusable.skeleton, brand_skeleton)
-                                                                  : 2;
-      const std::string how_en = confusable.mixed ? "mixes scripts and uses look-alike" : "uses look-alike";
-      const std::string how_vi = confusable.mixed ? "trộn nhiều bộ chữ, dùng ký tự" : "dùng ký tự";
+                            : brand.labels[i].size() >= 5 ? osa_distance(std::u32string_view(confusable.skeleton),
+                                                                         std::u32string_view(brand_skeleton), 1)
+                                                          : 2;
       if (d <= 1) {
-        consider(brand, brand.labels[i], static_cast<int>(d), "brand.lookalike.confusable",
-                 "host " + how_en + " characters (" + confusable.scripts_en + ") to imitate " + official,
-                 "tên miền " + how_vi + " nhìn giống (" + confusable.scripts_vi + ") để giả mạo " + official,
-                 pack.lookalike.confusable - static_cast<int>(d) * 5);
+        consider(brand, brand.labels[i], static_cast<int>(d), pack.lookalike.confusable - static_cast<int>(d) * 5, [&] {
+          const std::string how_en = confusable.mixed ? "mixes scripts and uses look-alike" : "uses look-alike";
+          const std::string how_vi = confusable.mixed ? "trộn nhiều bộ chữ, dùng ký tự" : "dùng ký tự";
+          return Reason{"brand.lookalike.confusable",
+                        "host " + how_en + " characters (" + confusable.scripts_en + ") to imitate " + official,
+                        "tên miền " + how_vi + " nhìn giống (" + confusable.scripts_vi + ") để giả mạo " + official};
+        });
       } else if (brand.labels[i].size() >= 4 && confusable.skeleton.find(brand_skeleton) != std::u32string::npos) {
-        consider(brand, brand.labels[i], 2, "brand.lookalike.confusable",
-                 "brand name of " + official + " written with look-alike characters (" + confusable.scripts_en +
-                     ") inside another domain",
-                 "chèn tên thương hiệu " + official + " viết bằng ký tự nhìn giống (" + confusable.scripts_vi +
-                     ") vào tên miền khác",
-                 pack.lookalike.compound);
+        consider(brand, brand.labels[i], 2, pack.lookalike.compound, [&] {
+          return Reason{"brand.lookalike.confusable",
+                        "brand name of " + official + " written with look-alike characters (" + confusable.scripts_en +
+                            ") inside another domain",
+                        "chèn tên thương hiệu " + official + " viết bằng ký tự nhìn giống (" + confusable.scripts_vi +
+                            ") vào tên miền khác"};
+        });
       }
     }
     // The registrable labels of the official domains, then the long aliases ("tpbank" for
@@ -183,8 +239,10 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
       if (label == name) {
         // Short names (acb, shb, scb.co.th) under another suffix are too often someone else.
         if (name.size() >= 4 && !brand.global)
-          consider(brand, name, 0, "brand.lookalike.suffix", "uses the name of " + official + " under another suffix",
-                   "dùng tên " + official + " với đuôi tên miền khác", pack.lookalike.same_label);
+          consider(brand, name, 0, pack.lookalike.same_label, [&] {
+            return Reason{"brand.lookalike.suffix", "uses the name of " + official + " under another suffix",
+                          "dùng tên " + official + " với đuôi tên miền khác"};
+          });
         return;
       }
       if (name.size() >= 5) {
@@ -193,18 +251,23 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
         // alone rules a lookalike out (most URLs against most brands).
         const std::size_t length_gap =
             label.size() > name.size() ? label.size() - name.size() : name.size() - label.size();
-        const std::size_t d = length_gap > max_edits ? max_edits + 1 : edit_distance(label, name);
+        const std::size_t d = length_gap > max_edits || !counts_allow(label_counts, name, max_edits)
+                                  ? max_edits + 1
+                                  : osa_distance(std::string_view(label), std::string_view(name), max_edits);
         if (d <= max_edits) {
-          consider(brand, name, 1, "brand.lookalike.edit" + std::to_string(d),
-                   "host imitates " + official + " (" + std::to_string(d) + (d == 1 ? " edit)" : " edits)"),
-                   "tên miền giả mạo " + official + " (sai " + std::to_string(d) + " ký tự)",
-                   pack.lookalike.edit - static_cast<int>(d - 1) * 5);
+          consider(brand, name, 1, pack.lookalike.edit - static_cast<int>(d - 1) * 5, [&] {
+            return Reason{"brand.lookalike.edit" + std::to_string(d),
+                          "host imitates " + official + " (" + std::to_string(d) + (d == 1 ? " edit)" : " edits)"),
+                          "tên miền giả mạo " + official + " (sai " + std::to_string(d) + " ký tự)"};
+          });
           return;
         }
       }
       if (name.size() >= 4 && (contains_name(label, name) || contains_name(subdomain, name))) {
-        consider(brand, name, 2, "brand.lookalike.compound", "brand name of " + official + " wrapped in another domain",
-                 "chèn tên thương hiệu " + official + " vào tên miền khác", pack.lookalike.compound);
+        consider(brand, name, 2, pack.lookalike.compound, [&] {
+          return Reason{"brand.lookalike.compound", "brand name of " + official + " wrapped in another domain",
+                        "chèn tên thương hiệu " + official + " vào tên miền khác"};
+        });
       }
     };
     for (const auto& brand_label : brand.labels) match_name(brand_label);
@@ -215,8 +278,10 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
       if (tokens.size() < 2) continue;
       for (const auto token : tokens) {
         if (token == alias) {
-          consider(brand, alias, 3, "brand.lookalike.alias", "uses the short name '" + alias + "' of " + official,
-                   "dùng tên viết tắt '" + alias + "' của " + official, pack.lookalike.alias);
+          consider(brand, alias, 3, pack.lookalike.alias, [&] {
+            return Reason{"brand.lookalike.alias", "uses the short name '" + alias + "' of " + official,
+                          "dùng tên viết tắt '" + alias + "' của " + official};
+          });
         }
       }
     }
@@ -276,6 +341,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
   // One scan for all phrases of all rules; then, per rule in pack order, the first whole-word
   // occurrence of each of its phrases.
   matches_.clear();
+  pending_.clear();
   if (pack_->matcher && !pack_->matcher->scan(folded_.text, *scratch_, matches_).is_ok()) matches_.clear();
   first_match_.assign(pack_->phrase_rule.size(), std::string::npos);
   for (std::size_t m = 0; m < matches_.size(); ++m) {
@@ -290,7 +356,9 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       Finding& f = by_category[rule.category];
       if (!fired) f.hits.push_back(RuleHit{rule.id, rule.subtype, rule.reason_en, rule.reason_vi, rule.weight});
       fired = true;
-      f.evidence.push_back(make_evidence(rule.id, event, folded_, m.begin, m.end));
+      // Quoted only if the category flags (below): most matches are of posts that do not.
+      const auto [b, e] = folded_.source_span(m.begin, m.end);
+      pending_.push_back(PendingQuote{&rule, b, e});
     }
   }
 
@@ -359,6 +427,17 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     if (links && !event.author.empty())
       f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false, ""});
     if (!f.entities.empty()) f.entities.front().primary = true;
+    // The phrase quotes of this category, in text order so code points are counted once.
+    std::sort(pending_.begin(), pending_.end(),
+              [](const PendingQuote& a, const PendingQuote& b) { return a.begin < b.begin; });
+    CodePointCursor cursor(event.text);
+    for (const auto& q : pending_) {
+      if (q.rule->category != category.name) continue;
+      const std::size_t start = cursor.at(q.begin);
+      f.evidence.push_back(
+          Evidence{q.rule->id, event.text.substr(q.begin, q.end - q.begin), start,
+                   start + text::code_points(std::string_view(event.text).substr(q.begin, q.end - q.begin))});
+    }
     // Quotes in reading order; things found outside the text (hidden links) last.
     std::stable_sort(f.evidence.begin(), f.evidence.end(), [](const Evidence& a, const Evidence& b) {
       if (a.has_span != b.has_span) return a.has_span;

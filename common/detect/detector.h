@@ -68,6 +68,13 @@ class Detector {
   std::unique_ptr<PhraseMatcher::Scratch> scratch_;
   std::vector<PhraseMatcher::Match> matches_;
   std::vector<std::size_t> first_match_;  // per flat phrase: index into matches_, or npos
+  // Phrase matches of the post (source byte spans), quoted only for categories that flag.
+  struct PendingQuote {
+    const PhraseRule* rule;
+    std::size_t begin;
+    std::size_t end;
+  };
+  std::vector<PendingQuote> pending_;
   text::Folded folded_;
   std::vector<extract::Entity> entities_;
 };
