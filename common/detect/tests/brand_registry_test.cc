@@ -6,18 +6,15 @@
 #include <fstream>
 
 #include "common/detect/detector.h"
+#include "common/detect/tests/test_support.h"
 
 namespace vigil::detect {
 namespace {
 
-std::shared_ptr<const RulePack> core_pack() {
-  static auto pack = [] {
-    auto r = load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
-    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
-    return r.value();
-  }();
-  return pack;
-}
+using test_support::core_pack;
+using test_support::event;
+using test_support::find;
+using test_support::run;
 
 const Finding* fraud_link(const std::vector<Finding>& fs) {
   for (const auto& f : fs) {
@@ -95,10 +92,11 @@ TEST(BrandRegistry, RealisticLookalikesNameTheRightBrand) {
 }
 
 TEST(BrandRegistry, CloseNamedRealBanksAreNotCrossFlagged) {
-  for (const char* d : {"shb.com.vn", "scb.com.vn", "vib.com.vn", "vietcombank.com.vn", "msb.com.vn", "mbbank.com.vn",
-                        "abbank.vn", "acb.com.vn", "vietbank.com.vn", "vietabank.com.vn", "bvbank.net.vn",
-                        "baovietbank.vn", "gpbank.com.vn", "pgbank.com.vn", "vpbank.com.vn", "lpbank.com.vn",
-                        "tpb.vn", "vietinbank.vn", "namabank.com.vn", "baca-bank.vn", "seabank.com.vn"}) {
+  for (const char* d :
+       {"shb.com.vn",      "scb.com.vn",    "vib.com.vn",      "vietcombank.com.vn", "msb.com.vn",    "mbbank.com.vn",
+        "abbank.vn",       "acb.com.vn",    "vietbank.com.vn", "vietabank.com.vn",   "bvbank.net.vn", "baovietbank.vn",
+        "gpbank.com.vn",   "pgbank.com.vn", "vpbank.com.vn",   "lpbank.com.vn",      "tpb.vn",        "vietinbank.vn",
+        "namabank.com.vn", "baca-bank.vn",  "seabank.com.vn"}) {
     EXPECT_EQ(flagged_as(std::string("https://") + d + "/"), "") << d;
   }
 }
@@ -129,9 +127,9 @@ TEST(BrandRegistry, ADomainOfficialForAnyBrandIsNeverALookalike) {
 TEST(BrandRegistry, ShortAliasesAndNamesStayStrict) {
   // A short alias alone, or a short bank label under another suffix, is usually someone
   // else (ABB, the European Investment Bank, Borussia Dortmund, Siam Commercial Bank).
-  for (const char* url : {"https://abb.com/", "https://eib.org/", "https://bvb.de/", "https://nab.com.au/",
-                          "https://scb.co.th/", "https://shb.se/", "https://acb.com/", "https://vcb.com/",
-                          "https://tcb.edu/", "https://klb.de/"}) {
+  for (const char* url :
+       {"https://abb.com/", "https://eib.org/", "https://bvb.de/", "https://nab.com.au/", "https://scb.co.th/",
+        "https://shb.se/", "https://acb.com/", "https://vcb.com/", "https://tcb.edu/", "https://klb.de/"}) {
     EXPECT_EQ(flagged_as(url), "") << url;
   }
   // Aliases are whole tokens: never inside longer words.
@@ -152,13 +150,45 @@ TEST(BrandRegistry, ShortAliasesAndNamesStayStrict) {
 }
 
 TEST(BrandRegistry, OrdinarySitesStayClean) {
-  for (const char* d :
-       {"vnexpress.net", "tuoitre.vn", "dantri.com.vn", "thanhnien.vn", "vietnamnet.vn", "nhandan.vn", "baomoi.com",
-        "cafef.vn", "kenh14.vn", "24h.com.vn", "znews.vn", "voz.vn", "tinhte.vn", "thegioididong.com",
-        "dienmayxanh.com", "fptshop.com.vn", "cellphones.com.vn", "sendo.vn", "chotot.com", "batdongsan.com.vn",
-        "vietjetair.com", "vietnamairlines.com", "bachhoaxanh.com", "baochinhphu.vn", "vtv.vn", "intel.com",
-        "amazon.com", "microsoft.com", "wikipedia.org", "github.com", "vcbs.com.vn", "tcbs.com.vn", "ssi.com.vn",
-        "fecredit.com.vn", "homecredit.vn", "napas.com.vn", "viettelpost.com.vn", "vnpost.vn", "moca.org"}) {
+  for (const char* d : {"vnexpress.net",
+                        "tuoitre.vn",
+                        "dantri.com.vn",
+                        "thanhnien.vn",
+                        "vietnamnet.vn",
+                        "nhandan.vn",
+                        "baomoi.com",
+                        "cafef.vn",
+                        "kenh14.vn",
+                        "24h.com.vn",
+                        "znews.vn",
+                        "voz.vn",
+                        "tinhte.vn",
+                        "thegioididong.com",
+                        "dienmayxanh.com",
+                        "fptshop.com.vn",
+                        "cellphones.com.vn",
+                        "sendo.vn",
+                        "chotot.com",
+                        "batdongsan.com.vn",
+                        "vietjetair.com",
+                        "vietnamairlines.com",
+                        "bachhoaxanh.com",
+                        "baochinhphu.vn",
+                        "vtv.vn",
+                        "intel.com",
+                        "amazon.com",
+                        "microsoft.com",
+                        "wikipedia.org",
+                        "github.com",
+                        "vcbs.com.vn",
+                        "tcbs.com.vn",
+                        "ssi.com.vn",
+                        "fecredit.com.vn",
+                        "homecredit.vn",
+                        "napas.com.vn",
+                        "viettelpost.com.vn",
+                        "vnpost.vn",
+                        "moca.org"}) {
     EXPECT_EQ(flagged_as(std::string("https://") + d + "/"), "") << d;
   }
 }
@@ -176,8 +206,7 @@ TEST(BrandRegistry, LoaderRejectsBadBrands) {
   ASSERT_FALSE(r.is_ok());
   r = load("brands:\n  - {id: a, name: A, domains: [a.com.vn]}\n  - {id: b, name: B, domains: [A.com.vn]}\n");
   ASSERT_FALSE(r.is_ok());
-  EXPECT_NE(r.status().message().find("brand b: domain 'a.com.vn' is already listed under brand a"),
-            std::string::npos)
+  EXPECT_NE(r.status().message().find("brand b: domain 'a.com.vn' is already listed under brand a"), std::string::npos)
       << r.status().message();
   r = load("brands:\n  - {id: a, name: A, domains: [a.com.vn]}\n  - {id: a, name: B, domains: [b.com.vn]}\n");
   ASSERT_FALSE(r.is_ok());

@@ -6,10 +6,16 @@
 #include <fstream>
 
 #include "common/detect/detector.h"
+#include "common/detect/tests/test_support.h"
 #include "common/extract/extract.h"
 
 namespace vigil::detect {
 namespace {
+
+using test_support::core_pack;
+using test_support::event;
+using test_support::find;
+using test_support::run;
 
 const Confusables& checker() {
   auto c = Confusables::shared();
@@ -66,35 +72,6 @@ TEST(Confusables, Utf8ToCodePoints) {
 }
 
 // ---- the confusable lookalike rule in the detector ------------------------------------
-
-std::shared_ptr<const RulePack> core_pack() {
-  static auto pack = [] {
-    auto r = load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
-    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
-    return r.value();
-  }();
-  return pack;
-}
-
-Event event(std::string text, std::vector<std::string> urls = {}) {
-  Event e;
-  e.event_id = "telegram:-100:1";
-  e.platform = "telegram";
-  e.kind = "message";
-  e.author = "telegram:5012345612";
-  e.text = std::move(text);
-  e.urls = std::move(urls);
-  e.event_time = 1711930340000;
-  e.source = {"raw.telegram", 3, 18822, 0};
-  return e;
-}
-
-std::vector<Finding> run(const Event& e) {
-  Detector d(core_pack());
-  std::vector<Finding> out;
-  d.detect(e, out);
-  return out;
-}
 
 const Finding* fraud_link(const std::vector<Finding>& fs) {
   for (const auto& f : fs) {
