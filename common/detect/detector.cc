@@ -291,10 +291,10 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
 
 }  // namespace
 
-std::string_view severity_for(int score) {
-  if (score >= 90) return "critical";
-  if (score >= 75) return "high";
-  if (score >= 50) return "medium";
+std::string_view severity_for(int score, const SeverityThresholds& t) {
+  if (score >= t.critical) return "critical";
+  if (score >= t.high) return "high";
+  if (score >= t.medium) return "medium";
   return "low";
 }
 

@@ -48,7 +48,8 @@ struct Finding {
   std::vector<Evidence> evidence;
 };
 
-std::string_view severity_for(int score);
+// The severity of a flag's score under the pack's bands.
+std::string_view severity_for(int score, const SeverityThresholds& thresholds = {});
 
 // Runs every content rule of a pack over one event. Pure: no I/O, no clocks; the same event
 // and pack always give the same findings in the same order.

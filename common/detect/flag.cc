@@ -35,7 +35,7 @@ void render_flag(const Finding& finding, const Event& event, const RulePack& pac
                  RenderedFlag& out) {
   out.flag_id = flag_id_for(finding, event);
   out.category = finding.category;
-  out.severity = std::string(severity_for(finding.score));
+  out.severity = std::string(severity_for(finding.score, pack.severity));
   out.key = finding.entities.empty() ? event.event_id : display_value(finding.entities.front());
   out.value.clear();
 

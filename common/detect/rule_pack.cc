@@ -177,6 +177,16 @@ RulePack parse(const YAML::Node& root) {
     if (pack.lookalike.confusable < 1 || pack.lookalike.confusable > 100)
       throw LoadError{"lookalike.confusable: must be 1..100"};
   }
+  if (const auto sv = root["severity"]) {
+    pack.severity.medium = int_value(sv, "medium", "severity", pack.severity.medium);
+    pack.severity.high = int_value(sv, "high", "severity", pack.severity.high);
+    pack.severity.critical = int_value(sv, "critical", "severity", pack.severity.critical);
+    const auto& t = pack.severity;
+    if (!(1 <= t.medium && t.medium < t.high && t.high < t.critical && t.critical <= 100)) {
+      throw LoadError{"severity: need 1 <= medium < high < critical <= 100 (got " + std::to_string(t.medium) + ", " +
+                      std::to_string(t.high) + ", " + std::to_string(t.critical) + ")"};
+    }
+  }
   if (!pack.brands.empty() && pack.category("fraud_link") == nullptr) {
     throw LoadError{"categories: brands are listed, so the fraud_link category must be declared"};
   }

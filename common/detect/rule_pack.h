@@ -45,6 +45,13 @@ struct LookalikeWeights {
   int confusable = 70;  // a non-ASCII label whose confusable skeleton is a brand's (vietcombаnk, Cyrillic 'а')
 };
 
+// Score bands of a flag's severity (below `medium`: low). Strictly increasing, 1..100.
+struct SeverityThresholds {
+  int medium = 50;
+  int high = 75;
+  int critical = 90;
+};
+
 struct Category {
   std::string name;
   int threshold = 50;  // minimum score for a flag
@@ -59,6 +66,7 @@ struct RulePack {
   std::vector<PhraseRule> phrase_rules;
   std::vector<Brand> brands;
   LookalikeWeights lookalike;
+  SeverityThresholds severity;
   // Registrable domains that are never lookalikes: every official domain of every brand (so a
   // real bank is never the lookalike of another, e.g. shb.com.vn vs scb.com.vn) and the pack's
   // `not_lookalikes` (real organisations whose names collide with a brand).

@@ -168,6 +168,32 @@ TEST(Scam, WarningsNewsAndOrdinaryPostsStayQuiet) {
   }
 }
 
+TEST(RulePack, SeverityBandsComeFromThePack) {
+  const std::string path = ::testing::TempDir() + "pack-severity.yaml";
+  std::ofstream(path) << "rule_pack: x\nversion: 1\nseverity: {medium: 40, high: 60, critical: 80}\n"
+                         "categories: {scam: {threshold: 30}}\nphrase_rules:\n"
+                         "  - {id: r1, category: scam, weight: 85, reason_en: e, reason_vi: v, phrases: [vay nong]}\n";
+  auto pack = load_rule_pack(path);
+  ASSERT_TRUE(pack.is_ok()) << pack.status().to_string();
+  EXPECT_EQ(severity_for(85, pack.value()->severity), "critical");
+  EXPECT_EQ(severity_for(85, SeverityThresholds{}), "high");  // the default bands
+  EXPECT_EQ(severity_for(45, pack.value()->severity), "medium");
+  EXPECT_EQ(severity_for(39, pack.value()->severity), "low");
+  Detector d(pack.value());
+  std::vector<Finding> out;
+  d.detect(event("Vay nóng trong ngày"), out);
+  ASSERT_EQ(out.size(), 1u);
+  RenderedFlag flag;
+  render_flag(out[0], event("Vay nóng trong ngày"), *pack.value(), {1000, false}, flag);
+  EXPECT_EQ(flag.severity, "critical");
+
+  std::ofstream(path)
+      << "rule_pack: x\nversion: 1\nseverity: {medium: 60, high: 50, critical: 90}\ncategories: {a: {}}\n";
+  auto bad = load_rule_pack(path);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("medium < high < critical"), std::string::npos) << bad.status().message();
+}
+
 TEST(RulePack, SubtypesAreWordsAndOnlyOnPositiveRules) {
   const auto write = [](const std::string& text) {
     const std::string path = testing::TempDir() + "pack-subtype.yaml";
