@@ -29,11 +29,6 @@ const std::string kDetector = VIGIL_DETECTOR_BIN;
 const std::string kTail = VIGIL_TAIL_BIN;
 constexpr const char* kSecureKafkaVersion = "3.9.1";
 
-int sh(const std::string& command, const std::string& log) {
-  const int rc = std::system(("{ " + command + " ; } >" + log + " 2>&1").c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
-
 // One secure broker for the whole binary, stopped when it exits.
 class SecureBroker : public ::testing::Environment {
  public:
@@ -50,7 +45,7 @@ class SecureBroker : public ::testing::Environment {
         " && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext.cnf"
         " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1"
         " -extfile ext.cnf";
-    ASSERT_EQ(sh(openssl, dir + "/openssl.log"), 0) << read_file(dir + "/openssl.log");
+    ASSERT_EQ(run_shell(openssl, dir + "/openssl.log"), 0) << read_file(dir + "/openssl.log");
     ca = certs + "/ca.pem";
     password = "pw-" + std::to_string(::getpid()) + "-s3cret";
     password_file = dir + "/kafka-password";
@@ -92,10 +87,11 @@ TEST(Security, ScramAndPlainOverTlsCarryTheWholePipeline) {
   const std::string prefix = unique_name("sec");
   // Raw records in over TLS + SCRAM-SHA-512, the password read from a file.
   const std::string replay_log = dir + "/replay.log";
-  ASSERT_EQ(sh(kReplay + secure_flags("SCRAM-SHA-512", "${file:" + g_broker->password_file + "}") +
-                   " --no-progress --topic-map raw.telegram=" + prefix + ".raw.telegram --topic-map raw.facebook=" +
-                   prefix + ".raw.facebook " + kSource + "/samples/sample-stream.jsonl",
-               replay_log),
+  ASSERT_EQ(run_shell(kReplay + secure_flags("SCRAM-SHA-512", "${file:" + g_broker->password_file + "}") +
+                          " --no-progress --topic-map raw.telegram=" + prefix +
+                          ".raw.telegram --topic-map raw.facebook=" + prefix + ".raw.facebook " + kSource +
+                          "/samples/sample-stream.jsonl",
+                      replay_log),
             0)
       << read_file(replay_log);
 
@@ -116,8 +112,9 @@ TEST(Security, ScramAndPlainOverTlsCarryTheWholePipeline) {
 
   // What to expect, worked out offline from the same samples: the telegram and facebook flags.
   const std::string offline = dir + "/offline-flags.jsonl";
-  ASSERT_EQ(sh(kDetector + " --input " + kSource + "/samples/sample-stream.jsonl --output " + offline, dir + "/o.log"),
-            0);
+  ASSERT_EQ(
+      run_shell(kDetector + " --input " + kSource + "/samples/sample-stream.jsonl --output " + offline, dir + "/o.log"),
+      0);
   std::size_t expected = 0;
   {
     std::ifstream in(offline);
@@ -139,7 +136,7 @@ TEST(Security, ScramAndPlainOverTlsCarryTheWholePipeline) {
   // The flag topics appear with the detector's first flags; until then tail says they do not exist.
   int tail_rc = 2;
   for (int attempt = 0; attempt < 60 && tail_rc == 2; ++attempt) {
-    tail_rc = sh(tail_command, tail_log);
+    tail_rc = run_shell(tail_command, tail_log);
     if (tail_rc == 2 && read_file(tail_log).find("does not exist") == std::string::npos) break;
     if (tail_rc == 2) std::this_thread::sleep_for(1s);
   }
@@ -164,10 +161,10 @@ TEST(Security, AWrongPasswordFailsWithTheReason) {
   const std::string dir = g_broker->dir + "/wrong";
   fs::create_directories(dir);
   const std::string log = dir + "/replay.log";
-  EXPECT_EQ(sh(kReplay + secure_flags("SCRAM-SHA-512", "not-the-password") +
-                   " -X message.timeout.ms=8000 --no-progress --flush-timeout 20 --topic " + unique_name("sec.wrong") +
-                   " " + kSource + "/samples/sample-stream.jsonl",
-               log),
+  EXPECT_EQ(run_shell(kReplay + secure_flags("SCRAM-SHA-512", "not-the-password") +
+                          " -X message.timeout.ms=8000 --no-progress --flush-timeout 20 --topic " +
+                          unique_name("sec.wrong") + " " + kSource + "/samples/sample-stream.jsonl",
+                      log),
             1)
       << read_file(log);
   EXPECT_NE(read_file(log).find("Authentication failed"), std::string::npos) << read_file(log);
@@ -178,7 +175,7 @@ TEST(Security, AMissingSecretIsAUsageError) {
   ASSERT_NE(g_broker, nullptr);
   const std::string log = g_broker->dir + "/missing-secret.log";
   ::unsetenv("VIGIL_TEST_NO_SUCH_SECRET");
-  EXPECT_EQ(sh(kTail + secure_flags("PLAIN", "${env:VIGIL_TEST_NO_SUCH_SECRET}") + " --count 1", log), 2)
+  EXPECT_EQ(run_shell(kTail + secure_flags("PLAIN", "${env:VIGIL_TEST_NO_SUCH_SECRET}") + " --count 1", log), 2)
       << read_file(log);
   EXPECT_NE(read_file(log).find("VIGIL_TEST_NO_SUCH_SECRET is not set"), std::string::npos) << read_file(log);
 }

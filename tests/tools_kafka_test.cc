@@ -33,12 +33,6 @@ std::string scratch(const std::string& name) {
   return dir;
 }
 
-// Runs a shell command; its output goes to `log`. Returns the exit status.
-int sh(const std::string& command, const std::string& log) {
-  const int rc = std::system(("{ " + command + " ; } >" + log + " 2>&1").c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
-
 // Produces "key<TAB>value" lines with kcat, all records carrying the given headers.
 void kcat_produce(const std::string& topic, const std::vector<std::pair<std::string, std::string>>& lines,
                   const std::string& headers, const std::string& dir) {
@@ -48,7 +42,8 @@ void kcat_produce(const std::string& topic, const std::vector<std::pair<std::str
     for (const auto& [k, v] : lines) out << k << '\t' << v << '\n';
   }
   const std::string log = dir + "/kcat-produce.log";
-  ASSERT_EQ(sh("kcat -b " + kafka_bootstrap() + " -P -t " + topic + " -K '\t' " + headers + " -l " + input, log), 0)
+  ASSERT_EQ(run_shell("kcat -b " + kafka_bootstrap() + " -P -t " + topic + " -K '\t' " + headers + " -l " + input, log),
+            0)
       << read_file(log);
 }
 
@@ -155,9 +150,9 @@ TEST(ArchiveReplay, KcatRecordsArchiveAndReplayIdentically) {
   expect_same_records(original, read_archive_dir(archive));
 
   const std::string log = dir + "/replay.log";
-  ASSERT_EQ(sh(kReplay + " -b " + kafka_bootstrap() + " --partition-by original --topic-map " + src + "=" + dst +
-                   " --no-progress " + archive + "/" + src + "/",
-               log),
+  ASSERT_EQ(run_shell(kReplay + " -b " + kafka_bootstrap() + " --partition-by original --topic-map " + src + "=" + dst +
+                          " --no-progress " + archive + "/" + src + "/",
+                      log),
             0)
       << read_file(log);
   EXPECT_NE(read_file(log).find("replayed 3,001 of 3,001 records"), std::string::npos) << read_file(log);
@@ -174,17 +169,17 @@ TEST(ArchiveReplay, KcatJsonDumpReplaysAsIs) {
   const auto original = consume(src, lines.size(), 60s, 500ms, 2);  // also: every record is readable now
   ASSERT_EQ(original.size(), lines.size());
   const std::string dump = dir + "/dump.jsonl";
-  ASSERT_EQ(sh("kcat -b " + kafka_bootstrap() + " -C -t " + src + " -J -e -q > " + dump, dir + "/kcat.log"), 0);
+  ASSERT_EQ(run_shell("kcat -b " + kafka_bootstrap() + " -C -t " + src + " -J -e -q > " + dump, dir + "/kcat.log"), 0);
   const std::string log = dir + "/replay.log";
-  ASSERT_EQ(sh(kReplay + " -b " + kafka_bootstrap() + " --partition-by original --topic-map " + src + "=" + dst +
-                   " --no-progress " + dump,
-               log),
+  ASSERT_EQ(run_shell(kReplay + " -b " + kafka_bootstrap() + " --partition-by original --topic-map " + src + "=" + dst +
+                          " --no-progress " + dump,
+                      log),
             0)
       << read_file(log);
   expect_same_records(original, consume(dst, lines.size(), 60s, 1500ms, 2));
 
   // The dry run validates and counts without a broker.
-  ASSERT_EQ(sh(kReplay + " --dry-run " + dump, log), 0) << read_file(log);
+  ASSERT_EQ(run_shell(kReplay + " --dry-run " + dump, log), 0) << read_file(log);
   EXPECT_NE(read_file(log).find("dry run: 500 records would be replayed"), std::string::npos) << read_file(log);
 }
 
@@ -197,12 +192,12 @@ TEST(ArchiveReplay, UndeliverableRecordsMakeReplayFailLoudly) {
   kcat_produce(src, numbered_lines(200, "u"), "", dir);
   ASSERT_EQ(consume(src, 200, 60s, 500ms, 3).size(), 200u);
   const std::string dump = dir + "/dump.jsonl";
-  ASSERT_EQ(sh("kcat -b " + kafka_bootstrap() + " -C -t " + src + " -J -e -q > " + dump, dir + "/kcat.log"), 0);
+  ASSERT_EQ(run_shell("kcat -b " + kafka_bootstrap() + " -C -t " + src + " -J -e -q > " + dump, dir + "/kcat.log"), 0);
   // Partitions 1 and 2 do not exist in the target.
   const std::string log = dir + "/replay.log";
-  EXPECT_EQ(sh(kReplay + " -b " + kafka_bootstrap() + " --partition-by original --topic " + one + " --no-progress " +
-                   " --flush-timeout 20 " + dump,
-               log),
+  EXPECT_EQ(run_shell(kReplay + " -b " + kafka_bootstrap() + " --partition-by original --topic " + one +
+                          " --no-progress " + " --flush-timeout 20 " + dump,
+                      log),
             1)
       << read_file(log);
   EXPECT_NE(read_file(log).find("partition"), std::string::npos) << read_file(log);
@@ -286,16 +281,18 @@ TEST(ResetTo, MovesTheGroupToTheFirstRecordAtOrAfterTheTimeAndRefusesALiveGroup)
   }
   const TimestampMs at = kBase + 42'000;  // p0: first ts >= 42 s is 50 s (offset 5); p1: 45 s (offset 4)
   const std::string log = dir + "/reset.log";
-  ASSERT_EQ(sh(kDetector + " --config " + config + " --reset-to " + std::to_string(at) + " --dry-run", log), 0)
+  ASSERT_EQ(run_shell(kDetector + " --config " + config + " --reset-to " + std::to_string(at) + " --dry-run", log), 0)
       << read_file(log);
   EXPECT_NE(read_file(log).find("dry run: nothing changed"), std::string::npos);
   EXPECT_EQ(committed(group, topic, 2), (std::vector<std::int64_t>{-1001, -1001}));  // nothing moved
 
-  ASSERT_EQ(sh(kDetector + " --config " + config + " --reset-to 2024-04-01T00:00:42Z", log), 0) << read_file(log);
+  ASSERT_EQ(run_shell(kDetector + " --config " + config + " --reset-to 2024-04-01T00:00:42Z", log), 0)
+      << read_file(log);
   EXPECT_EQ(committed(group, topic, 2), (std::vector<std::int64_t>{5, 4})) << read_file(log);
 
   // After the last record: the end of each partition.
-  ASSERT_EQ(sh(kDetector + " --config " + config + " --reset-to 2024-04-01T01:00:00Z", log), 0) << read_file(log);
+  ASSERT_EQ(run_shell(kDetector + " --config " + config + " --reset-to 2024-04-01T01:00:00Z", log), 0)
+      << read_file(log);
   EXPECT_EQ(committed(group, topic, 2), (std::vector<std::int64_t>{10, 10}));
 
   // A live member of the group: refused, offsets untouched.
@@ -320,7 +317,8 @@ TEST(ResetTo, MovesTheGroupToTheFirstRecordAtOrAfterTheTimeAndRefusesALiveGroup)
         return ok;
       },
       30s, 10ms));
-  EXPECT_EQ(sh(kDetector + " --config " + config + " --reset-to 2024-04-01T00:00:00Z", log), 3) << read_file(log);
+  EXPECT_EQ(run_shell(kDetector + " --config " + config + " --reset-to 2024-04-01T00:00:00Z", log), 3)
+      << read_file(log);
   EXPECT_NE(read_file(log).find("active members"), std::string::npos) << read_file(log);
   rd_kafka_consumer_close(member);
   rd_kafka_destroy(member);

@@ -286,6 +286,11 @@ std::optional<int> wait_exit(int pid, std::chrono::milliseconds timeout) {
   return std::nullopt;
 }
 
+int run_shell(const std::string& command, const std::string& log) {
+  const int rc = std::system(("{ " + command + " ; } >" + log + " 2>&1").c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;

@@ -45,5 +45,8 @@ int spawn(const std::vector<std::string>& argv, const std::string& log_path);
 // Waits for `pid` up to `timeout`; the exit status, or nullopt if it did not exit in time.
 std::optional<int> wait_exit(int pid, std::chrono::milliseconds timeout);
 std::string read_file(const std::string& path);
+// Runs `command` with bash-compatible sh, stdout and stderr to `log`; its exit status (128 when
+// it did not exit normally). Redirections inside `command` apply to it, not to the log.
+int run_shell(const std::string& command, const std::string& log);
 
 }  // namespace vigil::testing
