@@ -315,6 +315,7 @@ Detector::Detector(std::shared_ptr<const RulePack> pack) : pack_(std::move(pack)
 void Detector::detect(const Event& event, std::vector<Finding>& out) {
   text::fold(event.text, folded_);
   entities_.clear();
+  lookalikes_.clear();
   extract::extract_all(event.text, folded_, event.event_time, entities_);
   for (const auto& url : event.urls) extract::add_url(url, entities_);
   for (const auto& phone : event.phones) extract::find_phones(phone, entities_);
@@ -370,6 +371,8 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       if (domain.empty()) continue;
       const Lookalike l = match_brand(*pack_, confusables_, host, domain);
       if (l.brand == nullptr) continue;
+      if (std::none_of(lookalikes_.begin(), lookalikes_.end(), [&](const Imitation& x) { return x.domain == domain; }))
+        lookalikes_.push_back(Imitation{domain, l.brand->domains.front()});
       Finding& f = by_category["fraud_link"];
       const bool seen_rule =
           std::any_of(f.hits.begin(), f.hits.end(), [&](const RuleHit& h) { return h.id == l.rule_id; });

@@ -4,6 +4,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
+#include <filesystem>
 #include <map>
 #include <shared_mutex>
 
@@ -99,6 +100,9 @@ class RocksStore final : public Store {
   }
 
   Status open(const StoreOptions& options) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.path, ec);
+    if (ec) return io_error("cannot create the state directory " + options.path + ": " + ec.message());
     filter_ = std::make_unique<ExpiryFilter>(times_);
     cache_ = rocksdb::NewLRUCache(options.block_cache_bytes);
     rocksdb::BlockBasedTableOptions table;
@@ -194,6 +198,13 @@ class RocksStore final : public Store {
     std::uint64_t offset = 0;
     if (!in.fixed64(offset)) return internal_error("corrupt checkpoint of partition " + std::to_string(partition));
     return std::optional<Checkpoint>(Checkpoint{partition, static_cast<std::int64_t>(offset)});
+  }
+
+  Status set_checkpoint(const Checkpoint& c) override {
+    std::string v;
+    Encoder(v).fixed64(static_cast<std::uint64_t>(c.next_offset));
+    const auto s = db_->Put(rocksdb::WriteOptions(), meta_, checkpoint_key(c.partition), v);
+    return s.ok() ? Status::ok() : rocks_error("checkpoint", s);
   }
 
   Status drop_partition(std::int32_t partition) override {

@@ -80,6 +80,8 @@ class Store {
                                                                std::string_view key) = 0;
 
   [[nodiscard]] virtual Result<std::optional<Checkpoint>> checkpoint(std::int32_t partition) = 0;
+  // Records a checkpoint at once (after a restore), outside the pending batch.
+  [[nodiscard]] virtual Status set_checkpoint(const Checkpoint& checkpoint) = 0;
   // Forgets everything of a partition (its state could no longer be restored incrementally).
   [[nodiscard]] virtual Status drop_partition(std::int32_t partition) = 0;
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "common/cli/cli.h"
 #include "common/core/config.h"
@@ -21,9 +22,12 @@
 #include "common/io/kafka/kafka_io.h"
 #include "common/log/log.h"
 #include "common/metrics/server.h"
+#include "common/state/store.h"
+#include "common/topology/pipeline.h"
 #include "common/topology/probe.h"
 #include "common/topology/runner.h"
 #include "common/topology/stage_a.h"
+#include "common/topology/stage_b.h"
 #include "services/detector/reset.h"
 #include "services/detector/summary.h"
 
@@ -171,6 +175,29 @@ int main(int argc, char** argv) {
   auto registry = std::make_shared<prometheus::Registry>();
   auto health = std::make_shared<vigil::metrics::Health>();
   vigil::topology::RunnerProbe probe(*registry, health, run.rule_pack);
+  // Offline, stage B keeps its state in --state-dir, or in a scratch directory removed at
+  // exit so that two runs over the same archive give the same flags.
+  std::string scratch_state;
+  struct RemoveScratch {
+    const std::string& dir;
+    ~RemoveScratch() {
+      std::error_code ec;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+  } remove_scratch{scratch_state};
+  std::unique_ptr<vigil::state::Store> store;
+  if (!offline) config.state.enabled = false;  // online stage B: not wired yet
+  if (offline && config.state.enabled) {
+    std::string dir = state_dir;
+    if (dir.empty()) {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "vigil-state.XXXXXX").string();
+      if (::mkdtemp(tmpl.data()) == nullptr) return usage_error("cannot create a scratch state directory in " + tmpl);
+      dir = scratch_state = tmpl;
+    }
+    auto opened = vigil::state::open_rocksdb_store({dir, vigil::topology::stage_b_stores()});
+    if (!opened.is_ok()) return usage_error(opened.status().message());
+    store = std::move(opened.value());
+  }
   if (offline) {
     if (dlq_output.empty()) {
       std::string base = output;
@@ -250,6 +277,10 @@ int main(int argc, char** argv) {
     spdlog::info("metrics on port {} (/metrics, /healthz, /readyz)", metrics_server->port());
   }
   vigil::topology::StageA stage(config, pack.value());
+  std::optional<vigil::topology::StageB> stage_b;
+  if (store) stage_b.emplace(config, pack.value(), *store, nullptr);
+  vigil::topology::Pipeline pipeline(stage, stage_b ? &*stage_b : nullptr, config.state.observations_topic,
+                                     config.state.partitions);
   // Hot reload between batches: on SIGHUP, or when the pack file changes (checked every 5 s
   // online). A pack that fails to load is logged and counted; the running one stays.
   vigil::detect::RulePackWatcher watcher(rule_pack_path,
@@ -261,6 +292,7 @@ int main(int argc, char** argv) {
     auto outcome = watcher.poll();
     if (outcome.pack != nullptr) {
       const std::string version = outcome.pack->qualified_version();
+      if (stage_b) stage_b->set_rule_pack(outcome.pack);
       stage.set_rule_pack(std::move(outcome.pack));
       probe.on_rule_pack_loaded(version);
       spdlog::info("rule pack reloaded: {} from {}", version, watcher.path());
@@ -270,7 +302,7 @@ int main(int argc, char** argv) {
                     outcome.error.message());
     }
   };
-  vigil::topology::Runner runner(*source, *sink, stage, runner_options, &probe);
+  vigil::topology::Runner runner(*source, *sink, pipeline, runner_options, &probe);
   const auto started = std::chrono::steady_clock::now();
   const vigil::Status status = runner.run(g_stop);
   source->close();

@@ -265,8 +265,14 @@ class DeliveryReports final : public RdKafka::DeliveryReportCb {
       if (first_error.empty()) first_error = message.topic_name() + ": " + message.errstr();
     } else {
       ++delivered;
+      if (track_offsets) {
+        auto& next = next_offsets[{message.topic_name(), message.partition()}];
+        next = std::max(next, message.offset() + 1);
+      }
     }
   }
+  bool track_offsets = false;
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> next_offsets;
   std::size_t failures = 0;
   std::size_t delivered = 0;
   std::string first_error;
@@ -364,6 +370,7 @@ class KafkaSink final : public Sink {
     timeout_ms_ = static_cast<int>(options.timeout.count());
     auto props = options.properties;
     transactional_ = props.count("transactional.id") > 0;
+    reports_.track_offsets = true;
     auto producer = create_producer(std::move(props), reports_);
     if (!producer.is_ok()) return producer.status();
     producer_ = std::move(producer.value());
@@ -375,6 +382,7 @@ class KafkaSink final : public Sink {
   Status begin() override {
     reports_.failures = 0;
     reports_.first_error.clear();
+    reports_.next_offsets.clear();
     if (!transactional_) return Status::ok();
     return from_error(producer_->begin_transaction(), "begin_transaction");
   }
@@ -401,6 +409,12 @@ class KafkaSink final : public Sink {
     VIGIL_RETURN_IF_ERROR(from_error(producer_->commit_transaction(timeout_ms_), "commit_transaction"));
     if (kafka_source == nullptr) return source.commit(next);
     return Status::ok();
+  }
+
+  std::vector<TopicPartitionOffset> delivered() const override {
+    std::vector<TopicPartitionOffset> out;
+    for (const auto& [tp, next] : reports_.next_offsets) out.push_back({tp.first, tp.second, next});
+    return out;
   }
 
   Status abort() override {
