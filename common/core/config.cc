@@ -162,6 +162,12 @@ DetectorConfig load_detector_config(const std::string& path) {
         scalar<int>(m["max_silence_seconds"], path, "metrics.max_silence_seconds", c.metrics_max_silence_seconds);
     if (c.metrics_max_silence_seconds <= 0) fail(path, "metrics.max_silence_seconds", "must be > 0");
   }
+  // The state directory, like every relative path here, is relative to the config file.
+  const auto resolve_state_dir = [&] {
+    std::filesystem::path p = c.state.dir;
+    if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
+    c.state.dir = p.lexically_normal().string();
+  };
   if (const auto st = root["state"]) {
     check_keys(st, path, "state", {"enabled", "observations_topic", "changelog_topic", "dir", "partitions"});
     c.state.enabled = scalar<bool>(st["enabled"], path, "state.enabled", c.state.enabled);
@@ -172,14 +178,13 @@ DetectorConfig load_detector_config(const std::string& path) {
     if (c.state.observations_topic.empty()) fail(path, "state.observations_topic", "must not be empty");
     if (c.state.changelog_topic.empty()) fail(path, "state.changelog_topic", "must not be empty");
     if (st["dir"]) {
-      std::filesystem::path p = scalar<std::string>(st["dir"], path, "state.dir", "");
-      if (p.empty()) fail(path, "state.dir", "must not be empty");
-      if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
-      c.state.dir = p.lexically_normal().string();
+      c.state.dir = scalar<std::string>(st["dir"], path, "state.dir", "");
+      if (c.state.dir.empty()) fail(path, "state.dir", "must not be empty");
     }
     c.state.partitions = scalar<int>(st["partitions"], path, "state.partitions", c.state.partitions);
     if (c.state.partitions < 1 || c.state.partitions > 10000) fail(path, "state.partitions", "must be 1..10000");
   }
+  resolve_state_dir();
   return c;
 }
 

@@ -10,8 +10,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #include "common/cli/cli.h"
 #include "common/core/config.h"
@@ -29,6 +31,7 @@
 #include "common/topology/stage_a.h"
 #include "common/topology/stage_b.h"
 #include "services/detector/reset.h"
+#include "services/detector/state_worker.h"
 #include "services/detector/summary.h"
 
 namespace {
@@ -186,7 +189,6 @@ int main(int argc, char** argv) {
     }
   } remove_scratch{scratch_state};
   std::unique_ptr<vigil::state::Store> store;
-  if (!offline) config.state.enabled = false;  // online stage B: not wired yet
   if (offline && config.state.enabled) {
     std::string dir = state_dir;
     if (dir.empty()) {
@@ -287,12 +289,14 @@ int main(int argc, char** argv) {
                                          offline ? std::chrono::milliseconds(0) : std::chrono::seconds(5));
   vigil::topology::RunnerOptions runner_options{config.batch_max_records,
                                                 std::chrono::milliseconds(config.batch_max_wait_ms), 5, nullptr};
+  std::vector<std::function<void(const std::shared_ptr<const vigil::detect::RulePack>&)>> watcher_listeners;
   runner_options.between_batches = [&] {
     if (g_reload.exchange(false)) watcher.request();
     auto outcome = watcher.poll();
     if (outcome.pack != nullptr) {
       const std::string version = outcome.pack->qualified_version();
       if (stage_b) stage_b->set_rule_pack(outcome.pack);
+      for (const auto& listener : watcher_listeners) listener(outcome.pack);
       stage.set_rule_pack(std::move(outcome.pack));
       probe.on_rule_pack_loaded(version);
       spdlog::info("rule pack reloaded: {} from {}", version, watcher.path());
@@ -302,9 +306,38 @@ int main(int argc, char** argv) {
                     outcome.error.message());
     }
   };
-  vigil::topology::Runner runner(*source, *sink, pipeline, runner_options, &probe);
+  // Online, stage B runs on its own thread with its own consumer group and transactions.
+  std::unique_ptr<vigil::detector::StateWorker> state_worker;
+  if (!offline && config.state.enabled) {
+    if (auto st = vigil::detector::create_state_topics(config); !st.is_ok()) {
+      spdlog::error("cannot create the state topics: {}", st.to_string());
+      return kRuntimeError;
+    }
+    auto worker = vigil::detector::StateWorker::open(config, pack.value(), instance_name(), *registry);
+    if (!worker.is_ok()) {
+      spdlog::error("cannot start stage B: {}", worker.status().to_string());
+      return kRuntimeError;
+    }
+    state_worker = std::move(worker.value());
+    watcher_listeners.push_back(
+        [&](const std::shared_ptr<const vigil::detect::RulePack>& p) { state_worker->set_rule_pack(p); });
+  }
+  vigil::Status state_status;
+  std::thread state_thread;
+  if (state_worker) {
+    state_thread = std::thread([&] {
+      state_status = state_worker->run(g_stop);
+      if (!state_status.is_ok()) g_stop.store(true);  // one stage failing stops the worker
+    });
+  }
+  // Offline both stages run in the pipeline; online stage A publishes observations to Kafka.
+  vigil::topology::Processor& processor = offline ? static_cast<vigil::topology::Processor&>(pipeline) : stage;
+  vigil::topology::Runner runner(*source, *sink, processor, runner_options, &probe);
   const auto started = std::chrono::steady_clock::now();
-  const vigil::Status status = runner.run(g_stop);
+  vigil::Status status = runner.run(g_stop);
+  if (!status.is_ok()) g_stop.store(true);
+  if (state_thread.joinable()) state_thread.join();
+  if (status.is_ok()) status = state_status;
   source->close();
   sink->close();
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
