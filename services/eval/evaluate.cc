@@ -99,7 +99,7 @@ struct Evaluator::Impl {
   std::string buffer;
 };
 
-Evaluator::Evaluator(std::shared_ptr<const detect::RulePack> pack) : impl_(std::make_unique<Impl>(pack)) {}
+Evaluator::Evaluator(const std::shared_ptr<const detect::RulePack>& pack) : impl_(std::make_unique<Impl>(pack)) {}
 Evaluator::~Evaluator() = default;
 
 Status Evaluator::evaluate(const io::Record& record, Outcome& out) {

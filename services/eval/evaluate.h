@@ -42,7 +42,7 @@ struct Outcome {
 // Lifecycle: one per thread; not thread-safe.
 class Evaluator {
  public:
-  explicit Evaluator(std::shared_ptr<const detect::RulePack> pack);
+  explicit Evaluator(const std::shared_ptr<const detect::RulePack>& pack);
   ~Evaluator();
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;
