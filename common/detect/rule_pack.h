@@ -86,7 +86,7 @@ struct RulePack {
   const Category* category(const std::string& name) const;
 };
 
-// Loads and validates a YAML rule pack (format: docs/rule-packs.md). Errors name the file,
+// Loads and validates a YAML rule pack (format: docs/detection.md). Errors name the file,
 // the rule and the key at fault.
 Result<std::shared_ptr<const RulePack>> load_rule_pack(const std::string& path);
 

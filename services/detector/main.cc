@@ -53,17 +53,6 @@ int usage_error(const std::string& message) {
   return vigil::cli::usage_error("vigil-detector", message);
 }
 
-std::string default_rule_pack() {
-  if (const char* env = std::getenv("VIGIL_RULE_PACK"); env != nullptr && *env != '\0') return env;
-  std::error_code ec;
-  const auto exe = std::filesystem::canonical("/proc/self/exe", ec);
-  if (!ec) {
-    const auto installed = exe.parent_path().parent_path() / "share/vigil/rules/vn-core.yaml";
-    if (std::filesystem::exists(installed)) return installed.string();
-  }
-  return std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml";
-}
-
 std::string instance_name() {
   if (const char* env = std::getenv("VIGIL_INSTANCE_ID"); env != nullptr && *env != '\0') return env;
   char host[256] = {0};
@@ -167,7 +156,8 @@ int main(int argc, char** argv) {
     if (offline || config_path.empty()) return usage_error("--reset-to needs --config FILE (the group and its topics)");
     return reset_group(config, reset_to, dry_run);
   }
-  if (rule_pack_path.empty()) rule_pack_path = !config.rule_pack.empty() ? config.rule_pack : default_rule_pack();
+  if (rule_pack_path.empty())
+    rule_pack_path = !config.rule_pack.empty() ? config.rule_pack : vigil::cli::default_rule_pack();
   auto pack = vigil::detect::load_rule_pack(rule_pack_path);
   if (!pack.is_ok()) return usage_error("rule pack: " + pack.status().message());
 
