@@ -189,6 +189,19 @@ class RocksStore final : public Store {
     return s.ok() ? Status::ok() : rocks_error("state restore", s);
   }
 
+  Status restore(const std::vector<ChangelogEntry>& entries) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& e : entries) {
+      auto* cf = family(e.store);
+      if (cf == nullptr) return unknown(e.store);
+      const auto key = full_key(e.partition, e.key);
+      const auto s = e.value ? batch.Put(cf, key, *e.value) : batch.Delete(cf, key);
+      if (!s.ok()) return rocks_error("state restore", s);
+    }
+    const auto s = db_->Write(rocksdb::WriteOptions(), &batch);
+    return s.ok() ? Status::ok() : rocks_error("state restore", s);
+  }
+
   Result<std::optional<Checkpoint>> checkpoint(std::int32_t partition) override {
     std::string v;
     const auto s = db_->Get(rocksdb::ReadOptions(), meta_, checkpoint_key(partition), &v);

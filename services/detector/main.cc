@@ -280,7 +280,7 @@ int main(int argc, char** argv) {
   vigil::topology::RunnerOptions runner_options{config.batch_max_records,
                                                 std::chrono::milliseconds(config.batch_max_wait_ms), 5, nullptr};
   std::vector<std::function<void(const std::shared_ptr<const vigil::detect::RulePack>&)>> watcher_listeners;
-  runner_options.between_batches = [&] {
+  runner_options.between_batches = [&]() -> vigil::Status {
     if (g_reload.exchange(false)) watcher.request();
     auto outcome = watcher.poll();
     if (outcome.pack != nullptr) {
@@ -295,6 +295,7 @@ int main(int argc, char** argv) {
       spdlog::error("rule pack reload rejected, keeping {}: {}", stage.pack().qualified_version(),
                     outcome.error.message());
     }
+    return vigil::Status::ok();
   };
   // Online, stage B runs on its own thread with its own consumer group and transactions.
   std::unique_ptr<vigil::detector::StateWorker> state_worker;
@@ -303,7 +304,7 @@ int main(int argc, char** argv) {
       spdlog::error("cannot create the state topics: {}", st.to_string());
       return kRuntimeError;
     }
-    auto worker = vigil::detector::StateWorker::open(config, pack.value(), instance_name(), *registry);
+    auto worker = vigil::detector::StateWorker::open(config, pack.value(), instance_name(), *registry, health);
     if (!worker.is_ok()) {
       spdlog::error("cannot start stage B: {}", worker.status().to_string());
       return kRuntimeError;
