@@ -52,7 +52,8 @@ struct StoreOptions {
 // Keyed state of one worker, split by the input partition it belongs to so that a
 // partition's state can move to another worker. Writes go to a pending batch that reads see
 // at once (read-your-writes within a batch) and that reaches disk only with commit(), after
-// the Kafka transaction holding the same changes in the changelog has committed; discard()
+// the Kafka transaction holding the same changes in the changelog has committed (one atomic
+// WriteBatch); discard()
 // forgets it after an abort. Every value carries an event-time expiry: values whose expiry is
 // older than their partition's stream time are dropped by a compaction filter.
 // Lifecycle: open() at start-up; get/put/erase/commit/discard/raw/scan from one processing
