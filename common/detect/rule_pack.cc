@@ -90,6 +90,26 @@ void parse_stateful(const YAML::Node& root, RulePack& pack) {
     pack.state.first_seen_retention =
         duration_value(st, "first_seen_retention", "state", pack.state.first_seen_retention);
   }
+  if (const auto rg = root["rings"]) {
+    const std::string where = "rings";
+    if (!rg.IsMap()) throw LoadError{"rings: must be a mapping"};
+    auto& r = pack.rings;
+    r.enabled = true;
+    r.category = rg["category"] ? rg["category"].as<std::string>() : r.category;
+    if (pack.category(r.category) == nullptr) throw LoadError{"rings.category: '" + r.category + "' is not declared"};
+    for (const auto& t : string_list(rg, "types", where)) r.types.push_back(entity_type(t, where));
+    if (r.types.empty()) throw LoadError{"rings.types: list the entity types that can be members"};
+    r.min_members = static_cast<std::size_t>(int_value(rg, "min_members", where, static_cast<int>(r.min_members)));
+    r.max_degree = static_cast<std::size_t>(int_value(rg, "max_degree", where, static_cast<int>(r.max_degree)));
+    r.max_links = static_cast<std::size_t>(int_value(rg, "max_links", where, static_cast<int>(r.max_links)));
+    if (r.min_members < 2 || r.max_degree < 2 || r.max_links < 1 || r.max_degree > 10000 || r.max_links > 1000)
+      throw LoadError{"rings: need min_members >= 2, 2 <= max_degree <= 10000, 1 <= max_links <= 1000"};
+    for (const auto& h : string_list(rg, "hubs", where)) r.hubs.push_back(extract::canonical_host(h));
+    r.score = int_value(rg, "score", where, r.score);
+    if (r.score < 1 || r.score > 100) throw LoadError{"rings.score: must be 1..100"};
+    r.reason_en = req_string(rg, "reason_en", where);
+    r.reason_vi = req_string(rg, "reason_vi", where);
+  }
   const auto rules = root["stateful_rules"];
   if (!rules) return;
   if (!rules.IsSequence()) throw LoadError{"stateful_rules: must be a list"};

@@ -75,6 +75,7 @@ struct RulePack {
   // Rules over entity state, evaluated by stage B (docs/state.md).
   std::vector<StatefulRule> stateful_rules;
   StateSettings state;
+  RingSettings rings;
 
   // Every phrase of every rule in one Hyperscan database; flat phrase i belongs to rule
   // phrase_rule[i]. Built by load_rule_pack.

@@ -48,6 +48,22 @@ struct StateSettings {
   TimestampMs first_seen_retention = 30 * 86'400'000LL;  // how long first-seen times are kept after the last sighting
 };
 
+// Fraud rings (docs/state.md): entities that occur together in one post or tip are linked;
+// a connected component with at least `min_members` entities, one of them from a flagged
+// event, is a ring.
+struct RingSettings {
+  bool enabled = false;  // a pack without `rings:` has none
+  std::string category = "fraud_ring";
+  std::vector<extract::EntityType> types;  // entity types that can be members
+  std::size_t min_members = 4;
+  std::size_t max_degree = 64;    // an entity linked to more is a hub: it links nothing further
+  std::size_t max_links = 16;     // links taken from one event
+  std::vector<std::string> hubs;  // registrable domains never linked (platforms, shorteners)
+  int score = 85;
+  std::string reason_en;  // "{count}" is filled in
+  std::string reason_vi;
+};
+
 // "90s", "15m", "24h", "7d", "500ms" → milliseconds; nullopt for anything else.
 std::optional<TimestampMs> parse_duration(std::string_view text);
 // The shortest exact form: 86400000 → "1d", 5400000 → "90m".

@@ -14,6 +14,9 @@ void Observation::clear() {
   for (std::string* s : {&type, &value, &qualifier, &brand, &event_id, &platform, &kind, &author, &permalink, &topic})
     s->clear();
   flagged.clear();
+  links.clear();
+  for (std::string* s : {&msg, &label, &member, &ring_flag}) s->clear();
+  member_flagged = false;
   event_time = 0;
   partition = 0;
   offset = 0;
@@ -40,6 +43,18 @@ void encode_observation(const Observation& o, std::string& out) {
   for (const auto& c : o.flagged) w.value(c);
   w.end_array();
   w.field("topic", o.topic).field("partition", static_cast<std::int64_t>(o.partition)).field("offset", o.offset);
+  if (!o.links.empty()) {
+    w.key("links").begin_array();
+    for (const auto& l : o.links) w.value(l);
+    w.end_array();
+  }
+  if (!o.msg.empty()) {
+    w.field("msg", o.msg);
+    if (!o.label.empty()) w.field("label", o.label);
+    if (!o.member.empty()) w.field("member", o.member);
+    if (o.member_flagged) w.field("member_flagged", true);
+    if (!o.ring_flag.empty()) w.field("ring_flag", o.ring_flag);
+  }
   w.end_object();
 }
 
@@ -104,7 +119,25 @@ Status ObservationParser::parse(std::string_view json, Observation& out) {
       st = read_string(v, key, out.permalink);
     else if (key == "topic")
       st = read_string(v, key, out.topic);
-    else if (key == "event_time") {
+    else if (key == "msg")
+      st = read_string(v, key, out.msg);
+    else if (key == "label")
+      st = read_string(v, key, out.label);
+    else if (key == "member")
+      st = read_string(v, key, out.member);
+    else if (key == "ring_flag")
+      st = read_string(v, key, out.ring_flag);
+    else if (key == "member_flagged") {
+      if (const auto e = v.get_bool().get(out.member_flagged); e) return bad(key, e);
+    } else if (key == "links") {
+      od::array arr;
+      if (const auto e = v.get_array().get(arr); e) return bad(key, e);
+      for (auto item : arr) {
+        std::string_view s;
+        if (const auto e = item.get_string().get(s); e) return bad(key, e);
+        out.links.emplace_back(s);
+      }
+    } else if (key == "event_time") {
       if (const auto e = v.get_int64().get(out.event_time); e) return bad(key, e);
       has_time = true;
     } else if (key == "partition") {
@@ -127,6 +160,11 @@ Status ObservationParser::parse(std::string_view json, Observation& out) {
   if (out.type.empty() || out.value.empty()) return invalid_argument("observation needs a non-empty type and value");
   if (out.event_id.empty()) return invalid_argument("observation needs an event_id");
   if (!has_time) return invalid_argument("observation needs an event_time (epoch milliseconds)");
+  if (!out.msg.empty() && out.msg != "label" && out.msg != "join" && out.msg != "merge")
+    return invalid_argument("unknown ring message '" + out.msg + "' (label, join, merge)");
+  if (out.msg == "label" && out.label.empty()) return invalid_argument("a label message needs a label");
+  if ((out.msg == "join" || out.msg == "merge") && out.member.empty())
+    return invalid_argument("a " + out.msg + " message needs a member");
   return Status::ok();
 }
 

@@ -28,6 +28,19 @@ struct Observation {
   std::string topic;                 // where the event came from
   std::int32_t partition = 0;
   std::int64_t offset = 0;
+  // Keys of the other ring-eligible entities of the event (fraud rings).
+  std::vector<std::string> links;
+
+  // Ring messages stage B sends itself through the same topic (docs/state.md), keyed by the
+  // entity they are for: "label" (a smaller component label, in `label`), "join" (`member`
+  // belongs to the component whose root is this entity; `member_flagged` if it came from a
+  // flagged event) and "merge" (the root `member` with ring flag `ring_flag` became part of
+  // this entity's component). Empty for observations.
+  std::string msg;
+  std::string label;
+  std::string member;
+  bool member_flagged = false;
+  std::string ring_flag;
 
   void clear();
 };

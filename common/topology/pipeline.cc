@@ -1,5 +1,7 @@
 #include "common/topology/pipeline.h"
 
+#include <deque>
+
 #include "common/core/hash.h"
 
 namespace vigil::topology {
@@ -7,16 +9,31 @@ namespace vigil::topology {
 Status Pipeline::process(const io::Record& in, std::vector<io::Record>& out, Stats& stats) {
   staged_.clear();
   VIGIL_RETURN_IF_ERROR(a_.process(in, staged_, stats));
+  // Observations, and the ring messages stage B sends itself through the same topic, in the
+  // order they were produced, until none is left.
+  std::deque<io::Record> queue;
   for (auto& r : staged_) {
-    if (r.topic != observations_topic_) {
+    if (r.topic == observations_topic_) {
+      if (b_ != nullptr) queue.push_back(std::move(r));
+    } else {
       out.push_back(std::move(r));
-      continue;
     }
-    if (b_ == nullptr) continue;
+  }
+  while (!queue.empty()) {
+    io::Record r = std::move(queue.front());
+    queue.pop_front();
     r.partition = kafka_partition_for_key(r.key.value_or(""), partitions_);
     // Stage B counts its input as records and events; the run reports stage A's.
     Stats b;
-    VIGIL_RETURN_IF_ERROR(b_->process(r, out, b));
+    b_out_.clear();
+    VIGIL_RETURN_IF_ERROR(b_->process(r, b_out_, b));
+    for (auto& o : b_out_) {
+      if (o.topic == observations_topic_) {
+        queue.push_back(std::move(o));
+      } else {
+        out.push_back(std::move(o));
+      }
+    }
     b.records = 0;
     b.records_by_topic.clear();
     b.events = 0;

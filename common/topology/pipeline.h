@@ -29,6 +29,7 @@ class Pipeline final : public Processor {
   std::string observations_topic_;
   std::int32_t partitions_;
   std::vector<io::Record> staged_;
+  std::vector<io::Record> b_out_;
 };
 
 }  // namespace vigil::topology

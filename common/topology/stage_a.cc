@@ -46,16 +46,43 @@ void StageA::observe(std::vector<io::Record>& out, Stats& stats) {
   o.offset = event_.source.offset;
   for (const auto& f : findings_) o.flagged.push_back(f.category);
   observed_.clear();
-  const auto emit = [&](std::string_view type, const std::string& value, const std::string& qualifier) {
+  ring_keys_.clear();
+  const auto& rings = detector_.pack().rings;
+  // Ring members: the eligible entities of this event, hubs left out, the citizen who sent a
+  // tip too (a reporter is not part of what they report).
+  const auto ring_member = [&](extract::EntityType type, const std::string& value) {
+    if (!rings.enabled || std::find(rings.types.begin(), rings.types.end(), type) == rings.types.end()) return false;
+    if (type == extract::EntityType::kDomain &&
+        (detector_.pack().never_lookalike.count(value) > 0 ||
+         std::find(rings.hubs.begin(), rings.hubs.end(), value) != rings.hubs.end()))
+      return false;
+    return !(type == extract::EntityType::kAccount && value == event_.author && event_.kind == "report");
+  };
+  const auto consider = [&](extract::EntityType type, const std::string& value) {
+    if (!ring_member(type, value) || ring_keys_.size() >= rings.max_links) return;
+    std::string key = observation_key(extract::entity_type_name(type), value);
+    if (std::find(ring_keys_.begin(), ring_keys_.end(), key) == ring_keys_.end()) ring_keys_.push_back(std::move(key));
+  };
+  for (const auto& e : detector_.entities()) consider(e.type, e.value);
+  if (!event_.author.empty()) consider(extract::EntityType::kAccount, event_.author);
+
+  const auto emit = [&](extract::EntityType t, const std::string& value, const std::string& qualifier) {
+    const std::string_view type = extract::entity_type_name(t);
     std::string key = observation_key(type, value);
     if (std::find(observed_.begin(), observed_.end(), key) != observed_.end()) return;
     o.type.assign(type);
     o.value = value;
     o.qualifier = qualifier;
     o.brand.clear();
-    if (type == "domain") {
+    if (t == extract::EntityType::kDomain) {
       for (const auto& l : detector_.lookalikes()) {
         if (l.domain == value) o.brand = l.brand;
+      }
+    }
+    o.links.clear();
+    if (std::find(ring_keys_.begin(), ring_keys_.end(), key) != ring_keys_.end()) {
+      for (const auto& k : ring_keys_) {
+        if (k != key) o.links.push_back(k);
       }
     }
     io::Record& r = out.emplace_back();
@@ -68,8 +95,8 @@ void StageA::observe(std::vector<io::Record>& out, Stats& stats) {
     observed_.push_back(std::move(key));
     ++stats.observations;
   };
-  for (const auto& e : detector_.entities()) emit(extract::entity_type_name(e.type), e.value, e.qualifier);
-  if (!event_.author.empty()) emit("account", event_.author, event_.platform);
+  for (const auto& e : detector_.entities()) emit(e.type, e.value, e.qualifier);
+  if (!event_.author.empty()) emit(extract::EntityType::kAccount, event_.author, event_.platform);
 }
 
 Status StageA::process(const io::Record& in, std::vector<io::Record>& out, Stats& stats) {

@@ -55,7 +55,8 @@ class StageA final : public Processor {
   std::vector<detect::Finding> findings_;
   detect::RenderedFlag rendered_;
   Observation observation_;
-  std::vector<std::string> observed_;  // keys of this event's observations
+  std::vector<std::string> observed_;   // keys of this event's observations
+  std::vector<std::string> ring_keys_;  // keys of this event's ring-eligible entities
 };
 
 }  // namespace vigil::topology

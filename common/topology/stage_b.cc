@@ -208,6 +208,11 @@ Status StageB::process(const io::Record& in, std::vector<io::Record>& out, Stats
   const std::int32_t partition = std::max(in.partition, 0);
   PartitionState* ps = nullptr;
   VIGIL_RETURN_IF_ERROR(ensure_partition(partition, out, stats, ps));
+  if (!obs_.msg.empty()) {
+    // A ring message from stage B itself: no sighting, so no first-seen, windows or stream time.
+    if (!pack_->rings.enabled) return Status::ok();
+    return ring_message(partition, observation_key(obs_.type, obs_.value), out, stats, in);
+  }
   if (obs_.event_time > ps->stream_time) {
     ps->stream_time = obs_.event_time;
     stream_time_dirty_.insert(partition);
@@ -215,6 +220,9 @@ Status StageB::process(const io::Record& in, std::vector<io::Record>& out, Stats
   const std::string key = observation_key(obs_.type, obs_.value);
   TimestampMs first_seen = 0;
   VIGIL_RETURN_IF_ERROR(update_first_seen(partition, key, first_seen));
+  if (pack_->rings.enabled &&
+      std::find(pack_->rings.types.begin(), pack_->rings.types.end(), *type) != pack_->rings.types.end())
+    VIGIL_RETURN_IF_ERROR(ring_observation(partition, key, out, stats, in));
 
   for (const auto& rule : pack_->stateful_rules) {
     if (std::find(rule.entities.begin(), rule.entities.end(), *type) == rule.entities.end()) continue;
@@ -373,6 +381,303 @@ void StageB::emit(const detect::StatefulRule& rule, const std::string& flag_id, 
         {severity, rule.category, *r.key, fill(rule.reason_en, count, rule.threshold, rule.window),
          obs_.topic + "/" + std::to_string(obs_.partition) + "@" + std::to_string(obs_.offset)});
   }
+}
+
+// ---- Fraud rings (docs/state.md): min-label propagation through the observations topic.
+
+struct StageB::RingNode {
+  std::string label;  // smallest entity key known in the component; == own key for a root
+  bool flagged = false;
+  bool hub = false;                    // more links than max_degree: takes part in no ring
+  std::vector<std::string> neighbors;  // sorted
+  // Root only: the members that joined, and the ring flag once raised (or inherited).
+  state::DistinctCounter members{256};
+  state::DistinctCounter flagged_members{256};
+  std::vector<std::string> shown;  // up to kShown member keys, for the flag's entities
+  std::string ring_flag;
+  std::uint64_t reported = 0;
+
+  static constexpr std::size_t kShown = 50;
+
+  void encode(std::string& out) const {
+    state::Encoder e(out);
+    e.bytes(label).varint((flagged ? 1U : 0U) | (hub ? 2U : 0U)).varint(neighbors.size());
+    for (const auto& n : neighbors) e.bytes(n);
+    members.encode(e);
+    flagged_members.encode(e);
+    e.varint(shown.size());
+    for (const auto& m : shown) e.bytes(m);
+    e.bytes(ring_flag).varint(reported);
+  }
+  bool decode(std::string_view in) {
+    state::Decoder d(in);
+    std::string_view sv;
+    std::uint64_t bits = 0;
+    std::uint64_t n = 0;
+    if (!d.bytes(sv) || !d.varint(bits) || !d.varint(n) || n > in.size()) return false;
+    label.assign(sv);
+    flagged = (bits & 1U) != 0;
+    hub = (bits & 2U) != 0;
+    neighbors.clear();
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (!d.bytes(sv)) return false;
+      neighbors.emplace_back(sv);
+    }
+    if (!members.decode(d) || !flagged_members.decode(d) || !d.varint(n) || n > kShown) return false;
+    shown.clear();
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (!d.bytes(sv)) return false;
+      shown.emplace_back(sv);
+    }
+    if (!d.bytes(sv) || !d.varint(reported)) return false;
+    ring_flag.assign(sv);
+    return !label.empty();
+  }
+};
+
+namespace {
+constexpr std::string_view kRings = "rings";
+}  // namespace
+
+Status StageB::load_ring(std::int32_t partition, const std::string& key, RingNode& node, bool& existed, Stats& stats) {
+  node = RingNode();
+  node.label = key;
+  existed = false;
+  auto got = store_.get(kRings, partition, key);
+  if (!got.is_ok()) return got.status();
+  if (!got.value()) return Status::ok();
+  if (!node.decode(got.value()->value)) {
+    ++stats.corrupt_state;
+    node = RingNode();
+    node.label = key;
+    return Status::ok();
+  }
+  existed = true;
+  return Status::ok();
+}
+
+Status StageB::save_ring(std::int32_t partition, const std::string& key, const RingNode& node) {
+  buffer_.clear();
+  node.encode(buffer_);
+  return put(kRings, partition, key, buffer_, obs_.event_time + pack_->state.first_seen_retention);
+}
+
+void StageB::send(const std::string& to, std::string_view msg, std::vector<io::Record>& out,
+                  const std::function<void(Observation&)>& fill) {
+  Observation& m = message_;
+  m = obs_;  // the event that set this off: its time and source travel with the message
+  const auto colon = to.find(':');
+  m.type = to.substr(0, colon);
+  m.value = colon == std::string::npos ? std::string() : to.substr(colon + 1);
+  m.qualifier.clear();
+  m.brand.clear();
+  m.links.clear();
+  m.msg.assign(msg);
+  m.label.clear();
+  m.member.clear();
+  m.member_flagged = false;
+  m.ring_flag.clear();
+  fill(m);
+  io::Record& r = out.emplace_back();
+  r.topic = config_.state.observations_topic;
+  r.key = to;
+  r.value.emplace();
+  encode_observation(m, *r.value);
+  r.timestamp = clock_();
+}
+
+void StageB::emit_ring(const std::string& root, const RingNode& node, bool update, std::vector<io::Record>& out,
+                       Stats& stats, const io::Record& in) {
+  const auto& rings = pack_->rings;
+  const std::uint64_t count = node.members.count();
+  const std::string severity(detect::severity_for(rings.score, pack_->severity));
+  const TimestampMs now = clock_();
+  const auto masked = [](const std::string& key) {
+    const auto colon = key.find(':');
+    const auto type = extract::entity_type_from_name(key.substr(0, colon));
+    const std::string value = key.substr(colon + 1);
+    return std::pair<std::string, std::string>(
+        key.substr(0, colon), type && extract::is_personal(*type) ? extract::mask(*type, value) : value);
+  };
+  io::Record& r = out.emplace_back();
+  r.topic = config_.flags_topic_prefix + rings.category;
+  r.key = node.ring_flag;
+  r.timestamp = now;
+  r.headers = {{"category", rings.category}, {"severity", severity}, {"flag_id", node.ring_flag}};
+  if (update) r.headers.push_back({"kind", "update"});
+  r.value.emplace();
+  JsonWriter w(*r.value);
+  w.begin_object().field("flag_id", node.ring_flag).field("kind", update ? "update" : "flag");
+  w.field("category", rings.category).field("severity", severity).field("score", rings.score);
+  w.field("rule_pack", pack_->qualified_version());
+  w.key("rules").begin_array().begin_object().field("id", "ring.members");
+  w.field("reason_en", fill(rings.reason_en, count, rings.min_members, 0));
+  w.field("reason_vi", fill(rings.reason_vi, count, rings.min_members, 0));
+  w.field("weight", rings.score).end_object().end_array();
+  w.key("ring").begin_object().field("id", node.ring_flag).field("members", static_cast<std::int64_t>(count));
+  w.field("flagged_members", static_cast<std::int64_t>(node.flagged_members.count())).end_object();
+  w.key("entities").begin_array();
+  for (const auto& m : node.shown) {
+    const auto [type, shown] = masked(m);
+    w.begin_object().field("type", type);
+    const auto t = extract::entity_type_from_name(type);
+    w.field(t && extract::is_personal(*t) ? "masked" : "value", shown);
+    if (m == root) w.field("primary", true);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("evidence").begin_array().begin_object().field("rule", "ring.members").field("measure", "members");
+  w.field("count", static_cast<std::int64_t>(count)).field("threshold", static_cast<std::int64_t>(rings.min_members));
+  w.end_object().end_array();
+  w.key("counts").begin_object().field("members", static_cast<std::int64_t>(count));
+  w.field("flagged_members", static_cast<std::int64_t>(node.flagged_members.count())).end_object();
+  w.key("source").begin_object().field("platform", obs_.platform).field("topic", obs_.topic);
+  w.field("partition", static_cast<std::int64_t>(obs_.partition)).field("offset", obs_.offset);
+  w.field("event_id", obs_.event_id).field("kind", obs_.kind).key("author");
+  if (obs_.author.empty()) {
+    w.null();
+  } else {
+    w.value(extract::mask(obs_.author));
+  }
+  w.key("permalink");
+  if (obs_.permalink.empty()) {
+    w.null();
+  } else {
+    w.value(obs_.permalink);
+  }
+  w.field("event_time", format_iso8601(obs_.event_time)).end_object();
+  w.field("detected_at", format_iso8601(now)).end_object();
+  if (update) {
+    ++stats.updates;
+    return;
+  }
+  ++stats.flags;
+  ++stats.flags_by_category[rings.category];
+  ++stats.flags_by_category_severity[{rings.category, severity}];
+  ++stats.rule_hits["ring.members"];
+  if (in.timestamp > 0) stats.flag_record_times.push_back(in.timestamp);
+  if (stats.first_flags.size() < Stats::kMaxNotes) {
+    stats.first_flags.push_back(
+        {severity, rings.category, node.ring_flag, fill(rings.reason_en, count, rings.min_members, 0),
+         obs_.topic + "/" + std::to_string(obs_.partition) + "@" + std::to_string(obs_.offset)});
+  }
+}
+
+// At a root: count `member` in; raise the ring flag, or an update when it has doubled.
+void StageB::join_root(const std::string& key, RingNode& node, const std::string& member, bool member_flagged,
+                       std::vector<io::Record>& out, Stats& stats, const io::Record& in) {
+  node.members.add(state::id_of(member));
+  if (member_flagged) node.flagged_members.add(state::id_of(member));
+  if (node.shown.size() < RingNode::kShown &&
+      std::find(node.shown.begin(), node.shown.end(), member) == node.shown.end())
+    node.shown.push_back(member);
+  const std::uint64_t count = node.members.count();
+  if (count < pack_->rings.min_members || node.flagged_members.count() == 0) return;
+  if (node.ring_flag.empty()) {
+    node.ring_flag = "fl_" + hex64(Fnv1a64().field("ring").field(key).value());
+    node.reported = count;
+    emit_ring(key, node, false, out, stats, in);
+  } else if (count >= 2 * node.reported) {
+    node.reported = count;
+    emit_ring(key, node, true, out, stats, in);
+  }
+}
+
+Status StageB::ring_observation(std::int32_t partition, const std::string& key, std::vector<io::Record>& out,
+                                Stats& stats, const io::Record& in) {
+  const auto& rings = pack_->rings;
+  RingNode node;
+  bool existed = false;
+  if (obs_.links.empty()) {
+    // Alone in its event: only news if it is already in a ring and now comes flagged.
+    VIGIL_RETURN_IF_ERROR(load_ring(partition, key, node, existed, stats));
+    if (!existed || obs_.flagged.empty() || node.flagged) return Status::ok();
+  } else {
+    VIGIL_RETURN_IF_ERROR(load_ring(partition, key, node, existed, stats));
+  }
+  bool changed = !existed;
+  const bool newly_flagged = !obs_.flagged.empty() && !node.flagged;
+  if (newly_flagged) {
+    node.flagged = true;
+    changed = true;
+  }
+  std::vector<std::string> added;
+  if (!node.hub) {
+    for (const auto& l : obs_.links) {
+      const auto it = std::lower_bound(node.neighbors.begin(), node.neighbors.end(), l);
+      if (it != node.neighbors.end() && *it == l) continue;
+      node.neighbors.insert(it, l);
+      added.push_back(l);
+    }
+    if (node.neighbors.size() > rings.max_degree) {
+      node.hub = true;  // a platform-wide entity: it would join unrelated rings
+      node.neighbors.clear();
+      added.clear();
+    }
+    changed = changed || !added.empty();
+  }
+  if (!changed) return Status::ok();
+  if (!node.hub) {
+    // Tell new neighbours our label; their own observations tell us theirs.
+    for (const auto& n : added) send(n, "label", out, [&](Observation& m) { m.label = node.label; });
+    if (!existed || newly_flagged) {
+      if (node.label == key) {
+        join_root(key, node, key, node.flagged, out, stats, in);
+      } else {
+        send(node.label, "join", out, [&](Observation& m) {
+          m.member = key;
+          m.member_flagged = node.flagged;
+        });
+      }
+    }
+  }
+  return save_ring(partition, key, node);
+}
+
+Status StageB::ring_message(std::int32_t partition, const std::string& key, std::vector<io::Record>& out, Stats& stats,
+                            const io::Record& in) {
+  RingNode node;
+  bool existed = false;
+  VIGIL_RETURN_IF_ERROR(load_ring(partition, key, node, existed, stats));
+  if (node.hub) return Status::ok();
+  if (obs_.msg == "label") {
+    if (obs_.label >= node.label) return existed ? Status::ok() : save_ring(partition, key, node);
+    const bool was_root = node.label == key;
+    node.label = obs_.label;
+    for (const auto& n : node.neighbors) send(n, "label", out, [&](Observation& m) { m.label = node.label; });
+    send(node.label, "join", out, [&](Observation& m) {
+      m.member = key;
+      m.member_flagged = node.flagged;
+    });
+    if (was_root && !node.ring_flag.empty()) {
+      // Our ring is part of a bigger component now: its root carries our flag on.
+      send(node.label, "merge", out, [&](Observation& m) {
+        m.member = key;
+        m.ring_flag = node.ring_flag;
+      });
+    }
+    return save_ring(partition, key, node);
+  }
+  if (node.label != key) {
+    // Not a root any more (or never was): pass it on towards the root we know.
+    send(node.label, obs_.msg, out, [&](Observation& m) {
+      m.member = obs_.member;
+      m.member_flagged = obs_.member_flagged;
+      m.ring_flag = obs_.ring_flag;
+    });
+    return existed ? Status::ok() : save_ring(partition, key, node);
+  }
+  if (obs_.msg == "join") {
+    join_root(key, node, obs_.member, obs_.member_flagged, out, stats, in);
+  } else if (obs_.msg == "merge" && obs_.ring_flag != node.ring_flag) {
+    if (node.ring_flag.empty()) {
+      // The smaller ring flagged first: its flag goes on, as updates, never a second flag.
+      node.ring_flag = obs_.ring_flag;
+      node.reported = std::max<std::uint64_t>(node.members.count(), 1);
+    }
+    emit_ring(key, node, true, out, stats, in);
+  }
+  return save_ring(partition, key, node);
 }
 
 Status StageB::finish_batch(std::vector<io::Record>& out, Stats& stats) {

@@ -32,7 +32,7 @@ class RestoreObserver {
 
 // The stores stage B keeps, one RocksDB column family each.
 inline const std::vector<std::string>& stage_b_stores() {
-  static const std::vector<std::string> stores{"first_seen", "windows", "suppress", "meta"};
+  static const std::vector<std::string> stores{"first_seen", "windows", "suppress", "meta", "rings"};
   return stores;
 }
 
@@ -77,7 +77,20 @@ class StageB final : public Processor {
     bool known = false;  // stream_time loaded
   };
 
+  struct RingNode;
   Status ensure_partition(std::int32_t partition, std::vector<io::Record>& out, Stats& stats, PartitionState*& state);
+  Status ring_observation(std::int32_t partition, const std::string& key, std::vector<io::Record>& out, Stats& stats,
+                          const io::Record& in);
+  Status ring_message(std::int32_t partition, const std::string& key, std::vector<io::Record>& out, Stats& stats,
+                      const io::Record& in);
+  Status load_ring(std::int32_t partition, const std::string& key, RingNode& node, bool& existed, Stats& stats);
+  Status save_ring(std::int32_t partition, const std::string& key, const RingNode& node);
+  void send(const std::string& to, std::string_view msg, std::vector<io::Record>& out,
+            const std::function<void(Observation&)>& fill);
+  void join_root(const std::string& key, RingNode& node, const std::string& member, bool member_flagged,
+                 std::vector<io::Record>& out, Stats& stats, const io::Record& in);
+  void emit_ring(const std::string& root, const RingNode& node, bool update, std::vector<io::Record>& out, Stats& stats,
+                 const io::Record& in);
   Status finish_restore(const Restored& r, Stats& stats);
   void drain_bad_changelog(std::vector<io::Record>& out, Stats& stats);
   Status update_first_seen(std::int32_t partition, const std::string& key, TimestampMs& first_seen);
@@ -108,6 +121,7 @@ class StageB final : public Processor {
   std::set<std::int32_t> stream_time_dirty_;
   std::set<std::tuple<std::string, std::int32_t, std::string>> dirty_;  // (store, partition, key)
   std::vector<TimestampMs> starts_;
+  Observation message_;
   std::string buffer_;
 };
 

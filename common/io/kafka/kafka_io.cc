@@ -398,6 +398,9 @@ class KafkaSink final : public Sink {
     auto props = options.properties;
     transactional_ = props.count("transactional.id") > 0;
     reports_.track_offsets = true;
+    // Keyed records (observations, flags) land where a Java producer would put them, and
+    // where offline mode places them (kafka_partition_for_key).
+    props.emplace("partitioner", "murmur2_random");
     auto producer = create_producer(std::move(props), reports_);
     if (!producer.is_ok()) return producer.status();
     producer_ = std::move(producer.value());

@@ -9,6 +9,8 @@
 
 #include "common/detect/rule_pack.h"
 #include "common/state/store.h"
+#include "common/topology/pipeline.h"
+#include "common/topology/stage_a.h"
 
 namespace vigil::topology {
 namespace {
@@ -365,6 +367,80 @@ TEST(StatefulRulePack, RejectsBadRulesWithTheirName) {
     EXPECT_NE(r.status().message().find(message), std::string::npos) << r.status().message();
     EXPECT_NE(r.status().message().find("stateful_rules.r1"), std::string::npos) << r.status().message();
   }
+}
+
+}  // namespace
+}  // namespace vigil::topology
+
+namespace vigil::topology {
+namespace {
+
+// A canonical post, as raw.canonical carries it.
+io::Record post(std::int64_t offset, const std::string& author, const std::string& text) {
+  io::Record r;
+  r.topic = "raw.canonical";
+  r.partition = 0;
+  r.offset = offset;
+  r.timestamp = kT0 + offset * kMin;
+  r.value = R"({"event_id":"forum:x:)" + std::to_string(offset) + R"(","platform":"forum","kind":"post","author":")" +
+            author + R"(","text":")" + text + R"(","event_time":)" + std::to_string(kT0 + offset * kMin) + "}";
+  return r;
+}
+
+std::shared_ptr<const detect::RulePack> core_pack() {
+  auto r = detect::load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  return r.value();
+}
+
+TEST_F(StageBTest, EntitiesUsedTogetherFormOneRingFlaggedOnceThenUpdated) {
+  auto store = open("db");
+  const auto pack = core_pack();
+  StageA a(config_, pack, [] { return TimestampMs{1}; });
+  StageB b(config_, pack, *store, nullptr, [] { return TimestampMs{1}; });
+  Pipeline pipeline(a, &b, config_.state.observations_topic, 3);
+  std::vector<io::Record> in = {
+      // A lookalike link with a phone: flagged, three members (domain, phone, author).
+      post(0, "forum:x:alice", "Tài khoản bị khóa, xác thực tại vietcombank-xacthuc.top ngay, hỗ trợ 0912345678"),
+      // The same phone with a bank account and another author: five members, one ring.
+      post(1, "forum:x:bob", "Liên hệ 0912345678, chuyển khoản stk 190312345678 Techcombank"),
+      // facebook.com is a hub: it must not pull this unrelated post into the ring.
+      post(2, "forum:x:carol", "Xem trang facebook.com/abc và gọi 0987654321"),
+      post(3, "forum:x:dave", "Đăng ký tại facebook.com/xyz nhé"),
+  };
+  std::vector<io::Record> out;
+  for (const auto& r : in) ASSERT_TRUE(pipeline.process(r, out, stats_).is_ok());
+  std::vector<io::Record> rings;
+  for (const auto& r : out) {
+    if (r.topic == "flags.fraud_ring") rings.push_back(r);
+  }
+  ASSERT_EQ(rings.size(), 1u);
+  const std::string& v = *rings[0].value;
+  EXPECT_FALSE(is_update(rings[0]));
+  // Flagged as the fourth member joined (the threshold), while the second post came in.
+  EXPECT_NE(v.find("\"members\":4"), std::string::npos) << v;
+  EXPECT_NE(v.find("\"event_id\":\"forum:x:1\""), std::string::npos) << v;
+  EXPECT_EQ(v.find("0912345678"), std::string::npos) << "members are masked: " << v;
+  EXPECT_NE(v.find("vietcombank-xacthuc.top"), std::string::npos) << v;
+  EXPECT_EQ(v.find("carol"), std::string::npos) << "no link through the hub: " << v;
+  EXPECT_EQ(rings[0].key, flag_id(rings[0]));
+
+  // More members linked to the ring: once it doubled to 8, an update of the same ring.
+  out.clear();
+  ASSERT_TRUE(pipeline
+                  .process(post(4, "forum:x:erin",
+                                "stk 190398765432 Techcombank, zalo 0933333333, 0944444444, telegram @ringboss, "
+                                "gọi 0912345678"),
+                           out, stats_)
+                  .is_ok());
+  rings.clear();
+  for (const auto& r : out) {
+    if (r.topic == "flags.fraud_ring") rings.push_back(r);
+  }
+  ASSERT_EQ(rings.size(), 1u);
+  EXPECT_TRUE(is_update(rings[0]));
+  EXPECT_NE(rings[0].value->find("\"members\":8"), std::string::npos) << *rings[0].value;
+  EXPECT_EQ(flag_id(rings[0]), rings[0].key);
 }
 
 }  // namespace
