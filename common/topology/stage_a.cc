@@ -19,6 +19,7 @@ void Stats::merge(const Stats& o) {
   for (const auto& [k, v] : o.flags_by_category) flags_by_category[k] += v;
   for (const auto& [k, v] : o.flags_by_category_severity) flags_by_category_severity[k] += v;
   for (const auto& [k, v] : o.rule_hits) rule_hits[k] += v;
+  for (const auto& [k, v] : o.blocklist_hits) blocklist_hits[k] += v;
   for (const auto& [k, v] : o.dead_letters_by_reason) dead_letters_by_reason[k] += v;
   for (const auto& note : o.first_flags) {
     if (first_flags.size() < kMaxNotes) first_flags.push_back(note);
@@ -95,7 +96,10 @@ void StageA::process(const io::Record& in, std::vector<io::Record>& out, Stats& 
     ++stats.flags;
     ++stats.flags_by_category[rendered_.category];
     ++stats.flags_by_category_severity[{rendered_.category, rendered_.severity}];
-    for (const auto& hit : finding.hits) ++stats.rule_hits[hit.id];
+    for (const auto& hit : finding.hits) {
+      ++stats.rule_hits[hit.id];
+      for (const auto& feed : hit.feeds) ++stats.blocklist_hits[feed];
+    }
     if (in.timestamp > 0) stats.flag_record_times.push_back(in.timestamp);
     if (stats.first_flags.size() < Stats::kMaxNotes) {
       const auto heaviest = std::max_element(finding.hits.begin(), finding.hits.end(),

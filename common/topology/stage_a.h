@@ -34,7 +34,8 @@ struct Stats {
   std::size_t flags = 0;
   std::map<std::string, std::size_t> flags_by_category;
   std::map<std::pair<std::string, std::string>, std::size_t> flags_by_category_severity;
-  std::map<std::string, std::size_t> rule_hits;  // by rule id, over the flags produced
+  std::map<std::string, std::size_t> rule_hits;       // by rule id, over the flags produced
+  std::map<std::string, std::size_t> blocklist_hits;  // flags with a known-bad feed hit, by feed
   // Kafka record timestamps of the records that produced flags (for event-to-flag latency;
   // one entry per flag, kept only for the batch).
   std::vector<TimestampMs> flag_record_times;
@@ -67,13 +68,23 @@ class StageA {
 
   // Swaps the rule pack; records processed afterwards use the new one. Call between batches
   // (the runner's between-batches hook) so that one batch is judged by one pack.
-  void set_rule_pack(std::shared_ptr<const detect::RulePack> pack) { detector_ = detect::Detector(std::move(pack)); }
+  void set_rule_pack(std::shared_ptr<const detect::RulePack> pack) {
+    detector_ = detect::Detector(std::move(pack));
+    detector_.set_blocklist(blocklist_);
+  }
+
+  // Known-bad domains for links. The caller changes the blocklist only between batches.
+  void set_blocklist(std::shared_ptr<const detect::Blocklist> blocklist) {
+    blocklist_ = std::move(blocklist);
+    detector_.set_blocklist(blocklist_);
+  }
 
  private:
   void dead_letter(const io::Record& in, std::string_view reason, const std::string& detail,
                    std::vector<io::Record>& out, Stats& stats);
 
   DetectorConfig config_;
+  std::shared_ptr<const detect::Blocklist> blocklist_;
   detect::Detector detector_;
   Clock clock_;
   std::map<std::string, std::unique_ptr<Adapter>, std::less<>> adapters_;  // by topic

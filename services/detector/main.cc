@@ -24,6 +24,7 @@
 #include "common/topology/probe.h"
 #include "common/topology/runner.h"
 #include "common/topology/stage_a.h"
+#include "services/detector/intel.h"
 #include "services/detector/reset.h"
 #include "services/detector/summary.h"
 
@@ -171,6 +172,9 @@ int main(int argc, char** argv) {
   auto registry = std::make_shared<prometheus::Registry>();
   auto health = std::make_shared<vigil::metrics::Health>();
   vigil::topology::RunnerProbe probe(*registry, health, run.rule_pack);
+  // Known-bad feeds: every configured file must load at start (config error otherwise).
+  auto intel = vigil::detector::Intel::start(config, *pack.value(), probe, !offline);
+  if (!intel.is_ok()) return usage_error("intel.feeds: " + intel.status().message());
   if (offline) {
     if (dlq_output.empty()) {
       std::string base = output;
@@ -250,6 +254,9 @@ int main(int argc, char** argv) {
     spdlog::info("metrics on port {} (/metrics, /healthz, /readyz)", metrics_server->port());
   }
   vigil::topology::StageA stage(config, pack.value());
+  stage.set_blocklist(intel.value()->blocklist());
+  // The blocklist topic up to its end before the first batch, so a restart misses no entry.
+  intel.value()->catch_up(stage.pack());
   // Hot reload between batches: on SIGHUP, or when the pack file changes (checked every 5 s
   // online). A pack that fails to load is logged and counted; the running one stays.
   vigil::detect::RulePackWatcher watcher(rule_pack_path,
@@ -257,7 +264,8 @@ int main(int argc, char** argv) {
   vigil::topology::RunnerOptions runner_options{config.batch_max_records,
                                                 std::chrono::milliseconds(config.batch_max_wait_ms), 5, nullptr};
   runner_options.between_batches = [&] {
-    if (g_reload.exchange(false)) watcher.request();
+    const bool reload = g_reload.exchange(false);
+    if (reload) watcher.request();
     auto outcome = watcher.poll();
     if (outcome.pack != nullptr) {
       const std::string version = outcome.pack->qualified_version();
@@ -269,10 +277,12 @@ int main(int argc, char** argv) {
       spdlog::error("rule pack reload rejected, keeping {}: {}", stage.pack().qualified_version(),
                     outcome.error.message());
     }
+    intel.value()->between_batches(stage.pack(), reload);
   };
   vigil::topology::Runner runner(*source, *sink, stage, runner_options, &probe);
   const auto started = std::chrono::steady_clock::now();
   const vigil::Status status = runner.run(g_stop);
+  intel.value()->close();
   source->close();
   sink->close();
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
