@@ -66,6 +66,8 @@ struct Deployment {
     out << "batch:\n  max_records: 100\n  max_wait_ms: 50\n";
     out << "metrics:\n  listen: 127.0.0.1:0\n";
     out << "intel:\n  blocklist_topic: " << intel << "\n  startup_wait_seconds: 20\n";
+    out << "state:\n  observations_topic: " << prefix << ".observations\n  changelog_topic: " << prefix
+        << ".changelog\n  partitions: 3\n";
   }
 
   // The bundled rule pack under `version`, written (by rename, as ConfigMaps are) to `path`.
@@ -140,10 +142,15 @@ TEST(Detector, FlagsDeadLettersAndStopsCleanlyOnSigterm) {
   EXPECT_NE(http_get(metrics, "/healthz").find("HTTP/1.1 200"), std::string::npos);
 
   const auto pd = consume(d.flags_prefix + "personal_data", 1);
-  const auto fl = consume(d.flags_prefix + "fraud_link", 1);
+  // The content flag from stage A, then stage B's: the lookalike domain is new.
+  const auto fl = consume(d.flags_prefix + "fraud_link", 2);
   const auto dead = consume(d.dlq, 1);
   ASSERT_EQ(pd.size(), 1u) << d.log();
-  ASSERT_EQ(fl.size(), 1u) << d.log();
+  ASSERT_EQ(fl.size(), 2u) << d.log();
+  EXPECT_EQ(fl[0].value->find("\"id\":\"state."), std::string::npos) << *fl[0].value;
+  EXPECT_NE(fl[1].value->find("\"id\":\"state.domain.new_lookalike\""), std::string::npos) << *fl[1].value;
+  EXPECT_NE(fl[1].value->find("\"brand\":\"vietcombank.com.vn\""), std::string::npos) << *fl[1].value;
+  EXPECT_EQ(fl[1].key, "vietcombamk.com.vn");
   ASSERT_EQ(dead.size(), 1u) << d.log();
 
   EXPECT_EQ(header(pd[0], "category"), "personal_data");
@@ -184,7 +191,9 @@ TEST(Detector, FlagsDeadLettersAndStopsCleanlyOnSigterm) {
       "vigil_records_in_total{topic=\"" + d.telegram + "\"} 3",
       "vigil_records_in_total{topic=\"" + d.facebook + "\"} 1",
       "vigil_flags_total{category=\"personal_data\",severity=\"" + pd_severity + "\"} 2",
-      "vigil_flags_total{category=\"fraud_link\",severity=\"" + fl_severity + "\"} 1",
+      // The content flag and stage B's (both high).
+      "vigil_flags_total{category=\"fraud_link\",severity=\"" + fl_severity + "\"} 2",
+      "vigil_rule_hits_total{rule=\"state.domain.new_lookalike\"} 1", "vigil_state_ready 1",
       "vigil_rule_hits_total{rule=\"" + first_rule[1].str() + "\"} 2",
       "vigil_dead_letters_total{reason=\"invalid_json\"} 1", "vigil_event_to_flag_seconds_count 1",
       "vigil_assigned_partitions 2", "vigil_restoring_partitions 0",
@@ -204,7 +213,7 @@ TEST(Detector, FlagsDeadLettersAndStopsCleanlyOnSigterm) {
   const auto code = wait_exit(pid, 60s);
   ASSERT_TRUE(code.has_value()) << "detector did not stop after SIGTERM\n" << d.log();
   EXPECT_EQ(*code, 0) << d.log();
-  EXPECT_NE(d.log().find("flags: 3"), std::string::npos) << d.log();
+  EXPECT_NE(d.log().find("flags: 3"), std::string::npos) << d.log();  // stage A's summary
   // Offsets of everything processed were committed (in the transactions).
   const auto committed = committed_offsets(d.group, {d.telegram, d.facebook});
   EXPECT_EQ(committed.at(d.telegram), 3);
@@ -252,9 +261,11 @@ TEST(Detector, RulePackReloadsOnSighupKeepsTheOldOneWhenBrokenAndLosesNoRecord) 
       std::string::npos)
       << d.log();
   produce({raw(d.telegram, kSelling, "c")});
-  flags = consume(topic, 3);
-  ASSERT_EQ(flags.size(), 3u) << d.log();
+  // The third offer of the same seller within 7 days: stage B adds a flag of its own.
+  flags = consume(topic, 4);
+  ASSERT_EQ(flags.size(), 4u) << d.log();
   EXPECT_EQ(rule_pack_of(flags[2]), "vn-core@2.0.0");
+  EXPECT_NE(flags[3].value->find("\"id\":\"state.author.repeat_personal_data\""), std::string::npos) << *flags[3].value;
   EXPECT_NE(d.log().find("rule pack reload rejected"), std::string::npos) << d.log();
 
   ASSERT_EQ(::kill(pid, SIGTERM), 0);

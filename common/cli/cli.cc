@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "common/log/log.h"
 
@@ -149,6 +150,17 @@ void stop_on_signals(std::atomic<bool>& flag) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string default_rule_pack() {
+  if (const char* env = std::getenv("VIGIL_RULE_PACK"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::canonical("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = exe.parent_path().parent_path() / "share/vigil/rules/vn-core.yaml";
+    if (std::filesystem::exists(installed)) return installed.string();
+  }
+  return std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml";
 }
 
 std::string group_digits(std::uint64_t n) {

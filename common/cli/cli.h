@@ -88,6 +88,10 @@ class Progress {
   bool drawn_ = false;
 };
 
+// The rule pack a tool uses when none is named: $VIGIL_RULE_PACK, else the bundled vn-core
+// installed next to the binary (<prefix>/share/vigil/rules), else the source tree's rules/.
+std::string default_rule_pack();
+
 // Thousands separators: 1234567 -> "1,234,567".
 std::string group_digits(std::uint64_t n);
 

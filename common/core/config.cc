@@ -107,7 +107,7 @@ DetectorConfig load_detector_config(const std::string& path) {
   if (root.IsNull()) return c;
   check_keys(root, path, "",
              {"rule_pack", "kafka", "kafka_consumer", "kafka_producer", "inputs", "outputs", "limits", "batch",
-              "expose_pii", "metrics", "intel"});
+              "expose_pii", "metrics", "state", "intel"});
 
   if (root["rule_pack"]) {
     std::filesystem::path p = scalar<std::string>(root["rule_pack"], path, "rule_pack", "");
@@ -197,6 +197,29 @@ DetectorConfig load_detector_config(const std::string& path) {
         scalar<int>(intel["startup_wait_seconds"], path, "intel.startup_wait_seconds", c.intel.startup_wait_seconds);
     if (c.intel.startup_wait_seconds < 0) fail(path, "intel.startup_wait_seconds", "must be >= 0");
   }
+  // The state directory, like every relative path here, is relative to the config file.
+  const auto resolve_state_dir = [&] {
+    std::filesystem::path p = c.state.dir;
+    if (p.is_relative()) p = std::filesystem::path(path).parent_path() / p;
+    c.state.dir = p.lexically_normal().string();
+  };
+  if (const auto st = root["state"]) {
+    check_keys(st, path, "state", {"enabled", "observations_topic", "changelog_topic", "dir", "partitions"});
+    c.state.enabled = scalar<bool>(st["enabled"], path, "state.enabled", c.state.enabled);
+    c.state.observations_topic =
+        scalar<std::string>(st["observations_topic"], path, "state.observations_topic", c.state.observations_topic);
+    c.state.changelog_topic =
+        scalar<std::string>(st["changelog_topic"], path, "state.changelog_topic", c.state.changelog_topic);
+    if (c.state.observations_topic.empty()) fail(path, "state.observations_topic", "must not be empty");
+    if (c.state.changelog_topic.empty()) fail(path, "state.changelog_topic", "must not be empty");
+    if (st["dir"]) {
+      c.state.dir = scalar<std::string>(st["dir"], path, "state.dir", "");
+      if (c.state.dir.empty()) fail(path, "state.dir", "must not be empty");
+    }
+    c.state.partitions = scalar<int>(st["partitions"], path, "state.partitions", c.state.partitions);
+    if (c.state.partitions < 1 || c.state.partitions > 10000) fail(path, "state.partitions", "must be 1..10000");
+  }
+  resolve_state_dir();
   return c;
 }
 

@@ -44,6 +44,19 @@ struct IntelConfig {
   int startup_wait_seconds = 30;
 };
 
+// Stage B: entity state (docs/state.md).
+struct StateConfig {
+  bool enabled = true;
+  std::string observations_topic = "vigil.observations";
+  std::string changelog_topic = "vigil.changelog";  // compacted
+  // Local RocksDB directory; relative paths are resolved against the config file. Online
+  // it should survive restarts (a PVC): restore then resumes from its checkpoint.
+  std::string dir = "vigil-state";
+  // Partitions of the two topics when the detector creates them; offline, the number of
+  // in-memory partitions (use the online count so both judge late records alike).
+  int partitions = 6;
+};
+
 struct DetectorConfig {
   std::string rule_pack;  // path; relative paths are resolved against the config file
   KafkaConfig kafka;
@@ -59,6 +72,7 @@ struct DetectorConfig {
   std::string metrics_listen;
   int metrics_max_silence_seconds = 30;  // /healthz fails when the loop has not beaten for this long
   IntelConfig intel;
+  StateConfig state;
 };
 
 // The defaults: the five raw topics of the brief plus raw.canonical, each with its adapter.

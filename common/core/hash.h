@@ -19,6 +19,11 @@ class Fnv1a64 {
   std::uint64_t state_ = 0xcbf29ce484222325ULL;
 };
 
+// The partition a keyed record lands in with Kafka's default partitioner (murmur2 of the key,
+// as the Java clients and librdkafka's murmur2_random do), so offline runs place entities as
+// online ones do.
+std::int32_t kafka_partition_for_key(std::string_view key, std::int32_t partitions);
+
 // 16 lower-case hex digits.
 std::string hex64(std::uint64_t v);
 

@@ -469,6 +469,7 @@ Detector::Detector(std::shared_ptr<const RulePack> pack) : pack_(std::move(pack)
 void Detector::detect(const Event& event, std::vector<Finding>& out) {
   text::fold(event.text, folded_);
   entities_.clear();
+  lookalikes_.clear();
   extract::extract_all(event.text, folded_, event.event_time, entities_);
   for (const auto& url : event.urls) extract::add_url(url, entities_);
   for (const auto& phone : event.phones) extract::find_phones(phone, entities_);
@@ -644,6 +645,9 @@ void Detector::detect_links(const Event& event, std::map<std::string, Finding>& 
       const Lookalike l = match_brand(*pack_, confusables_, std::string(link.host), link.domain);
       if (l.brand != nullptr) {
         anchored = true;
+        if (std::none_of(lookalikes_.begin(), lookalikes_.end(),
+                         [&](const Imitation& x) { return x.domain == link.domain; }))
+          lookalikes_.push_back(Imitation{link.domain, l.brand->domains.front()});
         add_hit(RuleHit{l.rule_id, "", l.reason_en, l.reason_vi, l.weight, {}});
         add_entity(extract::EntityType::kDomain, link.domain, l.brand->domains.front());
         add_entity(extract::EntityType::kUrl, e.value, "");

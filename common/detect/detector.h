@@ -74,6 +74,16 @@ class Detector {
   // Appends one Finding per category whose score reaches its threshold.
   void detect(const Event& event, std::vector<Finding>& out);
 
+  // Of the last detect(): every entity found in the event (text and structured fields), and
+  // the registrable domains that imitate a brand with the brand's official domain. Stage A
+  // turns them into observations for stage B.
+  struct Imitation {
+    std::string domain;
+    std::string brand;
+  };
+  const std::vector<extract::Entity>& entities() const { return entities_; }
+  const std::vector<Imitation>& lookalikes() const { return lookalikes_; }
+
  private:
   // The fraud_link signals of the post's links: known-bad feeds, brand lookalikes, URL rules.
   void detect_links(const Event& event, std::map<std::string, Finding>& by_category);
@@ -93,6 +103,7 @@ class Detector {
   std::vector<PendingQuote> pending_;
   text::Folded folded_;
   std::vector<extract::Entity> entities_;
+  std::vector<Imitation> lookalikes_;
 };
 
 // Damerau-Levenshtein distance (optimal string alignment) between two ASCII strings.

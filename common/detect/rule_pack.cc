@@ -138,6 +138,91 @@ UrlRule parse_url_rule(const YAML::Node& node, const std::string& where) {
   return r;
 }
 
+TimestampMs duration_value(const YAML::Node& node, const std::string& key, const std::string& where,
+                           TimestampMs fallback) {
+  const auto v = node[key];
+  if (!v) return fallback;
+  const auto ms = v.IsScalar() ? parse_duration(v.as<std::string>()) : std::nullopt;
+  if (!ms || *ms <= 0) throw LoadError{where + ": '" + key + "' must be a duration such as 90s, 15m, 24h or 7d"};
+  return *ms;
+}
+
+extract::EntityType entity_type(const std::string& name, const std::string& where) {
+  if (const auto t = extract::entity_type_from_name(name)) return *t;
+  throw LoadError{where + ": unknown entity type '" + name +
+                  "' (url, domain, phone, email, citizen_id, bank_account, handle, account)"};
+}
+
+StatefulMeasure measure(const std::string& name, const std::string& where) {
+  for (const auto m : {StatefulMeasure::kFirstSeen, StatefulMeasure::kPosts, StatefulMeasure::kDistinctAuthors,
+                       StatefulMeasure::kDistinctReporters}) {
+    if (measure_name(m) == name) return m;
+  }
+  throw LoadError{where + ": unknown measure '" + name + "' (first_seen, posts, distinct_authors, distinct_reporters)"};
+}
+
+void parse_stateful(const YAML::Node& root, RulePack& pack) {
+  if (const auto st = root["state"]) {
+    if (!st.IsMap()) throw LoadError{"state: must be a mapping {grace, first_seen_retention}"};
+    pack.state.grace = duration_value(st, "grace", "state", pack.state.grace);
+    pack.state.first_seen_retention =
+        duration_value(st, "first_seen_retention", "state", pack.state.first_seen_retention);
+  }
+  const auto rules = root["stateful_rules"];
+  if (!rules) return;
+  if (!rules.IsSequence()) throw LoadError{"stateful_rules: must be a list"};
+  std::set<std::string> ids;
+  for (const auto& node : rules) {
+    StatefulRule r;
+    r.id = req_string(node, "id", "stateful_rules[" + std::to_string(pack.stateful_rules.size()) + "]");
+    const std::string where = "stateful_rules." + r.id;
+    if (!ids.insert(r.id).second) throw LoadError{where + ": duplicate rule id"};
+    r.category = req_string(node, "category", where);
+    if (pack.category(r.category) == nullptr)
+      throw LoadError{where + ": category '" + r.category + "' is not declared"};
+    r.subtype = node["subtype"] ? node["subtype"].as<std::string>() : "";
+    r.reason_en = req_string(node, "reason_en", where);
+    r.reason_vi = req_string(node, "reason_vi", where);
+    for (const auto& e : string_list(node, "entities", where)) r.entities.push_back(entity_type(e, where));
+    if (r.entities.empty()) throw LoadError{where + ": 'entities' must list at least one entity type"};
+    r.measure = measure(req_string(node, "measure", where), where);
+    if (const auto when = node["when"]) {
+      if (!when.IsMap()) throw LoadError{where + ".when: must be a mapping {flagged, lookalike}"};
+      if (const auto f = when["flagged"]; f && f.IsScalar()) {
+        r.when_flagged.push_back(f.as<std::string>());
+      } else {
+        r.when_flagged = string_list(when, "flagged", where + ".when");
+      }
+      for (const auto& c : r.when_flagged) {
+        if (pack.category(c) == nullptr) throw LoadError{where + ".when.flagged: category '" + c + "' is not declared"};
+      }
+      if (const auto l = when["lookalike"]) {
+        try {
+          r.when_lookalike = l.as<bool>();
+        } catch (const YAML::Exception&) {
+          throw LoadError{where + ".when.lookalike: must be true or false"};
+        }
+      }
+    }
+    const int threshold = int_value(node, "threshold", where, 1);
+    if (threshold < 1) throw LoadError{where + ": 'threshold' must be at least 1"};
+    r.threshold = static_cast<std::uint64_t>(threshold);
+    if (r.measure == StatefulMeasure::kFirstSeen && node["threshold"])
+      throw LoadError{where + ": a first_seen rule has no threshold (it fires within 'window' of the first sighting)"};
+    r.window = duration_value(node, "window", where, 0);
+    if (r.window == 0) throw LoadError{where + ": 'window' is required (e.g. 24h)"};
+    r.advance = duration_value(node, "advance", where, r.window);
+    if (r.advance > r.window || r.window % r.advance != 0)
+      throw LoadError{where + ": 'advance' must divide 'window' (got " + format_duration(r.advance) + " and " +
+                      format_duration(r.window) + ")"};
+    if (r.window / r.advance > 48)
+      throw LoadError{where + ": at most 48 overlapping windows ('window' / 'advance'); state grows with each"};
+    r.score = int_value(node, "score", where, 0);
+    if (r.score < 1 || r.score > 100) throw LoadError{where + ": 'score' must be 1..100"};
+    pack.stateful_rules.push_back(std::move(r));
+  }
+}
+
 RulePack parse(const YAML::Node& root) {
   RulePack pack;
   if (!root.IsMap()) throw LoadError{"the rule pack must be a YAML mapping"};
@@ -285,6 +370,7 @@ RulePack parse(const YAML::Node& root) {
                       "..100 (at least severity.high, so that a listed domain alone is a high flag)"};
     }
   }
+  parse_stateful(root, pack);
   if ((!pack.brands.empty() || !pack.url_rules.empty()) && pack.category("fraud_link") == nullptr) {
     throw LoadError{"categories: brands or url_rules are listed, so the fraud_link category must be declared"};
   }
@@ -316,6 +402,41 @@ std::string link_words(std::string_view text) {
   }
   if (!out.empty() && out.back() == '-') out.pop_back();
   return out;
+}
+
+std::string_view measure_name(StatefulMeasure m) {
+  switch (m) {
+    case StatefulMeasure::kFirstSeen: return "first_seen";
+    case StatefulMeasure::kPosts: return "posts";
+    case StatefulMeasure::kDistinctAuthors: return "distinct_authors";
+    case StatefulMeasure::kDistinctReporters: return "distinct_reporters";
+  }
+  return "unknown";
+}
+
+std::optional<TimestampMs> parse_duration(std::string_view text) {
+  std::size_t i = 0;
+  TimestampMs n = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    if (n > 1'000'000'000'000LL) return std::nullopt;
+    n = n * 10 + (text[i++] - '0');
+  }
+  if (i == 0) return std::nullopt;
+  const auto unit = text.substr(i);
+  if (unit == "ms") return n;
+  if (unit == "s") return n * 1000;
+  if (unit == "m") return n * 60'000;
+  if (unit == "h") return n * 3'600'000;
+  if (unit == "d") return n * 86'400'000;
+  return std::nullopt;
+}
+
+std::string format_duration(TimestampMs ms) {
+  for (const auto& [unit, size] :
+       {std::pair<const char*, TimestampMs>{"d", 86'400'000}, {"h", 3'600'000}, {"m", 60'000}, {"s", 1000}}) {
+    if (ms != 0 && ms % size == 0) return std::to_string(ms / size) + unit;
+  }
+  return std::to_string(ms) + "ms";
 }
 
 const Category* RulePack::category(const std::string& category_name) const {

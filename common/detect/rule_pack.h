@@ -9,6 +9,7 @@
 
 #include "common/core/status.h"
 #include "common/detect/phrase_matcher.h"
+#include "common/detect/stateful_rule.h"
 
 namespace vigil::detect {
 
@@ -109,6 +110,9 @@ struct RulePack {
   // real bank is never the lookalike of another, e.g. shb.com.vn vs scb.com.vn) and the pack's
   // `not_lookalikes` (real organisations whose names collide with a brand).
   std::set<std::string> never_lookalike;
+  // Rules over entity state, evaluated by stage B (docs/state.md).
+  std::vector<StatefulRule> stateful_rules;
+  StateSettings state;
 
   // Every phrase of every rule in one Hyperscan database; flat phrase i belongs to rule
   // phrase_rule[i]. Built by load_rule_pack.
@@ -126,7 +130,7 @@ struct RulePack {
 // this way, so they compare as strings.
 std::string link_words(std::string_view text);
 
-// Loads and validates a YAML rule pack (format: docs/rule-packs.md). Errors name the file,
+// Loads and validates a YAML rule pack (format: docs/detection.md). Errors name the file,
 // the rule and the key at fault.
 Result<std::shared_ptr<const RulePack>> load_rule_pack(const std::string& path);
 

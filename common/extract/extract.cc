@@ -383,6 +383,14 @@ std::string_view entity_type_name(EntityType t) {
   return "unknown";
 }
 
+std::optional<EntityType> entity_type_from_name(std::string_view name) {
+  for (const auto t : {EntityType::kUrl, EntityType::kDomain, EntityType::kPhone, EntityType::kEmail,
+                       EntityType::kCitizenId, EntityType::kBankAccount, EntityType::kHandle, EntityType::kAccount}) {
+    if (entity_type_name(t) == name) return t;
+  }
+  return std::nullopt;
+}
+
 bool is_personal(EntityType t) {
   return t != EntityType::kUrl && t != EntityType::kDomain;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,8 @@ namespace vigil::extract {
 enum class EntityType { kUrl, kDomain, kPhone, kEmail, kCitizenId, kBankAccount, kHandle, kAccount };
 
 std::string_view entity_type_name(EntityType t);
+// The inverse of entity_type_name; nullopt for an unknown name.
+std::optional<EntityType> entity_type_from_name(std::string_view name);
 
 // Whether values of this type identify a person and so are masked in flags and logs.
 bool is_personal(EntityType t);

@@ -20,6 +20,9 @@ class Sink {
   virtual Status send(const Record& record) = 0;
   virtual Status commit(Source& source, const std::vector<TopicPartitionOffset>& next) = 0;
   virtual Status abort() = 0;
+  // After commit(): per topic-partition, the offset after the last record of the batch
+  // (what a changelog checkpoint needs). Sinks without offsets return nothing.
+  virtual std::vector<TopicPartitionOffset> delivered() const { return {}; }
   virtual void close() {}
 };
 

@@ -32,22 +32,29 @@ struct RunnerProbe::Families {
 };
 
 RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics::Health> health,
-                         const std::string& rule_pack)
+                         const std::string& rule_pack, std::string_view prefix)
     : health_(std::move(health)) {
   using namespace prometheus;
-  auto& events = BuildCounter().Name("vigil_events_total").Help("Records parsed into events").Register(registry);
+  // Families of the loop itself carry the stage's prefix; what the stages produce (records
+  // in, flags, dead letters, rule hits) shares one family, labelled by topic or category.
+  const auto named = [prefix](std::string_view base) {
+    std::string name(prefix);
+    name.append(base);
+    return name;
+  };
+  auto& events = BuildCounter().Name(named("events_total")).Help("Records parsed into events").Register(registry);
   auto& skipped = BuildCounter()
-                      .Name("vigil_records_skipped_total")
+                      .Name(named("records_skipped_total"))
                       .Help("Well-formed records with nothing to analyse")
                       .Register(registry);
   auto& seconds =
-      BuildHistogram().Name("vigil_batch_seconds").Help("Processing plus commit time of a batch").Register(registry);
+      BuildHistogram().Name(named("batch_seconds")).Help("Processing plus commit time of a batch").Register(registry);
   auto& last_commit = BuildGauge()
-                          .Name("vigil_last_commit_timestamp_seconds")
+                          .Name(named("last_commit_timestamp_seconds"))
                           .Help("Wall-clock time of the last committed batch")
                           .Register(registry);
   auto& ready = BuildGauge()
-                    .Name("vigil_ready")
+                    .Name(named("ready"))
                     .Help("1 when the worker has joined its group (or reads files)")
                     .Register(registry);
   families_.reset(new Families{
@@ -56,12 +63,12 @@ RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics
       BuildCounter().Name("vigil_dead_letters_total").Help("Records dead-lettered, by reason").Register(registry),
       events.Add({}),
       skipped.Add({}),
-      BuildCounter().Name("vigil_batches_total").Help("Batches, by result (committed, aborted)").Register(registry),
+      BuildCounter().Name(named("batches_total")).Help("Batches, by result (committed, aborted)").Register(registry),
       seconds.Add({}, Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}),
       last_commit.Add({}),
       ready.Add({}),
       BuildGauge()
-          .Name("vigil_consumer_lag")
+          .Name(named("consumer_lag"))
           .Help("Records behind the end of each assigned partition")
           .Register(registry),
       BuildCounter()
@@ -69,23 +76,23 @@ RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics
           .Help("Rules that fired in published flags, by rule id")
           .Register(registry),
       BuildHistogram()
-          .Name("vigil_event_to_flag_seconds")
+          .Name(named("event_to_flag_seconds"))
           .Help("From the input record's Kafka timestamp to its flag's commit (records older than an hour, "
                 "i.e. replays and backlogs, left out)")
           .Register(registry)
           .Add({}, Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300}),
       BuildHistogram()
-          .Name("vigil_transaction_commit_seconds")
+          .Name(named("transaction_commit_seconds"))
           .Help("Time to commit a batch: the Kafka transaction with its offsets (online) or the fsync (offline)")
           .Register(registry)
           .Add({}, Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}),
       BuildCounter()
-          .Name("vigil_rebalances_total")
+          .Name(named("rebalances_total"))
           .Help("Consumer-group rebalance steps (assignments and revocations) seen by this worker")
           .Register(registry)
           .Add({}),
       BuildGauge()
-          .Name("vigil_assigned_partitions")
+          .Name(named("assigned_partitions"))
           .Help("Input partitions assigned to this worker")
           .Register(registry)
           .Add({}),
@@ -120,7 +127,7 @@ RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics
   // Registered now so that dashboards and alerts see them at 0: state restore comes with the
   // state stores (#5), rule-pack reloading with hot reload (#4).
   BuildGauge()
-      .Name("vigil_restoring_partitions")
+      .Name(named("restoring_partitions"))
       .Help("Partitions whose state is being restored (0: no state stores yet)")
       .Register(registry)
       .Add({})

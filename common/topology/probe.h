@@ -3,7 +3,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "common/detect/blocklist.h"
 #include "common/metrics/server.h"
 #include "common/topology/runner.h"
 
@@ -23,7 +25,11 @@ namespace vigil::topology {
 // prometheus-cpp metrics are safe to read from the HTTP threads meanwhile.
 class RunnerProbe final : public RunnerObserver {
  public:
-  RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics::Health> health, const std::string& rule_pack);
+  // `prefix` names the loop's own families: "vigil_" for stage A, "vigil_state_" for stage B
+  // (vigil_state_ready, vigil_state_consumer_lag...); records, flags, dead letters and rule
+  // hits of both stages share the vigil_* families.
+  RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics::Health> health, const std::string& rule_pack,
+              std::string_view prefix = "vigil_");
   ~RunnerProbe() override;
 
   void on_poll(bool source_ready) override;

@@ -6,11 +6,15 @@ Status Runner::run_batch() {
   const auto started = std::chrono::steady_clock::now();
   Stats batch_stats;
   outputs_.clear();
-  for (const auto& record : batch_) stage_.process(record, outputs_, batch_stats);
+  for (const auto& record : batch_) VIGIL_RETURN_IF_ERROR(stage_.process(record, outputs_, batch_stats));
+  VIGIL_RETURN_IF_ERROR(stage_.finish_batch(outputs_, batch_stats));
   VIGIL_RETURN_IF_ERROR(sink_.begin());
   for (const auto& out : outputs_) VIGIL_RETURN_IF_ERROR(sink_.send(out));
   const auto committing = std::chrono::steady_clock::now();
   VIGIL_RETURN_IF_ERROR(sink_.commit(source_, io::next_offsets(batch_)));
+  // The batch is durable in Kafka (or the files); local state follows. A crash between the
+  // two is repaired by restore, which replays the changelog from the older checkpoint.
+  VIGIL_RETURN_IF_ERROR(stage_.committed(sink_.delivered()));
   stats_.merge(batch_stats);
   if (observer_ != nullptr) {
     const auto now = std::chrono::steady_clock::now();
@@ -39,6 +43,7 @@ Status Runner::run(const std::atomic<bool>& stop) {
     if (st.code() != Code::kUnavailable || ++aborted_in_a_row > options_.max_aborted_batches_in_a_row) return st;
     // Abortable: nothing of this batch is visible to read_committed readers; read it again.
     if (observer_ != nullptr) observer_->on_abort();
+    stage_.aborted();
     VIGIL_RETURN_IF_ERROR(sink_.abort());
     VIGIL_RETURN_IF_ERROR(source_.seek(io::first_offsets(batch_)));
   }

@@ -7,7 +7,8 @@
 #include "common/core/status.h"
 #include "common/io/sink.h"
 #include "common/io/source.h"
-#include "common/topology/stage_a.h"
+#include "common/topology/processor.h"
+#include "common/topology/stats.h"
 
 namespace vigil::topology {
 
@@ -41,7 +42,8 @@ struct RunnerOptions {
 // takes effect after the batch in progress is committed.
 class Runner {
  public:
-  Runner(io::Source& source, io::Sink& sink, StageA& stage, RunnerOptions options, RunnerObserver* observer = nullptr)
+  Runner(io::Source& source, io::Sink& sink, Processor& stage, RunnerOptions options,
+         RunnerObserver* observer = nullptr)
       : source_(source), sink_(sink), stage_(stage), options_(options), observer_(observer) {}
 
   Status run(const std::atomic<bool>& stop);
@@ -54,7 +56,7 @@ class Runner {
 
   io::Source& source_;
   io::Sink& sink_;
-  StageA& stage_;
+  Processor& stage_;
   RunnerOptions options_;
   RunnerObserver* observer_;
   Stats stats_;

@@ -4,28 +4,6 @@
 
 namespace vigil::topology {
 
-std::size_t Stats::dead_letters() const {
-  std::size_t n = 0;
-  for (const auto& [reason, count] : dead_letters_by_reason) n += count;
-  return n;
-}
-
-void Stats::merge(const Stats& o) {
-  records += o.records;
-  for (const auto& [k, v] : o.records_by_topic) records_by_topic[k] += v;
-  events += o.events;
-  skipped += o.skipped;
-  flags += o.flags;
-  for (const auto& [k, v] : o.flags_by_category) flags_by_category[k] += v;
-  for (const auto& [k, v] : o.flags_by_category_severity) flags_by_category_severity[k] += v;
-  for (const auto& [k, v] : o.rule_hits) rule_hits[k] += v;
-  for (const auto& [k, v] : o.blocklist_hits) blocklist_hits[k] += v;
-  for (const auto& [k, v] : o.dead_letters_by_reason) dead_letters_by_reason[k] += v;
-  for (const auto& note : o.first_flags) {
-    if (first_flags.size() < kMaxNotes) first_flags.push_back(note);
-  }
-}
-
 StageA::StageA(const DetectorConfig& config, std::shared_ptr<const detect::RulePack> pack, Clock clock)
     : config_(config), detector_(std::move(pack)), clock_(std::move(clock)) {
   const AdapterLimits limits{config.max_record_bytes, config.max_json_depth};
@@ -54,33 +32,84 @@ void StageA::dead_letter(const io::Record& in, std::string_view reason, const st
   ++stats.dead_letters_by_reason[std::string(reason)];
 }
 
-void StageA::process(const io::Record& in, std::vector<io::Record>& out, Stats& stats) {
+void StageA::observe(std::vector<io::Record>& out, Stats& stats) {
+  Observation& o = observation_;
+  o.clear();
+  o.event_id = event_.event_id;
+  o.platform = event_.platform;
+  o.kind = event_.kind;
+  o.author = event_.author;
+  o.permalink = event_.permalink;
+  o.event_time = event_.event_time;
+  o.topic = event_.source.topic;
+  o.partition = event_.source.partition;
+  o.offset = event_.source.offset;
+  for (const auto& f : findings_) o.flagged.push_back(f.category);
+  observed_.clear();
+  const auto emit = [&](std::string_view type, const std::string& value, const std::string& qualifier) {
+    std::string key = observation_key(type, value);
+    if (std::find(observed_.begin(), observed_.end(), key) != observed_.end()) return;
+    o.type.assign(type);
+    o.value = value;
+    o.qualifier = qualifier;
+    o.brand.clear();
+    if (type == "domain") {
+      for (const auto& l : detector_.lookalikes()) {
+        if (l.domain == value) o.brand = l.brand;
+      }
+    }
+    io::Record& r = out.emplace_back();
+    r.topic = config_.state.observations_topic;
+    r.key = key;
+    r.value.emplace();
+    encode_observation(o, *r.value);
+    // Wall clock for the topic's retention, as for flags; the event time is in the value.
+    r.timestamp = clock_();
+    observed_.push_back(std::move(key));
+    ++stats.observations;
+  };
+  for (const auto& e : detector_.entities()) emit(extract::entity_type_name(e.type), e.value, e.qualifier);
+  if (!event_.author.empty()) emit("account", event_.author, event_.platform);
+}
+
+Status StageA::process(const io::Record& in, std::vector<io::Record>& out, Stats& stats) {
   ++stats.records;
   if (auto it = stats.records_by_topic.find(in.topic); it != stats.records_by_topic.end()) {
     ++it->second;
   } else {
     stats.records_by_topic.emplace(in.topic, 1);
   }
-  if (!in.source_error.empty()) return dead_letter(in, "bad_envelope", in.source_error, out, stats);
+  if (!in.source_error.empty()) {
+    dead_letter(in, "bad_envelope", in.source_error, out, stats);
+    return Status::ok();
+  }
   const auto it = adapters_.find(in.topic);
   if (it == adapters_.end() || it->second == nullptr) {
-    return dead_letter(in, "no_adapter",
-                       "no adapter is configured for topic '" + in.topic + "' (see inputs: in the config)", out, stats);
+    dead_letter(in, "no_adapter", "no adapter is configured for topic '" + in.topic + "' (see inputs: in the config)",
+                out, stats);
+    return Status::ok();
   }
-  if (!in.value) return dead_letter(in, "missing_value", "the record has no value (tombstone)", out, stats);
+  if (!in.value) {
+    dead_letter(in, "missing_value", "the record has no value (tombstone)", out, stats);
+    return Status::ok();
+  }
 
   event_.source = SourceCoordinates{in.topic, in.partition, in.offset, in.timestamp};
   const ParseStatus parsed = it->second->parse(*in.value, event_);
   if (parsed.kind == ParseStatus::Kind::kSkip) {
     ++stats.skipped;
-    return;
+    return Status::ok();
   }
-  if (!parsed.is_ok()) return dead_letter(in, parsed.reason, parsed.detail, out, stats);
+  if (!parsed.is_ok()) {
+    dead_letter(in, parsed.reason, parsed.detail, out, stats);
+    return Status::ok();
+  }
   ++stats.events;
 
   findings_.clear();
   detector_.detect(event_, findings_);
-  if (findings_.empty()) return;
+  if (config_.state.enabled) observe(out, stats);
+  if (findings_.empty()) return Status::ok();
   const detect::RenderOptions options{clock_(), config_.expose_pii};
   for (const auto& finding : findings_) {
     detect::render_flag(finding, event_, detector_.pack(), options, rendered_);
@@ -108,6 +137,7 @@ void StageA::process(const io::Record& in, std::vector<io::Record>& out, Stats& 
                                    in.topic + "/" + std::to_string(in.partition) + "@" + std::to_string(in.offset)});
     }
   }
+  return Status::ok();
 }
 
 }  // namespace vigil::topology

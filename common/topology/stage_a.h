@@ -11,40 +11,11 @@
 #include "common/detect/detector.h"
 #include "common/detect/flag.h"
 #include "common/io/record.h"
+#include "common/topology/observation.h"
+#include "common/topology/processor.h"
+#include "common/topology/stats.h"
 
 namespace vigil::topology {
-
-// A one-line description of a flag, for run summaries.
-struct FlagNote {
-  std::string severity;
-  std::string category;
-  std::string key;
-  std::string reason;  // reason_en of the heaviest rule
-  std::string source;  // topic/partition@offset
-};
-
-// Counts of one batch or of a whole run, and the first few flags as examples.
-struct Stats {
-  static constexpr std::size_t kMaxNotes = 10;
-
-  std::size_t records = 0;
-  std::map<std::string, std::size_t, std::less<>> records_by_topic;
-  std::size_t events = 0;
-  std::size_t skipped = 0;
-  std::size_t flags = 0;
-  std::map<std::string, std::size_t> flags_by_category;
-  std::map<std::pair<std::string, std::string>, std::size_t> flags_by_category_severity;
-  std::map<std::string, std::size_t> rule_hits;       // by rule id, over the flags produced
-  std::map<std::string, std::size_t> blocklist_hits;  // flags with a known-bad feed hit, by feed
-  // Kafka record timestamps of the records that produced flags (for event-to-flag latency;
-  // one entry per flag, kept only for the batch).
-  std::vector<TimestampMs> flag_record_times;
-  std::map<std::string, std::size_t> dead_letters_by_reason;
-  std::vector<FlagNote> first_flags;
-
-  std::size_t dead_letters() const;
-  void merge(const Stats& other);
-};
 
 // Dead-letter headers: the reason, its detail and where the record came from. The value and
 // key of a dead letter are the original bytes, untouched.
@@ -54,15 +25,16 @@ inline constexpr std::string_view kDlqDetailHeader = "vigil.dlq.detail";
 // Stage A: parse, normalise, extract, run content rules, emit flags and dead letters.
 // Pure with respect to I/O: records in, records out; the runner owns sources and sinks.
 // Lifecycle: one per processing thread; not thread-safe.
-class StageA {
+class StageA final : public Processor {
  public:
   using Clock = std::function<TimestampMs()>;
 
   StageA(const DetectorConfig& config, std::shared_ptr<const detect::RulePack> pack, Clock clock = wall_clock_ms);
 
-  // Appends what `in` produces (flags, or one dead letter) to `out`. Never fails: anything
-  // that cannot be processed is dead-lettered with its reason.
-  void process(const io::Record& in, std::vector<io::Record>& out, Stats& stats);
+  // Appends what `in` produces (flags and, with state enabled, one observation per entity;
+  // or one dead letter) to `out`. Never fails: anything that cannot be processed is
+  // dead-lettered with its reason.
+  Status process(const io::Record& in, std::vector<io::Record>& out, Stats& stats) override;
 
   const detect::RulePack& pack() const { return detector_.pack(); }
 
@@ -82,6 +54,7 @@ class StageA {
  private:
   void dead_letter(const io::Record& in, std::string_view reason, const std::string& detail,
                    std::vector<io::Record>& out, Stats& stats);
+  void observe(std::vector<io::Record>& out, Stats& stats);
 
   DetectorConfig config_;
   std::shared_ptr<const detect::Blocklist> blocklist_;
@@ -91,6 +64,8 @@ class StageA {
   Event event_;
   std::vector<detect::Finding> findings_;
   detect::RenderedFlag rendered_;
+  Observation observation_;
+  std::vector<std::string> observed_;  // keys of this event's observations
 };
 
 }  // namespace vigil::topology

@@ -10,7 +10,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
+#include <optional>
+#include <thread>
 
 #include "common/cli/cli.h"
 #include "common/core/config.h"
@@ -21,11 +24,15 @@
 #include "common/io/kafka/kafka_io.h"
 #include "common/log/log.h"
 #include "common/metrics/server.h"
+#include "common/state/store.h"
+#include "common/topology/pipeline.h"
 #include "common/topology/probe.h"
 #include "common/topology/runner.h"
 #include "common/topology/stage_a.h"
+#include "common/topology/stage_b.h"
 #include "services/detector/intel.h"
 #include "services/detector/reset.h"
+#include "services/detector/state_worker.h"
 #include "services/detector/summary.h"
 
 namespace {
@@ -45,17 +52,6 @@ constexpr int kRuntimeError = 1;
 
 int usage_error(const std::string& message) {
   return vigil::cli::usage_error("vigil-detector", message);
-}
-
-std::string default_rule_pack() {
-  if (const char* env = std::getenv("VIGIL_RULE_PACK"); env != nullptr && *env != '\0') return env;
-  std::error_code ec;
-  const auto exe = std::filesystem::canonical("/proc/self/exe", ec);
-  if (!ec) {
-    const auto installed = exe.parent_path().parent_path() / "share/vigil/rules/vn-core.yaml";
-    if (std::filesystem::exists(installed)) return installed.string();
-  }
-  return std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml";
 }
 
 std::string instance_name() {
@@ -161,7 +157,8 @@ int main(int argc, char** argv) {
     if (offline || config_path.empty()) return usage_error("--reset-to needs --config FILE (the group and its topics)");
     return reset_group(config, reset_to, dry_run);
   }
-  if (rule_pack_path.empty()) rule_pack_path = !config.rule_pack.empty() ? config.rule_pack : default_rule_pack();
+  if (rule_pack_path.empty())
+    rule_pack_path = !config.rule_pack.empty() ? config.rule_pack : vigil::cli::default_rule_pack();
   auto pack = vigil::detect::load_rule_pack(rule_pack_path);
   if (!pack.is_ok()) return usage_error("rule pack: " + pack.status().message());
 
@@ -175,6 +172,28 @@ int main(int argc, char** argv) {
   // Known-bad feeds: every configured file must load at start (config error otherwise).
   auto intel = vigil::detector::Intel::start(config, *pack.value(), probe, !offline);
   if (!intel.is_ok()) return usage_error("intel.feeds: " + intel.status().message());
+  // Offline, stage B keeps its state in --state-dir, or in a scratch directory removed at
+  // exit so that two runs over the same archive give the same flags.
+  std::string scratch_state;
+  struct RemoveScratch {
+    const std::string& dir;
+    ~RemoveScratch() {
+      std::error_code ec;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+  } remove_scratch{scratch_state};
+  std::unique_ptr<vigil::state::Store> store;
+  if (offline && config.state.enabled) {
+    std::string dir = state_dir;
+    if (dir.empty()) {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "vigil-state.XXXXXX").string();
+      if (::mkdtemp(tmpl.data()) == nullptr) return usage_error("cannot create a scratch state directory in " + tmpl);
+      dir = scratch_state = tmpl;
+    }
+    auto opened = vigil::state::open_rocksdb_store({dir, vigil::topology::stage_b_stores()});
+    if (!opened.is_ok()) return usage_error(opened.status().message());
+    store = std::move(opened.value());
+  }
   if (offline) {
     if (dlq_output.empty()) {
       std::string base = output;
@@ -257,18 +276,25 @@ int main(int argc, char** argv) {
   stage.set_blocklist(intel.value()->blocklist());
   // The blocklist topic up to its end before the first batch, so a restart misses no entry.
   intel.value()->catch_up(stage.pack());
+  std::optional<vigil::topology::StageB> stage_b;
+  if (store) stage_b.emplace(config, pack.value(), *store, nullptr);
+  vigil::topology::Pipeline pipeline(stage, stage_b ? &*stage_b : nullptr, config.state.observations_topic,
+                                     config.state.partitions);
   // Hot reload between batches: on SIGHUP, or when the pack file changes (checked every 5 s
   // online). A pack that fails to load is logged and counted; the running one stays.
   vigil::detect::RulePackWatcher watcher(rule_pack_path,
                                          offline ? std::chrono::milliseconds(0) : std::chrono::seconds(5));
   vigil::topology::RunnerOptions runner_options{config.batch_max_records,
                                                 std::chrono::milliseconds(config.batch_max_wait_ms), 5, nullptr};
+  std::vector<std::function<void(const std::shared_ptr<const vigil::detect::RulePack>&)>> watcher_listeners;
   runner_options.between_batches = [&] {
     const bool reload = g_reload.exchange(false);
     if (reload) watcher.request();
     auto outcome = watcher.poll();
     if (outcome.pack != nullptr) {
       const std::string version = outcome.pack->qualified_version();
+      if (stage_b) stage_b->set_rule_pack(outcome.pack);
+      for (const auto& listener : watcher_listeners) listener(outcome.pack);
       stage.set_rule_pack(std::move(outcome.pack));
       probe.on_rule_pack_loaded(version);
       spdlog::info("rule pack reloaded: {} from {}", version, watcher.path());
@@ -279,10 +305,39 @@ int main(int argc, char** argv) {
     }
     intel.value()->between_batches(stage.pack(), reload);
   };
-  vigil::topology::Runner runner(*source, *sink, stage, runner_options, &probe);
+  // Online, stage B runs on its own thread with its own consumer group and transactions.
+  std::unique_ptr<vigil::detector::StateWorker> state_worker;
+  if (!offline && config.state.enabled) {
+    if (auto st = vigil::detector::create_state_topics(config); !st.is_ok()) {
+      spdlog::error("cannot create the state topics: {}", st.to_string());
+      return kRuntimeError;
+    }
+    auto worker = vigil::detector::StateWorker::open(config, pack.value(), instance_name(), *registry);
+    if (!worker.is_ok()) {
+      spdlog::error("cannot start stage B: {}", worker.status().to_string());
+      return kRuntimeError;
+    }
+    state_worker = std::move(worker.value());
+    watcher_listeners.push_back(
+        [&](const std::shared_ptr<const vigil::detect::RulePack>& p) { state_worker->set_rule_pack(p); });
+  }
+  vigil::Status state_status;
+  std::thread state_thread;
+  if (state_worker) {
+    state_thread = std::thread([&] {
+      state_status = state_worker->run(g_stop);
+      if (!state_status.is_ok()) g_stop.store(true);  // one stage failing stops the worker
+    });
+  }
+  // Offline both stages run in the pipeline; online stage A publishes observations to Kafka.
+  vigil::topology::Processor& processor = offline ? static_cast<vigil::topology::Processor&>(pipeline) : stage;
+  vigil::topology::Runner runner(*source, *sink, processor, runner_options, &probe);
   const auto started = std::chrono::steady_clock::now();
-  const vigil::Status status = runner.run(g_stop);
+  vigil::Status status = runner.run(g_stop);
   intel.value()->close();
+  if (!status.is_ok()) g_stop.store(true);
+  if (state_thread.joinable()) state_thread.join();
+  if (status.is_ok()) status = state_status;
   source->close();
   sink->close();
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

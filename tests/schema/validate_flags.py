@@ -28,7 +28,8 @@ def breakdown_problems(flag: dict) -> list:
         problems.append(f"raw_sum {b['raw_sum']} is not the sum of the weights")
     if min(max(b["raw_sum"], b["min"]), b["max"]) != b["score"] or b["score"] != flag["score"]:
         problems.append(f"score {flag['score']} is not raw_sum {b['raw_sum']} clamped to {b['min']}..{b['max']}")
-    if b["score"] < b["threshold"]:
+    # Stateful flags (stage B, with a window) fire on their rule's own count threshold.
+    if "window" not in flag and b["score"] < b["threshold"]:
         problems.append(f"score {b['score']} is below the threshold {b['threshold']}")
     return problems
 

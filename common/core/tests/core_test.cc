@@ -177,3 +177,27 @@ TEST(Config, RejectsUnknownAdapterAndMissingFile) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+// Vectors from Kafka's own UtilsTest.testMurmur2: the Java client's partitioner is
+// toPositive(murmur2(key)) % partitions.
+TEST(KafkaPartitionForKey, MatchesKafkasMurmur2) {
+  const std::pair<std::string, std::int32_t> cases[] = {
+      {"21", -973932308},
+      {"foobar", -790332482},
+      {"a-little-bit-long-string", -985981536},
+      {"a-little-bit-longer-string", -1486304829},
+      {"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971},
+      {"abc", 479470107},
+  };
+  for (const auto& [key, hash] : cases) {
+    const auto positive = static_cast<std::int32_t>(static_cast<std::uint32_t>(hash) & 0x7fffffff);
+    EXPECT_EQ(kafka_partition_for_key(key, 0x7fffffff), positive % 0x7fffffff) << key;
+    EXPECT_EQ(kafka_partition_for_key(key, 6), positive % 6) << key;
+  }
+}
+
+}  // namespace
+}  // namespace vigil

@@ -28,7 +28,7 @@ TEST(PersonalData, SellingCustomerDataIsFlaggedWithEvidence) {
   const auto fs = run(e);
   const Finding* f = find(fs, "personal_data");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->score, 85);  // trade offer 40 + data noun 30 + commerce terms 15
+  EXPECT_EQ(f->score, 85);  // trade offer 35 + data noun 35 + commerce terms 15
   ASSERT_FALSE(f->evidence.empty());
   EXPECT_EQ(f->evidence[0].quote, "Bán DATA");
   // Evidence offsets are code points into the text: the emoji and space come first.

@@ -187,6 +187,38 @@ class Admin final : public KafkaAdmin {
     return out;
   }
 
+  Status create_topics(const std::vector<TopicSpec>& topics) override {
+    if (topics.empty()) return Status::ok();
+    std::vector<rd_kafka_NewTopic_t*> news;
+    char err[512];
+    for (const auto& t : topics) {
+      rd_kafka_NewTopic_t* nt =
+          rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, err, sizeof err);
+      if (nt == nullptr) {
+        for (auto* n : news) rd_kafka_NewTopic_destroy(n);
+        return invalid_argument("topic " + t.name + ": " + err);
+      }
+      for (const auto& [k, v] : t.configs) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
+      news.push_back(nt);
+    }
+    auto options = admin_options(RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_CreateTopics(rk_, news.data(), news.size(), options.get(), queue_.get());
+    for (auto* n : news) rd_kafka_NewTopic_destroy(n);
+    auto event = wait_for(RD_KAFKA_EVENT_CREATETOPICS_RESULT);
+    if (!event.is_ok()) return event.status();
+    size_t n = 0;
+    const auto** results =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.value().get()), &n);
+    for (size_t i = 0; i < n; ++i) {
+      const auto code = rd_kafka_topic_result_error(results[i]);
+      if (code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) continue;
+      const char* msg = rd_kafka_topic_result_error_string(results[i]);
+      return kafka_error("create topic " + std::string(rd_kafka_topic_result_name(results[i])) + ": " +
+                         (msg != nullptr ? msg : rd_kafka_err2str(code)));
+    }
+    return Status::ok();
+  }
+
   Status alter_group_offsets(const std::string& group, const std::vector<TopicPartitionOffset>& offsets) override {
     PartitionList list = to_list(offsets);
     rd_kafka_AlterConsumerGroupOffsets_t* request = rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), list.get());

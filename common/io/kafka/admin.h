@@ -25,6 +25,13 @@ struct PartitionWatermarks {
   std::int64_t high = 0;  // offset the next record will get
 };
 
+struct TopicSpec {
+  std::string name;
+  int partitions = 1;
+  int replication_factor = -1;                 // -1: the broker's default
+  std::map<std::string, std::string> configs;  // cleanup.policy=compact...
+};
+
 // The cluster-level questions the tools ask: which partitions a topic has, where a time lies
 // in each of them, a consumer group's members and committed offsets, and moving those
 // offsets. Synchronous; every call waits at most `timeout`.
@@ -51,6 +58,9 @@ class KafkaAdmin {
   // Committed offsets of `group` on every partition of `topics`; -1 where there is none.
   virtual Result<std::vector<TopicPartitionOffset>> committed_offsets(const std::string& group,
                                                                       const std::vector<std::string>& topics) = 0;
+
+  // Creates the topics that do not exist yet; existing ones are left as they are.
+  virtual Status create_topics(const std::vector<TopicSpec>& topics) = 0;
 
   // Sets the group's committed offsets. The broker refuses while the group has members.
   virtual Status alter_group_offsets(const std::string& group, const std::vector<TopicPartitionOffset>& offsets) = 0;

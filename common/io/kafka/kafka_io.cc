@@ -43,6 +43,28 @@ Status from_error(RdKafka::Error* error, std::string_view what) {
   return Status(code, std::string(what) + ": " + owned->str());
 }
 
+// A consumed message as our Record (copies key, value and headers).
+void to_record(RdKafka::Message& message, Record& r) {
+  RdKafka::Message* msg = &message;
+  r.topic = msg->topic_name();
+  r.partition = msg->partition();
+  r.offset = msg->offset();
+  const auto ts = msg->timestamp();
+  r.timestamp = ts.timestamp;
+  r.timestamp_type = ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_LOG_APPEND_TIME ? TimestampType::kLogAppend
+                     : ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME   ? TimestampType::kCreate
+                                                                                         : TimestampType::kNone;
+  if (msg->key_pointer() != nullptr) r.key.emplace(static_cast<const char*>(msg->key_pointer()), msg->key_len());
+  if (msg->payload() != nullptr) r.value.emplace(static_cast<const char*>(msg->payload()), msg->len());
+  if (RdKafka::Headers* headers = msg->headers(); headers != nullptr) {
+    for (const auto& h : headers->get_all()) {
+      Header& out_h = r.headers.emplace_back();
+      out_h.key = h.key();
+      if (h.value() != nullptr) out_h.value.emplace(static_cast<const char*>(h.value()), h.value_size());
+    }
+  }
+}
+
 class KafkaSource;
 
 class StatisticsHandler final : public RdKafka::EventCb {
@@ -166,24 +188,7 @@ class KafkaSource final : public Source {
         // Transient broker or network trouble: librdkafka retries by itself.
         continue;
       }
-      Record& r = out.emplace_back();
-      r.topic = msg->topic_name();
-      r.partition = msg->partition();
-      r.offset = msg->offset();
-      const auto ts = msg->timestamp();
-      r.timestamp = ts.timestamp;
-      r.timestamp_type = ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_LOG_APPEND_TIME ? TimestampType::kLogAppend
-                         : ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_CREATE_TIME   ? TimestampType::kCreate
-                                                                                             : TimestampType::kNone;
-      if (msg->key_pointer() != nullptr) r.key.emplace(static_cast<const char*>(msg->key_pointer()), msg->key_len());
-      if (msg->payload() != nullptr) r.value.emplace(static_cast<const char*>(msg->payload()), msg->len());
-      if (RdKafka::Headers* headers = msg->headers(); headers != nullptr) {
-        for (const auto& h : headers->get_all()) {
-          Header& out_h = r.headers.emplace_back();
-          out_h.key = h.key();
-          if (h.value() != nullptr) out_h.value.emplace(static_cast<const char*>(h.value()), h.value_size());
-        }
-      }
+      to_record(*msg, out.emplace_back());
     }
     return Status::ok();
   }
@@ -265,8 +270,14 @@ class DeliveryReports final : public RdKafka::DeliveryReportCb {
       if (first_error.empty()) first_error = message.topic_name() + ": " + message.errstr();
     } else {
       ++delivered;
+      if (track_offsets) {
+        auto& next = next_offsets[{message.topic_name(), message.partition()}];
+        next = std::max(next, message.offset() + 1);
+      }
     }
   }
+  bool track_offsets = false;
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> next_offsets;
   std::size_t failures = 0;
   std::size_t delivered = 0;
   std::string first_error;
@@ -364,6 +375,7 @@ class KafkaSink final : public Sink {
     timeout_ms_ = static_cast<int>(options.timeout.count());
     auto props = options.properties;
     transactional_ = props.count("transactional.id") > 0;
+    reports_.track_offsets = true;
     auto producer = create_producer(std::move(props), reports_);
     if (!producer.is_ok()) return producer.status();
     producer_ = std::move(producer.value());
@@ -375,6 +387,7 @@ class KafkaSink final : public Sink {
   Status begin() override {
     reports_.failures = 0;
     reports_.first_error.clear();
+    reports_.next_offsets.clear();
     if (!transactional_) return Status::ok();
     return from_error(producer_->begin_transaction(), "begin_transaction");
   }
@@ -401,6 +414,12 @@ class KafkaSink final : public Sink {
     VIGIL_RETURN_IF_ERROR(from_error(producer_->commit_transaction(timeout_ms_), "commit_transaction"));
     if (kafka_source == nullptr) return source.commit(next);
     return Status::ok();
+  }
+
+  std::vector<TopicPartitionOffset> delivered() const override {
+    std::vector<TopicPartitionOffset> out;
+    for (const auto& [tp, next] : reports_.next_offsets) out.push_back({tp.first, tp.second, next});
+    return out;
   }
 
   Status abort() override {
@@ -486,6 +505,79 @@ Result<std::unique_ptr<Sink>> open_kafka_sink(const KafkaSinkOptions& options) {
   auto sink = std::make_unique<KafkaSink>();
   VIGIL_RETURN_IF_ERROR(sink->open(options));
   return std::unique_ptr<Sink>(std::move(sink));
+}
+
+namespace {
+
+class KafkaPartitionReader final : public PartitionReader {
+ public:
+  ~KafkaPartitionReader() override {
+    if (consumer_) consumer_->close();
+  }
+
+  Status open(std::map<std::string, std::string> props) {
+    // Never joins the group; librdkafka's C++ consumer wants an id all the same.
+    props.emplace("group.id", "vigil-restore-unjoined");
+    props["enable.auto.commit"] = "false";
+    props["isolation.level"] = "read_committed";
+    props["enable.partition.eof"] = "true";
+    // An offset outside the log must be reported, not silently moved.
+    props["auto.offset.reset"] = "error";
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    VIGIL_RETURN_IF_ERROR(configure(*conf, props));
+    std::string err;
+    consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+    if (!consumer_) return kafka_error("cannot create the restore consumer: " + err);
+    return Status::ok();
+  }
+
+  Result<std::int64_t> read(const std::string& topic, std::int32_t partition, std::int64_t from,
+                            const std::function<void(const Record&)>& fn) override {
+    const std::string where = topic + "/" + std::to_string(partition);
+    TopicPartitionsOwner tps({{topic, partition, from}});
+    if (const auto code = consumer_->assign(tps.list); code != RdKafka::ERR_NO_ERROR)
+      return kafka_error("assign " + where + ": " + RdKafka::err2str(code));
+    struct Unassign {
+      RdKafka::KafkaConsumer& c;
+      ~Unassign() { c.unassign(); }
+    } unassign{*consumer_};
+    std::int64_t next = from;
+    Record record;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::unique_ptr<RdKafka::Message> msg(consumer_->consume(500));
+      switch (msg->err()) {
+        case RdKafka::ERR_NO_ERROR:
+          record = Record();
+          to_record(*msg, record);
+          fn(record);
+          next = msg->offset() + 1;
+          break;
+        case RdKafka::ERR__PARTITION_EOF:
+          // The end as read_committed sees it; transaction markers may sit past the last record.
+          return std::max(next, msg->offset());
+        case RdKafka::ERR__TIMED_OUT: break;
+        case RdKafka::ERR_OFFSET_OUT_OF_RANGE:
+        case RdKafka::ERR__AUTO_OFFSET_RESET:
+          return Status(Code::kNotFound, "offset " + std::to_string(from) + " is outside " + where);
+        default:
+          if (msg->err() == RdKafka::ERR__FATAL) return kafka_error("restore of " + where + ": " + msg->errstr());
+          break;  // transient: librdkafka retries
+      }
+    }
+    return kafka_error("restore of " + where + " did not reach the end within 30 minutes");
+  }
+
+ private:
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<PartitionReader>> open_partition_reader(const std::map<std::string, std::string>& properties) {
+  auto reader = std::make_unique<KafkaPartitionReader>();
+  VIGIL_RETURN_IF_ERROR(reader->open(properties));
+  return std::unique_ptr<PartitionReader>(std::move(reader));
 }
 
 Result<std::unique_ptr<Producer>> open_kafka_producer(const std::map<std::string, std::string>& properties) {

@@ -90,6 +90,20 @@ class Producer {
   virtual const ProducerCounts& counts() const = 0;
 };
 
+// Reads one partition from an offset up to its current end (read_committed: the last
+// committed record), without a consumer group: the restore path of state stores.
+// Lifecycle: used by one thread; one consumer connection is kept for all reads.
+class PartitionReader {
+ public:
+  virtual ~PartitionReader() = default;
+  // Calls `fn` for each record from `from` on; returns the offset after the end. kNotFound
+  // when `from` is outside the partition (before its log start or after its end).
+  [[nodiscard]] virtual Result<std::int64_t> read(const std::string& topic, std::int32_t partition, std::int64_t from,
+                                                  const std::function<void(const Record&)>& fn) = 0;
+};
+
+Result<std::unique_ptr<PartitionReader>> open_partition_reader(const std::map<std::string, std::string>& properties);
+
 Result<std::unique_ptr<Producer>> open_kafka_producer(const std::map<std::string, std::string>& properties);
 
 }  // namespace vigil::io

@@ -32,6 +32,13 @@ io::Record raw(std::string topic, std::int64_t offset, std::optional<std::string
   return r;
 }
 
+// Stage A alone: these tests count its flags and dead letters only.
+DetectorConfig stateless() {
+  auto c = default_detector_config();
+  c.state.enabled = false;
+  return c;
+}
+
 const std::string kSelling =
     R"({"update_id":1,"message":{"message_id":7,"from":{"id":5012345612},"chat":{"id":-100},"date":1711930340,)"
     R"("text":"Bán data khách hàng, ib Zalo 0912345678"}})";
@@ -46,11 +53,11 @@ std::string header(const io::Record& r, std::string_view key) {
 }
 
 TEST(StageA, FlagsGoToCategoryTopicsWithHeaders) {
-  StageA stage(default_detector_config(), core_pack(), [] { return TimestampMs{5}; });
+  StageA stage(stateless(), core_pack(), [] { return TimestampMs{5}; });
   std::vector<io::Record> out;
   Stats stats;
-  stage.process(raw("raw.telegram", 0, kSelling), out, stats);
-  stage.process(raw("raw.facebook", 1, kLookalike), out, stats);
+  ASSERT_TRUE(stage.process(raw("raw.telegram", 0, kSelling), out, stats).is_ok());
+  ASSERT_TRUE(stage.process(raw("raw.facebook", 1, kLookalike), out, stats).is_ok());
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].topic, "flags.personal_data");
   EXPECT_EQ(out[0].key, "telegram:50******12");
@@ -65,16 +72,16 @@ TEST(StageA, FlagsGoToCategoryTopicsWithHeaders) {
 }
 
 TEST(StageA, MalformedRecordsAreDeadLetteredWithOriginalBytes) {
-  StageA stage(default_detector_config(), core_pack());
+  StageA stage(stateless(), core_pack());
   std::vector<io::Record> out;
   Stats stats;
   const std::string broken = "{\"update_id\":1,\"message\":{";
-  stage.process(raw("raw.telegram", 3, broken), out, stats);
-  stage.process(raw("raw.unknown", 4, "{}"), out, stats);
-  stage.process(raw("raw.zalo", 5, std::nullopt), out, stats);
+  ASSERT_TRUE(stage.process(raw("raw.telegram", 3, broken), out, stats).is_ok());
+  ASSERT_TRUE(stage.process(raw("raw.unknown", 4, "{}"), out, stats).is_ok());
+  ASSERT_TRUE(stage.process(raw("raw.zalo", 5, std::nullopt), out, stats).is_ok());
   io::Record bad_line = raw("file:x.jsonl", 9, "not an envelope");
   bad_line.source_error = "bad archive line: ...";
-  stage.process(bad_line, out, stats);
+  ASSERT_TRUE(stage.process(bad_line, out, stats).is_ok());
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[0].topic, "vigil.dlq");
   EXPECT_EQ(out[0].value, broken);
@@ -149,7 +156,7 @@ TEST(Runner, AbortedBatchIsReadAgainWithoutDuplicates) {
   VectorSource source(records);
   FlakySink sink;
   sink.fail_next_commits = 1;
-  StageA stage(default_detector_config(), core_pack());
+  StageA stage(stateless(), core_pack());
   Runner runner(source, sink, stage, RunnerOptions{4, std::chrono::milliseconds(0), 5, nullptr});
   std::atomic<bool> stop{false};
   ASSERT_TRUE(runner.run(stop).is_ok());
@@ -181,7 +188,7 @@ TEST(Runner, RulePackSwappedBetweenBatchesJudgesWholeBatchesAndLosesNothing) {
   for (int i = 0; i < 8; ++i) records.push_back(raw("raw.telegram", i, kSelling));
   VectorSource source(records);
   FlakySink sink;
-  StageA stage(default_detector_config(), core_pack_as("1.0.0"));
+  StageA stage(stateless(), core_pack_as("1.0.0"));
   auto next = core_pack_as("2.0.0");
   int calls = 0;
   RunnerOptions options{4, std::chrono::milliseconds(0), 5, nullptr};
@@ -232,7 +239,7 @@ TEST(RunnerProbe, CountsCommittedWorkOnlyAndReportsHealth) {
   VectorSource source(records);
   FlakySink sink;
   sink.fail_next_commits = 1;
-  StageA stage(default_detector_config(), core_pack());
+  StageA stage(stateless(), core_pack());
   prometheus::Registry registry;
   auto health = std::make_shared<metrics::Health>();
   RunnerProbe probe(registry, health, "vn-core@test");
@@ -278,11 +285,11 @@ const std::string kListedLink =
 TEST(BlocklistTopic, AppliesEntriesAndTombstonesAndFlagsFollowBetweenBatches) {
   auto blocklist = std::make_shared<detect::Blocklist>();
   BlocklistTopic topic(*blocklist);
-  StageA stage(default_detector_config(), core_pack());
+  StageA stage(stateless(), core_pack());
   stage.set_blocklist(blocklist);
   std::vector<io::Record> out;
   Stats stats;
-  stage.process(raw("raw.facebook", 0, kListedLink), out, stats);
+  ASSERT_TRUE(stage.process(raw("raw.facebook", 0, kListedLink), out, stats).is_ok());
   EXPECT_TRUE(out.empty());
 
   VectorSource source({intel(0, "giaohang-nhanh.example", R"({"feed":"police-tips","reason":"SMS wave"})"),
@@ -305,7 +312,7 @@ TEST(BlocklistTopic, AppliesEntriesAndTombstonesAndFlagsFollowBetweenBatches) {
   EXPECT_TRUE(topic.reached({{"intel.blocklist", 0, 5}}, 1));   // a commit marker at offset 4
   EXPECT_FALSE(topic.reached({{"intel.blocklist", 1, 1}}, 1));  // nothing read there yet
 
-  stage.process(raw("raw.facebook", 1, kListedLink), out, stats);
+  ASSERT_TRUE(stage.process(raw("raw.facebook", 1, kListedLink), out, stats).is_ok());
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].key, "giaohang-nhanh.example");
   EXPECT_EQ(header(out[0], "severity"), "high");
@@ -318,10 +325,10 @@ TEST(BlocklistTopic, AppliesEntriesAndTombstonesAndFlagsFollowBetweenBatches) {
   ASSERT_TRUE(topic.poll(removal, std::chrono::milliseconds(0), 100, pack.get()).is_ok());
   stage.set_rule_pack(core_pack());
   out.clear();
-  stage.process(raw("raw.facebook", 2, kListedLink), out, stats);
+  ASSERT_TRUE(stage.process(raw("raw.facebook", 2, kListedLink), out, stats).is_ok());
   EXPECT_TRUE(out.empty());
   ASSERT_TRUE(blocklist->apply({"giaohang-nhanh.example", false, "again", ""}));
-  stage.process(raw("raw.facebook", 3, kListedLink), out, stats);
+  ASSERT_TRUE(stage.process(raw("raw.facebook", 3, kListedLink), out, stats).is_ok());
   EXPECT_EQ(out.size(), 1u);
 }
 
@@ -355,7 +362,7 @@ TEST(Runner, PersistentFailureEndsTheRunWithTheError) {
   VectorSource source({raw("raw.telegram", 0, kSelling)});
   FlakySink sink;
   sink.fail_next_commits = 100;
-  StageA stage(default_detector_config(), core_pack());
+  StageA stage(stateless(), core_pack());
   Runner runner(source, sink, stage, RunnerOptions{4, std::chrono::milliseconds(0), 3, nullptr});
   std::atomic<bool> stop{false};
   const Status st = runner.run(stop);

@@ -1,0 +1,106 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common/core/config.h"
+#include "common/core/time.h"
+#include "common/detect/rule_pack.h"
+#include "common/io/record.h"
+#include "common/state/store.h"
+#include "common/state/window.h"
+#include "common/topology/observation.h"
+#include "common/topology/processor.h"
+#include "common/topology/stats.h"
+
+namespace vigil::topology {
+
+// Reads one partition of the changelog topic from an offset to its current end (the last
+// committed record, read_committed), for restore. Online: a Kafka consumer; offline there is
+// none (the local store is the only copy).
+// Lifecycle: used by the stage B thread only.
+class ChangelogReader {
+ public:
+  virtual ~ChangelogReader() = default;
+  // Calls `fn` for every record from `from` on and returns the offset after the last one
+  // read. kOutOfRange-like situations (from beyond the end, or before the log start) come
+  // back as kNotFound so the caller can drop the local state and read from the beginning.
+  [[nodiscard]] virtual Result<std::int64_t> read(std::int32_t partition, std::int64_t from,
+                                                  const std::function<void(const io::Record&)>& fn) = 0;
+};
+
+// The stores stage B keeps, one RocksDB column family each.
+inline const std::vector<std::string>& stage_b_stores() {
+  static const std::vector<std::string> stores{"first_seen", "windows", "suppress", "meta"};
+  return stores;
+}
+
+// Stage B: entity state. Consumes observations (keyed by entity), keeps first-seen times and
+// event-time windowed counts per stateful rule in the Store, and raises stateful flags: the
+// same (rule, entity, window) once, with a deterministic flag_id; later growth (the count
+// doubling) as `update` records. Every key written in a batch goes to the changelog once, with
+// its final value, in the batch's transaction. A partition's state is restored from the
+// changelog (from the local checkpoint) the first time the partition is seen after an
+// assignment.
+// Lifecycle: one per stage-B thread; not thread-safe. The Store outlives it.
+class StageB final : public Processor {
+ public:
+  using Clock = std::function<TimestampMs()>;
+
+  // `changelog` null: no changelog (offline); state lives only in the local store.
+  StageB(const DetectorConfig& config, std::shared_ptr<const detect::RulePack> pack, state::Store& store,
+         ChangelogReader* changelog, Clock clock = wall_clock_ms);
+
+  Status process(const io::Record& in, std::vector<io::Record>& out, Stats& stats) override;
+  Status finish_batch(std::vector<io::Record>& out, Stats& stats) override;
+  Status committed(const std::vector<io::TopicPartitionOffset>& delivered) override;
+  void aborted() override;
+
+  // Partitions taken away: restored again (from their checkpoint) if they come back.
+  void revoked(const std::vector<std::int32_t>& partitions);
+
+  void set_rule_pack(std::shared_ptr<const detect::RulePack> pack) { pack_ = std::move(pack); }
+  const detect::RulePack& pack() const { return *pack_; }
+
+ private:
+  struct PartitionState {
+    TimestampMs stream_time = 0;
+    bool known = false;  // stream_time loaded
+  };
+
+  Status ensure_partition(std::int32_t partition, std::vector<io::Record>& out, Stats& stats, PartitionState*& state);
+  Status restore(std::int32_t partition, std::vector<io::Record>& out, Stats& stats);
+  Status update_first_seen(std::int32_t partition, const std::string& key, TimestampMs& first_seen);
+  Status apply_first_seen(const detect::StatefulRule& rule, std::int32_t partition, const std::string& key,
+                          TimestampMs first_seen, std::vector<io::Record>& out, Stats& stats, const io::Record& in);
+  Status apply_windows(const detect::StatefulRule& rule, std::int32_t partition, const std::string& key,
+                       TimestampMs stream_time, std::vector<io::Record>& out, Stats& stats, const io::Record& in);
+  void emit(const detect::StatefulRule& rule, const std::string& flag_id, bool update, TimestampMs window_start,
+            TimestampMs window_end, std::uint64_t count, std::vector<io::Record>& out, Stats& stats,
+            const io::Record& in);
+  Status put(std::string_view store, std::int32_t partition, const std::string& key, std::string_view value,
+             TimestampMs expire_at);
+  Status erase(std::string_view store, std::int32_t partition, const std::string& key);
+  void dead_letter(const io::Record& in, std::string_view reason, const std::string& detail,
+                   std::vector<io::Record>& out, Stats& stats);
+
+  DetectorConfig config_;
+  std::shared_ptr<const detect::RulePack> pack_;
+  state::Store& store_;
+  ChangelogReader* changelog_;
+  Clock clock_;
+  ObservationParser parser_;
+  Observation obs_;
+  std::map<std::int32_t, PartitionState> partitions_;  // restored partitions
+  std::set<std::int32_t> stream_time_dirty_;
+  std::set<std::tuple<std::string, std::int32_t, std::string>> dirty_;  // (store, partition, key)
+  std::vector<TimestampMs> starts_;
+  std::string buffer_;
+};
+
+}  // namespace vigil::topology

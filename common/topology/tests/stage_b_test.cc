@@ -1,0 +1,325 @@
+#include "common/topology/stage_b.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/detect/rule_pack.h"
+#include "common/state/store.h"
+
+namespace vigil::topology {
+namespace {
+
+constexpr TimestampMs kT0 = 1'711'929'600'000;  // 2024-04-01T00:00:00Z
+constexpr TimestampMs kMin = 60'000;
+
+const char* kPack = R"(rule_pack: state-test
+version: "1"
+categories: {fraud_link: {threshold: 50}, personal_data: {threshold: 50}}
+state: {grace: 10m}
+stateful_rules:
+  - id: spread
+    category: fraud_link
+    entities: [domain]
+    measure: distinct_authors
+    threshold: 3
+    window: 1h
+    score: 80
+    reason_en: "{count} accounts in {window}"
+    reason_vi: "{count} tài khoản trong {window}"
+  - id: new_lookalike
+    category: fraud_link
+    entities: [domain]
+    when: {lookalike: true}
+    measure: first_seen
+    window: 24h
+    score: 70
+    reason_en: new
+    reason_vi: mới
+  - id: seller
+    category: personal_data
+    entities: [phone]
+    when: {flagged: personal_data}
+    measure: posts
+    threshold: 2
+    window: 7d
+    score: 85
+    reason_en: "{count} offers"
+    reason_vi: "{count} bài"
+)";
+
+std::shared_ptr<const detect::RulePack> pack(const std::string& text = kPack) {
+  const std::string path = ::testing::TempDir() + "vigil_stage_b_pack.yaml";
+  std::ofstream(path) << text;
+  auto r = detect::load_rule_pack(path);
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  return r.is_ok() ? r.value() : nullptr;
+}
+
+io::Record observation(const std::string& type, const std::string& value, const std::string& author, TimestampMs t,
+                       std::int64_t offset, std::vector<std::string> flagged = {}, const std::string& brand = "") {
+  Observation o;
+  o.type = type;
+  o.value = value;
+  o.brand = brand;
+  o.event_id = "facebook:" + std::to_string(offset);
+  o.platform = "facebook";
+  o.kind = "post";
+  o.author = author;
+  o.event_time = t;
+  o.flagged = std::move(flagged);
+  o.topic = "raw.facebook";
+  o.offset = offset;
+  io::Record r;
+  r.topic = "vigil.observations";
+  r.partition = 2;
+  r.offset = offset;
+  r.key = observation_key(type, value);
+  r.value.emplace();
+  encode_observation(o, *r.value);
+  return r;
+}
+
+// A changelog kept in memory: what finish_batch produced, readable by partition.
+class MemoryChangelog final : public ChangelogReader {
+ public:
+  Result<std::int64_t> read(std::int32_t partition, std::int64_t from,
+                            const std::function<void(const io::Record&)>& fn) override {
+    ++reads;
+    auto& log = logs[partition];
+    if (from > static_cast<std::int64_t>(log.size())) return Status(Code::kNotFound, "offset out of range");
+    for (auto i = static_cast<std::size_t>(from); i < log.size(); ++i) fn(log[i]);
+    return static_cast<std::int64_t>(log.size());
+  }
+  // Appends the batch's changelog records; returns the delivered positions.
+  std::vector<io::TopicPartitionOffset> append(const std::vector<io::Record>& out) {
+    std::map<std::int32_t, std::int64_t> next;
+    for (const auto& r : out) {
+      if (r.topic != "vigil.changelog") continue;
+      logs[r.partition].push_back(r);
+      next[r.partition] = static_cast<std::int64_t>(logs[r.partition].size());
+    }
+    std::vector<io::TopicPartitionOffset> delivered;
+    for (const auto& [p, n] : next) delivered.push_back({"vigil.changelog", p, n});
+    return delivered;
+  }
+  std::map<std::int32_t, std::vector<io::Record>> logs;
+  int reads = 0;
+};
+
+class StageBTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    base_ = std::filesystem::path(::testing::TempDir()) /
+            ("vigil-stage-b-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::remove_all(base_);
+  }
+  void TearDown() override { std::filesystem::remove_all(base_); }
+
+  std::unique_ptr<state::Store> open(const std::string& name) {
+    auto s = state::open_rocksdb_store({(base_ / name).string(), stage_b_stores(), 1 << 20});
+    EXPECT_TRUE(s.is_ok()) << s.status().to_string();
+    return std::move(s.value());
+  }
+
+  // Runs one batch through `b` and commits it; returns the non-changelog outputs.
+  std::vector<io::Record> batch(StageB& b, const std::vector<io::Record>& in, MemoryChangelog* log = nullptr) {
+    std::vector<io::Record> out;
+    for (const auto& r : in) EXPECT_TRUE(b.process(r, out, stats_).is_ok());
+    EXPECT_TRUE(b.finish_batch(out, stats_).is_ok());
+    const auto delivered = log != nullptr ? log->append(out) : std::vector<io::TopicPartitionOffset>{};
+    EXPECT_TRUE(b.committed(delivered).is_ok());
+    std::vector<io::Record> flags;
+    for (auto& r : out) {
+      if (r.topic != "vigil.changelog") flags.push_back(std::move(r));
+    }
+    return flags;
+  }
+
+  static std::string flag_id(const io::Record& r) {
+    for (const auto& h : r.headers) {
+      if (h.key == "flag_id") return h.value.value_or("");
+    }
+    return "";
+  }
+  static bool is_update(const io::Record& r) { return r.value->find("\"kind\":\"update\"") != std::string::npos; }
+
+  std::filesystem::path base_;
+  Stats stats_;
+  DetectorConfig config_ = default_detector_config();
+};
+
+TEST_F(StageBTest, DistinctAuthorsFlagOncePerWindowThenUpdateWhenTheCountDoubles) {
+  auto store = open("db");
+  StageB b(config_, pack(), *store, nullptr, [] { return TimestampMs{1}; });
+  std::vector<io::Record> in;
+  // Same author twice, then two more: the third distinct author crosses the threshold.
+  for (const auto* author :
+       {"facebook:a", "facebook:a", "facebook:b", "facebook:c", "facebook:d", "facebook:e", "facebook:f"})
+    in.push_back(
+        observation("domain", "scam.top", author, kT0 + in.size() * kMin, static_cast<std::int64_t>(in.size())));
+  auto flags = batch(b, in);
+  ASSERT_EQ(flags.size(), 2u);  // the flag at 3 authors, an update at 6 (doubled)
+  EXPECT_EQ(flags[0].topic, "flags.fraud_link");
+  EXPECT_EQ(flags[0].key, "scam.top");
+  EXPECT_FALSE(is_update(flags[0]));
+  EXPECT_NE(flags[0].value->find("\"reason_en\":\"3 accounts in 1h\""), std::string::npos) << *flags[0].value;
+  EXPECT_NE(flags[0].value->find("\"window\":{\"start\":\"2024-04-01T00:00:00Z\",\"end\":\"2024-04-01T01:00:00Z\"}"),
+            std::string::npos);
+  EXPECT_NE(flags[0].value->find("\"source\":{\"platform\":\"facebook\",\"topic\":\"raw.facebook\""),
+            std::string::npos);
+  EXPECT_TRUE(is_update(flags[1]));
+  EXPECT_EQ(flag_id(flags[1]), flag_id(flags[0]));
+  EXPECT_EQ(stats_.flags, 1u);
+  EXPECT_EQ(stats_.updates, 1u);
+
+  // More of the same window in a later batch: no second flag; the next window flags anew.
+  auto more = batch(b, {observation("domain", "scam.top", "facebook:g", kT0 + 30 * kMin, 10)});
+  EXPECT_TRUE(more.empty());
+  std::vector<io::Record> next;
+  for (const auto* author : {"facebook:x", "facebook:y", "facebook:z"})
+    next.push_back(observation("domain", "scam.top", author, kT0 + 61 * kMin, 20 + next.size()));
+  auto second = batch(b, next);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_NE(flag_id(second[0]), flag_id(flags[0]));
+}
+
+TEST_F(StageBTest, FlagIdsDependOnInputNotOnTheRun) {
+  std::vector<io::Record> in;
+  for (const auto* author : {"facebook:a", "facebook:b", "facebook:c"})
+    in.push_back(
+        observation("domain", "scam.top", author, kT0 + in.size() * kMin, static_cast<std::int64_t>(in.size())));
+  auto s1 = open("one");
+  auto s2 = open("two");
+  StageB b1(config_, pack(), *s1, nullptr, [] { return TimestampMs{1}; });
+  StageB b2(config_, pack(), *s2, nullptr, [] { return TimestampMs{999}; });
+  auto f1 = batch(b1, in);
+  auto f2 = batch(b2, in);
+  ASSERT_EQ(f1.size(), 1u);
+  ASSERT_EQ(f2.size(), 1u);
+  EXPECT_EQ(flag_id(f1[0]), flag_id(f2[0]));
+}
+
+TEST_F(StageBTest, LateObservationsBeyondGraceAreCountedNotApplied) {
+  auto store = open("db");
+  StageB b(config_, pack(), *store, nullptr);
+  // Stream time moves to T0+3h; the 1 h window of T0 closed at T0+1h10m.
+  batch(b, {observation("domain", "scam.top", "facebook:a", kT0 + 180 * kMin, 0)});
+  std::vector<io::Record> late;
+  for (const auto* author : {"facebook:b", "facebook:c", "facebook:d"})
+    late.push_back(observation("domain", "scam.top", author, kT0 + late.size(), 1 + late.size()));
+  EXPECT_TRUE(batch(b, late).empty());
+  EXPECT_EQ(stats_.late, 3u);
+  // Within grace: counts.
+  std::vector<io::Record> ok;
+  for (const auto* author : {"facebook:b", "facebook:c", "facebook:d"})
+    ok.push_back(observation("domain", "scam.top", author, kT0 + 175 * kMin, 10 + ok.size()));
+  EXPECT_EQ(batch(b, ok).size(), 1u);
+}
+
+TEST_F(StageBTest, AbortedBatchLeavesNoTrace) {
+  auto store = open("db");
+  StageB b(config_, pack(), *store, nullptr);
+  std::vector<io::Record> in;
+  for (const auto* author : {"facebook:a", "facebook:b", "facebook:c"})
+    in.push_back(observation("domain", "scam.top", author, kT0 + in.size(), static_cast<std::int64_t>(in.size())));
+  std::vector<io::Record> out;
+  for (const auto& r : in) ASSERT_TRUE(b.process(r, out, stats_).is_ok());
+  ASSERT_TRUE(b.finish_batch(out, stats_).is_ok());
+  b.aborted();
+  // Read again after the abort: the same flag, as if the first attempt never happened.
+  auto flags = batch(b, in);
+  ASSERT_EQ(flags.size(), 1u);
+  EXPECT_FALSE(is_update(flags[0]));
+}
+
+TEST_F(StageBTest, FirstSeenAndFlaggedConditions) {
+  auto store = open("db");
+  StageB b(config_, pack(), *store, nullptr);
+  auto flags = batch(b, {
+                            observation("domain", "vietcombamk.top", "facebook:a", kT0, 0, {}, "vietcombank.com.vn"),
+                            observation("domain", "vietcombamk.top", "facebook:b", kT0 + 60 * kMin, 1, {},
+                                        "vietcombank.com.vn"),                        // flagged once only
+                            observation("domain", "plain.vn", "facebook:a", kT0, 2),  // not a lookalike
+                            observation("phone", "+84912345678", "facebook:a", kT0, 3, {"personal_data"}),
+                            observation("phone", "+84912345678", "facebook:b", kT0 + 1, 4),  // not flagged
+                            observation("phone", "+84912345678", "facebook:c", kT0 + 2, 5, {"personal_data"}),
+                        });
+  ASSERT_EQ(flags.size(), 2u);
+  EXPECT_NE(flags[0].value->find("\"brand\":\"vietcombank.com.vn\""), std::string::npos);
+  EXPECT_EQ(flags[1].topic, "flags.personal_data");
+  EXPECT_EQ(flags[1].key, "09******78") << "phones are masked in keys";
+  EXPECT_EQ(flags[1].value->find("+84912345678"), std::string::npos) << "and in values";
+  EXPECT_NE(flags[1].value->find("\"reason_en\":\"2 offers\""), std::string::npos);
+}
+
+TEST_F(StageBTest, RestoreFromTheChangelogContinuesExactlyWhereTheOldWorkerStopped) {
+  MemoryChangelog log;
+  std::vector<io::Record> first, second;
+  for (const auto* author : {"facebook:a", "facebook:b"})
+    first.push_back(observation("domain", "scam.top", author, kT0 + first.size(), first.size()));
+  second.push_back(observation("domain", "scam.top", "facebook:c", kT0 + 5, 2));
+
+  {
+    auto store = open("worker1");
+    StageB b(config_, pack(), *store, &log);
+    EXPECT_TRUE(batch(b, first, &log).empty());
+  }
+  ASSERT_FALSE(log.logs[2].empty());
+  // A second worker with an empty store takes the partition over: it restores first.
+  auto store = open("worker2");
+  StageB b(config_, pack(), *store, &log);
+  auto flags = batch(b, second, &log);
+  ASSERT_EQ(flags.size(), 1u) << "the two authors counted by worker 1 came back from the changelog";
+  EXPECT_GT(stats_.restored, 0u);
+  // Its checkpoint is past what it restored and wrote: a restart reads nothing old again.
+  auto ckpt = store->checkpoint(2);
+  ASSERT_TRUE(ckpt.is_ok() && ckpt.value());
+  EXPECT_EQ(ckpt.value()->next_offset, static_cast<std::int64_t>(log.logs[2].size()));
+}
+
+TEST_F(StageBTest, BadObservationsAndChangelogRecordsAreDeadLettered) {
+  MemoryChangelog log;
+  io::Record junk;
+  junk.topic = "vigil.changelog";
+  junk.partition = 2;
+  junk.key = "nostore";
+  junk.value = "x";
+  log.logs[2].push_back(junk);
+  auto store = open("db");
+  StageB b(config_, pack(), *store, &log);
+  io::Record bad = observation("domain", "scam.top", "facebook:a", kT0, 0);
+  bad.value = "{\"type\":\"domain\"";
+  io::Record unknown = observation("spaceship", "x", "facebook:a", kT0, 1);
+  auto out = batch(b, {bad, unknown, observation("domain", "ok.top", "facebook:a", kT0, 2)}, &log);
+  ASSERT_EQ(out.size(), 3u);
+  for (const auto& r : out) EXPECT_EQ(r.topic, "vigil.dlq");
+  EXPECT_EQ(stats_.dead_letters_by_reason["bad_observation"], 2u);
+  EXPECT_EQ(stats_.dead_letters_by_reason["bad_changelog"], 1u);
+  EXPECT_EQ(out[0].value, bad.value) << "original bytes kept";
+}
+
+TEST(StatefulRulePack, RejectsBadRulesWithTheirName) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"measure: sometimes", "unknown measure"},
+      {"measure: posts\n    window: 1h\n    advance: 25m", "'advance' must divide 'window'"},
+      {"measure: posts\n    window: soon", "must be a duration"},
+      {"measure: first_seen\n    threshold: 2\n    window: 1h", "has no threshold"},
+  };
+  for (const auto& [body, message] : cases) {
+    const std::string text = std::string("rule_pack: t\nversion: \"1\"\ncategories: {fraud_link: {threshold: 50}}\n") +
+                             "stateful_rules:\n  - id: r1\n    category: fraud_link\n    entities: [domain]\n" +
+                             "    score: 50\n    reason_en: a\n    reason_vi: b\n    " + body +
+                             (body.find("window") == std::string::npos ? "\n    window: 1h\n" : "\n");
+    const std::string path = ::testing::TempDir() + "vigil_bad_stateful.yaml";
+    std::ofstream(path) << text;
+    auto r = detect::load_rule_pack(path);
+    ASSERT_FALSE(r.is_ok()) << body;
+    EXPECT_NE(r.status().message().find(message), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find("stateful_rules.r1"), std::string::npos) << r.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace vigil::topology
