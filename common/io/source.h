@@ -31,6 +31,10 @@ class Source {
   // empty). Files are always ready.
   virtual bool ready() const { return true; }
 
+  // Delivers records of these partitions again after they were held back (a Kafka source
+  // opened with pause_on_assign). Sources that never pause have nothing to do.
+  virtual Status resume(const std::vector<TopicPartitionOffset>& /*partitions*/) { return Status::ok(); }
+
   virtual void close() {}
 };
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -18,9 +19,24 @@ namespace vigil::metrics {
 // processing thread, read by HTTP threads; all atomics.
 class Health {
  public:
+  // Another part that must be ready before /readyz says so (a second processing loop, state
+  // restore), not ready until told; returns its index for set_ready(). Part 0 exists from the
+  // start. Call at start-up, before the parts run; at most 32 parts.
+  int add_part() {
+    const int part = parts_++;
+    not_ready_.fetch_or(1U << part, std::memory_order_relaxed);
+    return part;
+  }
   void heartbeat() { last_beat_ns_.store(now_ns(), std::memory_order_relaxed); }
-  void set_ready(bool ready) { ready_.store(ready, std::memory_order_relaxed); }
-  bool ready() const { return ready_.load(std::memory_order_relaxed); }
+  void set_ready(bool ready, int part = 0) {
+    const std::uint32_t bit = 1U << part;
+    if (ready) {
+      not_ready_.fetch_and(~bit, std::memory_order_relaxed);
+    } else {
+      not_ready_.fetch_or(bit, std::memory_order_relaxed);
+    }
+  }
+  bool ready() const { return not_ready_.load(std::memory_order_relaxed) == 0; }
   // Alive while the loop has beaten within `max_silence` (a loop stuck in a call stops beating).
   bool alive(std::chrono::nanoseconds max_silence) const {
     return now_ns() - last_beat_ns_.load(std::memory_order_relaxed) <= max_silence.count();
@@ -32,7 +48,8 @@ class Health {
         .count();
   }
   std::atomic<std::int64_t> last_beat_ns_{now_ns()};
-  std::atomic<bool> ready_{false};
+  std::atomic<std::uint32_t> not_ready_{1};  // bit i: part i not ready
+  int parts_ = 1;
 };
 
 // HTTP endpoints for operators: /metrics (Prometheus text format of `registry`), /healthz

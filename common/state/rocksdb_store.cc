@@ -1,12 +1,14 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <filesystem>
 #include <map>
 #include <shared_mutex>
+#include <unordered_map>
 
 #include "common/state/codec.h"
 #include "common/state/store.h"
@@ -107,8 +109,13 @@ class RocksStore final : public Store {
     cache_ = rocksdb::NewLRUCache(options.block_cache_bytes);
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache_;
+    // Most lookups are of entities seen for the first time: bloom filters answer "absent"
+    // without touching data blocks, in SST files and in the memtable alike.
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     rocksdb::ColumnFamilyOptions cf_options;
     cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    cf_options.memtable_whole_key_filtering = true;
+    cf_options.memtable_prefix_bloom_size_ratio = 0.05;
     rocksdb::ColumnFamilyOptions state_options = cf_options;
     state_options.compaction_filter = filter_.get();
 
@@ -144,8 +151,10 @@ class RocksStore final : public Store {
                                          std::string_view key) override {
     auto* cf = family(store);
     if (cf == nullptr) return unknown(store);
+    std::string k = full_key(partition, key);
+    if (const auto it = pending_.find(PendingKey{cf, k}); it != pending_.end()) return it->second;
     std::string value;
-    const auto s = pending_.GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), cf, full_key(partition, key), &value);
+    const auto s = db_->Get(rocksdb::ReadOptions(), cf, k, &value);
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return rocks_error("state read", s);
     return std::optional<std::string>(std::move(value));
@@ -155,30 +164,34 @@ class RocksStore final : public Store {
              TimestampMs expire_at) override {
     auto* cf = family(store);
     if (cf == nullptr) return unknown(store);
-    const auto s = pending_.Put(cf, full_key(partition, key), encode_stored(value, expire_at));
-    return s.ok() ? Status::ok() : rocks_error("state write", s);
+    pending_.insert_or_assign(PendingKey{cf, full_key(partition, key)}, encode_stored(value, expire_at));
+    return Status::ok();
   }
 
   Status erase(std::string_view store, std::int32_t partition, std::string_view key) override {
     auto* cf = family(store);
     if (cf == nullptr) return unknown(store);
-    const auto s = pending_.Delete(cf, full_key(partition, key));
-    return s.ok() ? Status::ok() : rocks_error("state delete", s);
+    pending_.insert_or_assign(PendingKey{cf, full_key(partition, key)}, std::nullopt);
+    return Status::ok();
   }
 
   Status commit(const std::vector<Checkpoint>& checkpoints) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& [k, v] : pending_) {
+      const auto s = v ? batch.Put(k.cf, k.key, *v) : batch.Delete(k.cf, k.key);
+      if (!s.ok()) return rocks_error("state commit", s);
+    }
     for (const auto& c : checkpoints) {
       std::string v;
       Encoder(v).fixed64(static_cast<std::uint64_t>(c.next_offset));
-      if (const auto s = pending_.Put(meta_, checkpoint_key(c.partition), v); !s.ok())
-        return rocks_error("checkpoint", s);
+      if (const auto s = batch.Put(meta_, checkpoint_key(c.partition), v); !s.ok()) return rocks_error("checkpoint", s);
     }
-    const auto s = db_->Write(rocksdb::WriteOptions(), pending_.GetWriteBatch());
-    pending_.Clear();
+    pending_.clear();
+    const auto s = db_->Write(rocksdb::WriteOptions(), &batch);
     return s.ok() ? Status::ok() : rocks_error("state commit", s);
   }
 
-  void discard() override { pending_.Clear(); }
+  void discard() override { pending_.clear(); }
 
   Status restore(const ChangelogEntry& entry) override {
     auto* cf = family(entry.store);
@@ -186,6 +199,19 @@ class RocksStore final : public Store {
     const auto key = full_key(entry.partition, entry.key);
     const auto s = entry.value ? db_->Put(rocksdb::WriteOptions(), cf, key, *entry.value)
                                : db_->Delete(rocksdb::WriteOptions(), cf, key);
+    return s.ok() ? Status::ok() : rocks_error("state restore", s);
+  }
+
+  Status restore(const std::vector<ChangelogEntry>& entries) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& e : entries) {
+      auto* cf = family(e.store);
+      if (cf == nullptr) return unknown(e.store);
+      const auto key = full_key(e.partition, e.key);
+      const auto s = e.value ? batch.Put(cf, key, *e.value) : batch.Delete(cf, key);
+      if (!s.ok()) return rocks_error("state restore", s);
+    }
+    const auto s = db_->Write(rocksdb::WriteOptions(), &batch);
     return s.ok() ? Status::ok() : rocks_error("state restore", s);
   }
 
@@ -287,7 +313,20 @@ class RocksStore final : public Store {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> families_;
-  rocksdb::WriteBatchWithIndex pending_{rocksdb::BytewiseComparator(), 0, true};
+  // Writes of the batch in progress, by (column family, key); nullopt deletes. A hash map,
+  // not a WriteBatchWithIndex: reads hit it first and most keys are read and written several
+  // times per batch; order only matters in the final WriteBatch, which RocksDB sorts anyway.
+  struct PendingKey {
+    rocksdb::ColumnFamilyHandle* cf;
+    std::string key;
+    bool operator==(const PendingKey&) const = default;
+  };
+  struct PendingHash {
+    std::size_t operator()(const PendingKey& k) const {
+      return std::hash<std::string_view>()(k.key) ^ std::hash<const void*>()(k.cf);
+    }
+  };
+  std::unordered_map<PendingKey, std::optional<std::string>, PendingHash> pending_;
 };
 
 }  // namespace

@@ -52,11 +52,13 @@ struct StoreOptions {
 // Keyed state of one worker, split by the input partition it belongs to so that a
 // partition's state can move to another worker. Writes go to a pending batch that reads see
 // at once (read-your-writes within a batch) and that reaches disk only with commit(), after
-// the Kafka transaction holding the same changes in the changelog has committed; discard()
+// the Kafka transaction holding the same changes in the changelog has committed (one atomic
+// WriteBatch); discard()
 // forgets it after an abort. Every value carries an event-time expiry: values whose expiry is
 // older than their partition's stream time are dropped by a compaction filter.
-// Lifecycle: open() at start-up; every method except stats() is called from one processing
-// thread; stats() may be called from any thread (the metrics scrape).
+// Lifecycle: open() at start-up; get/put/erase/commit/discard/raw/scan from one processing
+// thread; restore, checkpoint, set_checkpoint and drop_partition also from one restore thread
+// (for other partitions than the processing thread is working on); stats() from any thread.
 class Store {
  public:
   virtual ~Store() = default;
@@ -75,6 +77,9 @@ class Store {
   // Applies one changelog entry directly (restore); `raw` is the value as the changelog
   // carries it (nullopt deletes). Not visible to discard().
   [[nodiscard]] virtual Status restore(const ChangelogEntry& entry) = 0;
+  // The same for many entries in one write. May be called from a restore thread while the
+  // processing thread works on other partitions.
+  [[nodiscard]] virtual Status restore(const std::vector<ChangelogEntry>& entries) = 0;
   // The changelog bytes of a pending or committed value: what put() wrote for (store, key).
   [[nodiscard]] virtual Result<std::optional<std::string>> raw(std::string_view store, std::int32_t partition,
                                                                std::string_view key) = 0;

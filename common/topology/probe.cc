@@ -32,8 +32,8 @@ struct RunnerProbe::Families {
 };
 
 RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics::Health> health,
-                         const std::string& rule_pack, std::string_view prefix)
-    : health_(std::move(health)) {
+                         const std::string& rule_pack, std::string_view prefix, int health_part)
+    : health_(std::move(health)), health_part_(health_part) {
   using namespace prometheus;
   // Families of the loop itself carry the stage's prefix; what the stages produce (records
   // in, flags, dead letters, rule hits) shares one family, labelled by topic or category.
@@ -124,14 +124,6 @@ RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics
           .Register(registry)
           .Add({}),
   });
-  // Registered now so that dashboards and alerts see them at 0: state restore comes with the
-  // state stores (#5), rule-pack reloading with hot reload (#4).
-  BuildGauge()
-      .Name(named("restoring_partitions"))
-      .Help("Partitions whose state is being restored (0: no state stores yet)")
-      .Register(registry)
-      .Add({})
-      .Set(0);
   reload_failures_ = &BuildCounter()
                           .Name("vigil_rule_pack_reload_failures_total")
                           .Help("Rule packs rejected on reload (the previous pack keeps running)")
@@ -147,7 +139,7 @@ RunnerProbe::~RunnerProbe() = default;
 
 void RunnerProbe::on_poll(bool source_ready) {
   health_->heartbeat();
-  health_->set_ready(source_ready);
+  health_->set_ready(source_ready, health_part_);
   families_->ready.Set(source_ready ? 1 : 0);
 }
 

@@ -29,7 +29,7 @@ class RunnerProbe final : public RunnerObserver {
   // (vigil_state_ready, vigil_state_consumer_lag...); records, flags, dead letters and rule
   // hits of both stages share the vigil_* families.
   RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics::Health> health, const std::string& rule_pack,
-              std::string_view prefix = "vigil_");
+              std::string_view prefix = "vigil_", int health_part = 0);
   ~RunnerProbe() override;
 
   void on_poll(bool source_ready) override;
@@ -59,6 +59,7 @@ class RunnerProbe final : public RunnerObserver {
   struct Families;
   std::unique_ptr<Families> families_;
   std::shared_ptr<metrics::Health> health_;
+  int health_part_ = 0;
   prometheus::Family<prometheus::Gauge>* rule_pack_info_ = nullptr;
   prometheus::Counter* reload_failures_ = nullptr;
   std::string rule_pack_version_;

@@ -28,7 +28,7 @@ Status Runner::run(const std::atomic<bool>& stop) {
   int aborted_in_a_row = 0;
   while (!stop.load()) {
     batch_.clear();
-    if (options_.between_batches) options_.between_batches();
+    if (options_.between_batches) VIGIL_RETURN_IF_ERROR(options_.between_batches());
     VIGIL_RETURN_IF_ERROR(source_.poll(batch_, options_.batch_max_records, options_.batch_max_wait));
     if (observer_ != nullptr) observer_->on_poll(source_.ready());
     if (batch_.empty()) {

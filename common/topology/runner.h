@@ -30,8 +30,8 @@ struct RunnerOptions {
   std::chrono::milliseconds batch_max_wait{100};
   int max_aborted_batches_in_a_row = 5;
   // Called on the processing thread before each poll, when no batch is in flight: the place
-  // to swap a rule pack without splitting or repeating a batch.
-  std::function<void()> between_batches;
+  // to swap a rule pack without splitting or repeating a batch. An error ends run() with it.
+  std::function<Status()> between_batches;
 };
 
 // Drives read → process → write → commit in batches: each batch's outputs and its source

@@ -50,8 +50,13 @@ std::string_view qualifier_field(extract::EntityType t) {
 }  // namespace
 
 StageB::StageB(const DetectorConfig& config, std::shared_ptr<const detect::RulePack> pack, state::Store& store,
-               ChangelogReader* changelog, Clock clock)
-    : config_(config), pack_(std::move(pack)), store_(store), changelog_(changelog), clock_(std::move(clock)) {}
+               Restorer* restorer, Clock clock, RestoreObserver* observer)
+    : config_(config),
+      pack_(std::move(pack)),
+      store_(store),
+      restorer_(restorer),
+      clock_(std::move(clock)),
+      observer_(observer) {}
 
 void StageB::dead_letter(const io::Record& in, std::string_view reason, const std::string& detail,
                          std::vector<io::Record>& out, Stats& stats) {
@@ -83,50 +88,60 @@ Status StageB::erase(std::string_view store, std::int32_t partition, const std::
   return Status::ok();
 }
 
-Status StageB::restore(std::int32_t partition, std::vector<io::Record>& out, Stats& stats) {
-  if (changelog_ == nullptr) return Status::ok();
-  auto checkpoint = store_.checkpoint(partition);
-  if (!checkpoint.is_ok()) return checkpoint.status();
-  std::int64_t from = checkpoint.value() ? checkpoint.value()->next_offset : 0;
-  Status failed;
-  const auto apply = [&](const io::Record& r) {
-    if (!failed.is_ok()) return;
-    const std::string_view key = r.key ? std::string_view(*r.key) : std::string_view();
-    const auto slash = key.find('/');
-    const std::string_view store = slash == std::string_view::npos ? key : key.substr(0, slash);
-    const auto& stores = stage_b_stores();
-    state::Stored probe;
-    if (slash == std::string_view::npos || std::find(stores.begin(), stores.end(), store) == stores.end() ||
-        (r.value && !state::decode_stored(*r.value, probe))) {
-      // Not something a stage B wrote: park it where people look, restore the rest.
-      dead_letter(r, "bad_changelog",
-                  "changelog record is not '<store>/<key>' with a stored value (stores: first_seen, windows, "
-                  "suppress, meta)",
-                  out, stats);
-      return;
-    }
-    failed = store_.restore({std::string(store), partition, std::string(key.substr(slash + 1)), r.value});
-    ++stats.restored;
-  };
-  auto next = changelog_->read(partition, from, apply);
-  if (!next.is_ok() && next.status().code() == Code::kNotFound && from > 0) {
-    // The checkpoint is not in the changelog any more (compacted away, or the topic was
-    // re-created): local state cannot be trusted; start over from the changelog.
-    VIGIL_RETURN_IF_ERROR(store_.drop_partition(partition));
-    from = 0;
-    next = changelog_->read(partition, from, apply);
+void StageB::drain_bad_changelog(std::vector<io::Record>& out, Stats& stats) {
+  if (restorer_ == nullptr) return;
+  for (const auto& r : restorer_->take_bad()) {
+    // Not something a stage B wrote: park it where people look; the rest was restored.
+    dead_letter(r, "bad_changelog",
+                "changelog record is not '<store>/<key>' with a stored value (stores: first_seen, windows, "
+                "suppress, meta)",
+                out, stats);
   }
-  if (!next.is_ok()) return next.status();
-  VIGIL_RETURN_IF_ERROR(failed);
-  return store_.set_checkpoint({partition, next.value()});
+}
+
+Status StageB::finish_restore(const Restored& r, Stats& stats) {
+  restoring_.erase(r.partition);
+  if (!r.status.is_ok()) return r.status;
+  stats.restored += r.records;
+  partitions_.emplace(r.partition, PartitionState{});
+  if (observer_ != nullptr) {
+    observer_->on_restored(r);
+    observer_->on_restoring(restoring_.size());
+  }
+  return Status::ok();
+}
+
+void StageB::assigned(const std::vector<std::int32_t>& partitions) {
+  if (restorer_ == nullptr) return;
+  for (const auto p : partitions) {
+    partitions_.erase(p);
+    restoring_.insert(p);
+    restorer_->start(p);
+  }
+  if (observer_ != nullptr) observer_->on_restoring(restoring_.size());
+}
+
+Status StageB::take_restored(std::vector<std::int32_t>& finished) {
+  if (restorer_ == nullptr) return Status::ok();
+  for (const auto& r : restorer_->take_done()) {
+    if (restoring_.count(r.partition) == 0) continue;  // revoked meanwhile
+    VIGIL_RETURN_IF_ERROR(finish_restore(r, restored_stats_));
+    finished.push_back(r.partition);
+  }
+  return Status::ok();
 }
 
 Status StageB::ensure_partition(std::int32_t partition, std::vector<io::Record>& out, Stats& stats,
                                 PartitionState*& state) {
   auto it = partitions_.find(partition);
   if (it == partitions_.end()) {
-    VIGIL_RETURN_IF_ERROR(restore(partition, out, stats));
-    it = partitions_.emplace(partition, PartitionState{}).first;
+    if (restorer_ != nullptr) {
+      // Not announced, or its records came before the restore finished: wait for it here.
+      restoring_.insert(partition);
+      VIGIL_RETURN_IF_ERROR(finish_restore(restorer_->wait(partition), stats));
+      drain_bad_changelog(out, stats);
+    }
+    it = partitions_.try_emplace(partition).first;
   }
   if (!it->second.known) {
     auto got = store_.get(kMeta, partition, kStreamTimeKey);
@@ -367,14 +382,16 @@ void StageB::emit(const detect::StatefulRule& rule, const std::string& flag_id, 
   }
 }
 
-Status StageB::finish_batch(std::vector<io::Record>& out, Stats& /*stats*/) {
+Status StageB::finish_batch(std::vector<io::Record>& out, Stats& stats) {
+  drain_bad_changelog(out, stats);
+  stats.restored += std::exchange(restored_stats_.restored, 0);
   for (const auto partition : stream_time_dirty_) {
     buffer_.clear();
     state::Encoder(buffer_).signed_varint(partitions_[partition].stream_time);
     VIGIL_RETURN_IF_ERROR(put(kMeta, partition, std::string(kStreamTimeKey), buffer_, 0));
   }
   stream_time_dirty_.clear();
-  if (changelog_ != nullptr) {
+  if (restorer_ != nullptr) {
     const TimestampMs now = clock_();
     for (const auto& [store, partition, key] : dirty_) {
       auto raw = store_.raw(store, partition, key);
@@ -409,7 +426,12 @@ void StageB::aborted() {
 }
 
 void StageB::revoked(const std::vector<std::int32_t>& partitions) {
-  for (const auto p : partitions) partitions_.erase(p);
+  for (const auto p : partitions) {
+    partitions_.erase(p);
+    restoring_.erase(p);
+    if (restorer_ != nullptr) restorer_->cancel(p);
+  }
+  if (observer_ != nullptr) observer_->on_restoring(restoring_.size());
 }
 
 }  // namespace vigil::topology

@@ -16,22 +16,18 @@
 #include "common/state/window.h"
 #include "common/topology/observation.h"
 #include "common/topology/processor.h"
+#include "common/topology/restorer.h"
 #include "common/topology/stats.h"
 
 namespace vigil::topology {
 
-// Reads one partition of the changelog topic from an offset to its current end (the last
-// committed record, read_committed), for restore. Online: a Kafka consumer; offline there is
-// none (the local store is the only copy).
-// Lifecycle: used by the stage B thread only.
-class ChangelogReader {
+// Told about restores (the stage B probe). Called on the stage B thread.
+class RestoreObserver {
  public:
-  virtual ~ChangelogReader() = default;
-  // Calls `fn` for every record from `from` on and returns the offset after the last one
-  // read. kOutOfRange-like situations (from beyond the end, or before the log start) come
-  // back as kNotFound so the caller can drop the local state and read from the beginning.
-  [[nodiscard]] virtual Result<std::int64_t> read(std::int32_t partition, std::int64_t from,
-                                                  const std::function<void(const io::Record&)>& fn) = 0;
+  virtual ~RestoreObserver() = default;
+  // Partitions assigned whose state is not restored yet.
+  virtual void on_restoring(std::size_t partitions) = 0;
+  virtual void on_restored(const Restored& restored) = 0;
 };
 
 // The stores stage B keeps, one RocksDB column family each.
@@ -46,23 +42,31 @@ inline const std::vector<std::string>& stage_b_stores() {
 // doubling) as `update` records. Every key written in a batch goes to the changelog once, with
 // its final value, in the batch's transaction. A partition's state is restored from the
 // changelog (from the local checkpoint) the first time the partition is seen after an
-// assignment.
-// Lifecycle: one per stage-B thread; not thread-safe. The Store outlives it.
+// assignment: in the background when the assignment is announced (assigned()), and the
+// partition's records wait (paused) meanwhile; at once, blocking, for a partition whose
+// records come without that.
+// Lifecycle: one per stage-B thread; not thread-safe. The Store and Restorer outlive it.
 class StageB final : public Processor {
  public:
   using Clock = std::function<TimestampMs()>;
 
-  // `changelog` null: no changelog (offline); state lives only in the local store.
+  // `restorer` null: no changelog (offline); state lives only in the local store.
   StageB(const DetectorConfig& config, std::shared_ptr<const detect::RulePack> pack, state::Store& store,
-         ChangelogReader* changelog, Clock clock = wall_clock_ms);
+         Restorer* restorer, Clock clock = wall_clock_ms, RestoreObserver* observer = nullptr);
 
   Status process(const io::Record& in, std::vector<io::Record>& out, Stats& stats) override;
   Status finish_batch(std::vector<io::Record>& out, Stats& stats) override;
   Status committed(const std::vector<io::TopicPartitionOffset>& delivered) override;
   void aborted() override;
 
+  // Partitions given to this worker: their restore starts in the background.
+  void assigned(const std::vector<std::int32_t>& partitions);
   // Partitions taken away: restored again (from their checkpoint) if they come back.
   void revoked(const std::vector<std::int32_t>& partitions);
+  // Between batches: partitions whose background restore finished (to resume). An error is a
+  // failed restore (the worker cannot serve the partition).
+  [[nodiscard]] Status take_restored(std::vector<std::int32_t>& finished);
+  std::size_t restoring() const { return restoring_.size(); }
 
   void set_rule_pack(std::shared_ptr<const detect::RulePack> pack) { pack_ = std::move(pack); }
   const detect::RulePack& pack() const { return *pack_; }
@@ -74,7 +78,8 @@ class StageB final : public Processor {
   };
 
   Status ensure_partition(std::int32_t partition, std::vector<io::Record>& out, Stats& stats, PartitionState*& state);
-  Status restore(std::int32_t partition, std::vector<io::Record>& out, Stats& stats);
+  Status finish_restore(const Restored& r, Stats& stats);
+  void drain_bad_changelog(std::vector<io::Record>& out, Stats& stats);
   Status update_first_seen(std::int32_t partition, const std::string& key, TimestampMs& first_seen);
   Status apply_first_seen(const detect::StatefulRule& rule, std::int32_t partition, const std::string& key,
                           TimestampMs first_seen, std::vector<io::Record>& out, Stats& stats, const io::Record& in);
@@ -92,8 +97,11 @@ class StageB final : public Processor {
   DetectorConfig config_;
   std::shared_ptr<const detect::RulePack> pack_;
   state::Store& store_;
-  ChangelogReader* changelog_;
+  Restorer* restorer_;
   Clock clock_;
+  RestoreObserver* observer_;
+  std::set<std::int32_t> restoring_;
+  Stats restored_stats_;  // restores finished between batches, reported with the next batch
   ObservationParser parser_;
   Observation obs_;
   std::map<std::int32_t, PartitionState> partitions_;  // restored partitions

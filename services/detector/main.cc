@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
   vigil::topology::RunnerOptions runner_options{config.batch_max_records,
                                                 std::chrono::milliseconds(config.batch_max_wait_ms), 5, nullptr};
   std::vector<std::function<void(const std::shared_ptr<const vigil::detect::RulePack>&)>> watcher_listeners;
-  runner_options.between_batches = [&] {
+  runner_options.between_batches = [&]() -> vigil::Status {
     const bool reload = g_reload.exchange(false);
     if (reload) watcher.request();
     auto outcome = watcher.poll();
@@ -304,6 +304,7 @@ int main(int argc, char** argv) {
                     outcome.error.message());
     }
     intel.value()->between_batches(stage.pack(), reload);
+    return vigil::Status::ok();
   };
   // Online, stage B runs on its own thread with its own consumer group and transactions.
   std::unique_ptr<vigil::detector::StateWorker> state_worker;
@@ -312,7 +313,7 @@ int main(int argc, char** argv) {
       spdlog::error("cannot create the state topics: {}", st.to_string());
       return kRuntimeError;
     }
-    auto worker = vigil::detector::StateWorker::open(config, pack.value(), instance_name(), *registry);
+    auto worker = vigil::detector::StateWorker::open(config, pack.value(), instance_name(), *registry, health);
     if (!worker.is_ok()) {
       spdlog::error("cannot start stage B: {}", worker.status().to_string());
       return kRuntimeError;

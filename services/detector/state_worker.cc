@@ -5,9 +5,10 @@
 #include "common/io/kafka/admin.h"
 #include "common/io/kafka/kafka_io.h"
 #include "common/state/store.h"
-#include "common/topology/probe.h"
+#include "common/topology/restorer.h"
 #include "common/topology/runner.h"
 #include "common/topology/stage_b.h"
+#include "common/topology/state_probe.h"
 
 namespace vigil::detector {
 namespace {
@@ -17,7 +18,7 @@ class KafkaChangelog final : public topology::ChangelogReader {
   KafkaChangelog(std::unique_ptr<io::PartitionReader> reader, std::string topic)
       : reader_(std::move(reader)), topic_(std::move(topic)) {}
   Result<std::int64_t> read(std::int32_t partition, std::int64_t from,
-                            const std::function<void(const io::Record&)>& fn) override {
+                            const std::function<bool(const io::Record&)>& fn) override {
     return reader_->read(topic_, partition, from, fn);
   }
 
@@ -39,8 +40,9 @@ struct StateWorker::Impl {
   DetectorConfig config;
   std::unique_ptr<state::Store> store;
   std::unique_ptr<KafkaChangelog> changelog;
+  std::unique_ptr<topology::Restorer> restorer;
+  std::unique_ptr<topology::StateProbe> probe;
   std::unique_ptr<topology::StageB> stage;
-  std::unique_ptr<topology::RunnerProbe> probe;
   std::unique_ptr<io::Source> source;
   std::unique_ptr<io::Sink> sink;
   std::unique_ptr<topology::Runner> runner;
@@ -56,7 +58,8 @@ StateWorker::~StateWorker() {
 
 Result<std::unique_ptr<StateWorker>> StateWorker::open(const DetectorConfig& config,
                                                        std::shared_ptr<const detect::RulePack> pack,
-                                                       const std::string& instance, prometheus::Registry& registry) {
+                                                       const std::string& instance, prometheus::Registry& registry,
+                                                       std::shared_ptr<metrics::Health> health) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   auto store = state::open_rocksdb_store({config.state.dir, topology::stage_b_stores()});
@@ -66,9 +69,11 @@ Result<std::unique_ptr<StateWorker>> StateWorker::open(const DetectorConfig& con
   auto reader = io::open_partition_reader(merged(config.kafka.common, config.kafka.consumer));
   if (!reader.is_ok()) return reader.status();
   impl->changelog = std::make_unique<KafkaChangelog>(std::move(reader.value()), config.state.changelog_topic);
-  impl->stage = std::make_unique<topology::StageB>(config, pack, *impl->store, impl->changelog.get());
-  impl->probe = std::make_unique<topology::RunnerProbe>(registry, std::make_shared<metrics::Health>(),
-                                                        pack->qualified_version(), "vigil_state_");
+  impl->restorer = std::make_unique<topology::Restorer>(*impl->store, *impl->changelog, topology::stage_b_stores());
+  impl->probe =
+      std::make_unique<topology::StateProbe>(registry, std::move(health), pack->qualified_version(), *impl->store);
+  impl->stage = std::make_unique<topology::StageB>(config, pack, *impl->store, impl->restorer.get(), wall_clock_ms,
+                                                   impl->probe.get());
 
   io::KafkaSourceOptions consumer;
   consumer.properties = merged(config.kafka.common, config.kafka.consumer);
@@ -91,11 +96,19 @@ Result<std::unique_ptr<StateWorker>> StateWorker::open(const DetectorConfig& con
     std::vector<std::int32_t> partitions;
     for (const auto& tp : revoked) {
       partitions.push_back(tp.partition);
-      probe->on_revoked(tp.topic, tp.partition);
+      probe->runner().on_revoked(tp.topic, tp.partition);
     }
     stage->revoked(partitions);
   };
-  consumer.on_rebalance = [probe](std::size_t assigned) { probe->on_rebalance(assigned); };
+  // New partitions wait, paused, while their state restores in the background; the others
+  // keep flowing. Resumed between batches once restored.
+  consumer.pause_on_assign = true;
+  consumer.on_assign = [stage](const std::vector<io::TopicPartitionOffset>& given) {
+    std::vector<std::int32_t> partitions;
+    for (const auto& tp : given) partitions.push_back(tp.partition);
+    stage->assigned(partitions);
+  };
+  consumer.on_rebalance = [probe](std::size_t assigned) { probe->runner().on_rebalance(assigned); };
   auto source = io::open_kafka_source(consumer);
   if (!source.is_ok()) return source.status();
   impl->source = std::move(source.value());
@@ -117,6 +130,11 @@ Result<std::unique_ptr<StateWorker>> StateWorker::open(const DetectorConfig& con
       next = std::move(raw->next_pack);
     }
     if (next) raw->stage->set_rule_pack(std::move(next));
+    std::vector<std::int32_t> finished;
+    VIGIL_RETURN_IF_ERROR(raw->stage->take_restored(finished));
+    std::vector<io::TopicPartitionOffset> resume;
+    for (const auto p : finished) resume.push_back({raw->config.state.observations_topic, p, 0});
+    return raw->source->resume(resume);
   };
   impl->runner = std::make_unique<topology::Runner>(*impl->source, *impl->sink, *impl->stage, options, probe);
   spdlog::info("stage B: consuming {} as group {}, state in {}", config.state.observations_topic, group,

@@ -25,7 +25,8 @@ class StateWorker {
  public:
   static Result<std::unique_ptr<StateWorker>> open(const DetectorConfig& config,
                                                    std::shared_ptr<const detect::RulePack> pack,
-                                                   const std::string& instance, prometheus::Registry& registry);
+                                                   const std::string& instance, prometheus::Registry& registry,
+                                                   std::shared_ptr<metrics::Health> health);
   ~StateWorker();
 
   [[nodiscard]] Status run(const std::atomic<bool>& stop);

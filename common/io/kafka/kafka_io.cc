@@ -83,11 +83,14 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
  public:
   RebalanceHandler(std::set<std::pair<std::string, std::int32_t>>& revoked, std::atomic<bool>& assigned,
                    std::function<void(const std::vector<TopicPartitionOffset>&)> on_revoke,
-                   std::function<void(std::size_t)> on_rebalance)
+                   std::function<void(std::size_t)> on_rebalance,
+                   std::function<void(const std::vector<TopicPartitionOffset>&)> on_assign, bool pause_on_assign)
       : revoked_(revoked),
         assigned_(assigned),
         on_revoke_(std::move(on_revoke)),
-        on_rebalance_(std::move(on_rebalance)) {}
+        on_rebalance_(std::move(on_rebalance)),
+        on_assign_(std::move(on_assign)),
+        pause_on_assign_(pause_on_assign) {}
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err, TopicPartitions& partitions) override {
     const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
@@ -96,6 +99,13 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
         delete consumer->incremental_assign(partitions);
       } else {
         consumer->assign(partitions);
+      }
+      // Held back until the owner resumes them (e.g. once their state is restored).
+      if (pause_on_assign_ && !partitions.empty()) consumer->pause(partitions);
+      if (on_assign_ && !partitions.empty()) {
+        std::vector<TopicPartitionOffset> given;
+        for (const auto* tp : partitions) given.push_back({tp->topic(), tp->partition(), -1});
+        on_assign_(given);
       }
     } else {
       std::vector<TopicPartitionOffset> lost;
@@ -123,12 +133,16 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
   std::atomic<bool>& assigned_;
   std::function<void(const std::vector<TopicPartitionOffset>&)> on_revoke_;
   std::function<void(std::size_t)> on_rebalance_;
+  std::function<void(const std::vector<TopicPartitionOffset>&)> on_assign_;
+  bool pause_on_assign_ = false;
 };
 
 class KafkaSource final : public Source {
  public:
   explicit KafkaSource(const KafkaSourceOptions& options)
-      : rebalance_(revoked_, assigned_, options.on_revoke, options.on_rebalance), statistics_(options.on_lag) {}
+      : rebalance_(revoked_, assigned_, options.on_revoke, options.on_rebalance, options.on_assign,
+                   options.pause_on_assign),
+        statistics_(options.on_lag) {}
   ~KafkaSource() override { close(); }
 
   Status open(const KafkaSourceOptions& options) {
@@ -224,6 +238,14 @@ class KafkaSource final : public Source {
   RdKafka::KafkaConsumer* consumer() { return consumer_.get(); }
 
   bool ready() const override { return assigned_.load(); }
+
+  Status resume(const std::vector<TopicPartitionOffset>& partitions) override {
+    if (partitions.empty()) return Status::ok();
+    TopicPartitionsOwner tps(partitions);
+    if (const auto code = consumer_->resume(tps.list); code != RdKafka::ERR_NO_ERROR)
+      return kafka_error("resume: " + RdKafka::err2str(code));
+    return Status::ok();
+  }
 
  private:
   Status assign_all(const KafkaSourceOptions& options, const std::map<std::string, std::string>& props) {
@@ -532,7 +554,7 @@ class KafkaPartitionReader final : public PartitionReader {
   }
 
   Result<std::int64_t> read(const std::string& topic, std::int32_t partition, std::int64_t from,
-                            const std::function<void(const Record&)>& fn) override {
+                            const std::function<bool(const Record&)>& fn) override {
     const std::string where = topic + "/" + std::to_string(partition);
     TopicPartitionsOwner tps({{topic, partition, from}});
     if (const auto code = consumer_->assign(tps.list); code != RdKafka::ERR_NO_ERROR)
@@ -550,8 +572,8 @@ class KafkaPartitionReader final : public PartitionReader {
         case RdKafka::ERR_NO_ERROR:
           record = Record();
           to_record(*msg, record);
-          fn(record);
           next = msg->offset() + 1;
+          if (!fn(record)) return next;
           break;
         case RdKafka::ERR__PARTITION_EOF:
           // The end as read_committed sees it; transaction markers may sit past the last record.

@@ -38,6 +38,10 @@ struct KafkaSourceOptions {
   // Called on the polling thread after each rebalance step with the number of partitions
   // assigned now.
   std::function<void(std::size_t)> on_rebalance;
+  // Called on the polling thread with the partitions each rebalance step adds; with
+  // `pause_on_assign` they are paused first, until Source::resume().
+  std::function<void(const std::vector<TopicPartitionOffset>&)> on_assign;
+  bool pause_on_assign = false;
 
   // Without a group: when set, every partition of `topics` is assigned to this consumer
   // directly, starting at `start` (at `start_time` for kTime); it joins no group and
@@ -96,10 +100,11 @@ class Producer {
 class PartitionReader {
  public:
   virtual ~PartitionReader() = default;
-  // Calls `fn` for each record from `from` on; returns the offset after the end. kNotFound
-  // when `from` is outside the partition (before its log start or after its end).
+  // Calls `fn` for each record from `from` on, until the end or until `fn` returns false;
+  // returns the offset after the last record read. kNotFound when `from` is outside the
+  // partition (before its log start or after its end).
   [[nodiscard]] virtual Result<std::int64_t> read(const std::string& topic, std::int32_t partition, std::int64_t from,
-                                                  const std::function<void(const Record&)>& fn) = 0;
+                                                  const std::function<bool(const Record&)>& fn) = 0;
 };
 
 Result<std::unique_ptr<PartitionReader>> open_partition_reader(const std::map<std::string, std::string>& properties);

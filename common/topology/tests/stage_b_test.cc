@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "common/detect/rule_pack.h"
 #include "common/state/store.h"
@@ -85,11 +87,13 @@ io::Record observation(const std::string& type, const std::string& value, const 
 class MemoryChangelog final : public ChangelogReader {
  public:
   Result<std::int64_t> read(std::int32_t partition, std::int64_t from,
-                            const std::function<void(const io::Record&)>& fn) override {
+                            const std::function<bool(const io::Record&)>& fn) override {
     ++reads;
     auto& log = logs[partition];
     if (from > static_cast<std::int64_t>(log.size())) return Status(Code::kNotFound, "offset out of range");
-    for (auto i = static_cast<std::size_t>(from); i < log.size(); ++i) fn(log[i]);
+    for (auto i = static_cast<std::size_t>(from); i < log.size(); ++i) {
+      if (!fn(log[i])) return static_cast<std::int64_t>(i + 1);
+    }
     return static_cast<std::int64_t>(log.size());
   }
   // Appends the batch's changelog records; returns the delivered positions.
@@ -263,13 +267,15 @@ TEST_F(StageBTest, RestoreFromTheChangelogContinuesExactlyWhereTheOldWorkerStopp
 
   {
     auto store = open("worker1");
-    StageB b(config_, pack(), *store, &log);
+    Restorer restorer(*store, log, stage_b_stores());
+    StageB b(config_, pack(), *store, &restorer);
     EXPECT_TRUE(batch(b, first, &log).empty());
   }
   ASSERT_FALSE(log.logs[2].empty());
   // A second worker with an empty store takes the partition over: it restores first.
   auto store = open("worker2");
-  StageB b(config_, pack(), *store, &log);
+  Restorer restorer(*store, log, stage_b_stores());
+  StageB b(config_, pack(), *store, &restorer);
   auto flags = batch(b, second, &log);
   ASSERT_EQ(flags.size(), 1u) << "the two authors counted by worker 1 came back from the changelog";
   EXPECT_GT(stats_.restored, 0u);
@@ -288,7 +294,8 @@ TEST_F(StageBTest, BadObservationsAndChangelogRecordsAreDeadLettered) {
   junk.value = "x";
   log.logs[2].push_back(junk);
   auto store = open("db");
-  StageB b(config_, pack(), *store, &log);
+  Restorer restorer(*store, log, stage_b_stores());
+  StageB b(config_, pack(), *store, &restorer);
   io::Record bad = observation("domain", "scam.top", "facebook:a", kT0, 0);
   bad.value = "{\"type\":\"domain\"";
   io::Record unknown = observation("spaceship", "x", "facebook:a", kT0, 1);
@@ -298,6 +305,45 @@ TEST_F(StageBTest, BadObservationsAndChangelogRecordsAreDeadLettered) {
   EXPECT_EQ(stats_.dead_letters_by_reason["bad_observation"], 2u);
   EXPECT_EQ(stats_.dead_letters_by_reason["bad_changelog"], 1u);
   EXPECT_EQ(out[0].value, bad.value) << "original bytes kept";
+}
+
+TEST_F(StageBTest, AssignedPartitionsRestoreInTheBackgroundAndReportWhenDone) {
+  MemoryChangelog log;
+  std::vector<io::Record> first;
+  for (const auto* author : {"facebook:a", "facebook:b"})
+    first.push_back(observation("domain", "scam.top", author, kT0 + first.size(), first.size()));
+  {
+    auto store = open("worker1");
+    Restorer restorer(*store, log, stage_b_stores());
+    StageB b(config_, pack(), *store, &restorer);
+    batch(b, first, &log);
+  }
+  const int reads_before = log.reads;
+  auto store = open("worker2");
+  Restorer restorer(*store, log, stage_b_stores());
+  StageB b(config_, pack(), *store, &restorer);
+  b.assigned({2, 7});  // 7 has no changelog: restored at once, empty
+  EXPECT_EQ(b.restoring(), 2u);
+  std::vector<std::int32_t> finished;
+  for (int i = 0; i < 200 && finished.size() < 2; ++i) {
+    ASSERT_TRUE(b.take_restored(finished).is_ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::sort(finished.begin(), finished.end());
+  EXPECT_EQ(finished, (std::vector<std::int32_t>{2, 7}));
+  EXPECT_EQ(b.restoring(), 0u);
+  // Partition 2 came back with its two authors: the third crosses the threshold.
+  auto flags = batch(b, {observation("domain", "scam.top", "facebook:c", kT0 + 5, 2)}, &log);
+  EXPECT_EQ(flags.size(), 1u);
+  EXPECT_EQ(log.reads, reads_before + 2) << "one read each of 2 and 7; none again when 2's records came";
+  // Revoked while restoring: forgotten; not reported as finished.
+  b.assigned({9});
+  b.revoked({9});
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  finished.clear();
+  ASSERT_TRUE(b.take_restored(finished).is_ok());
+  EXPECT_TRUE(finished.empty());
+  EXPECT_EQ(b.restoring(), 0u);
 }
 
 TEST(StatefulRulePack, RejectsBadRulesWithTheirName) {

@@ -192,8 +192,9 @@ TEST(Runner, RulePackSwappedBetweenBatchesJudgesWholeBatchesAndLosesNothing) {
   auto next = core_pack_as("2.0.0");
   int calls = 0;
   RunnerOptions options{4, std::chrono::milliseconds(0), 5, nullptr};
-  options.between_batches = [&] {
+  options.between_batches = [&]() -> Status {
     if (++calls == 2) stage.set_rule_pack(next);  // after the first batch of 4
+    return Status::ok();
   };
   Runner runner(source, sink, stage, options);
   std::atomic<bool> stop{false};
