@@ -295,6 +295,12 @@ std::string post_linking(const std::string& id, const std::string& url) {
          R"(","created_time":"2024-04-01T00:00:00+0000"})";
 }
 
+// Stage A's flags among `flags`: stage B adds stateful ones (with a window) for lookalikes.
+std::vector<io::Record> stage_a_flags(std::vector<io::Record> flags) {
+  std::erase_if(flags, [](const io::Record& r) { return r.value->find("\"window\":") != std::string::npos; });
+  return flags;
+}
+
 TEST(Detector, BlocklistTopicEntriesFlagLinksTombstonesRemoveThemAndRestartsKeepThem) {
   Deployment d;
   create_topics({d.intel}, 1, {{"cleanup.policy", "compact"}});
@@ -343,7 +349,7 @@ TEST(Detector, BlocklistTopicEntriesFlagLinksTombstonesRemoveThemAndRestartsKeep
       << d.log();
   produce({raw(d.facebook, post_linking("1_2", "https://track.giaohang-nhanh.com.vn/don/456"), "p2"),
            raw(d.facebook, kLookalike, "p3")});
-  flags = consume(fraud, 2);
+  flags = stage_a_flags(consume(fraud, 3));  // and stage B's first-seen flag for the lookalike
   ASSERT_EQ(flags.size(), 2u) << d.log();
   EXPECT_EQ(flags[1].key, "vietcombamk.com.vn");
 
@@ -354,7 +360,7 @@ TEST(Detector, BlocklistTopicEntriesFlagLinksTombstonesRemoveThemAndRestartsKeep
   produce({raw(d.facebook, post_linking("1_4", "https://track.giaohang-nhanh.com.vn/don/789"), "p4"),
            raw(d.facebook, post_linking("1_5", "http://early-phish.com.vn/login"), "p5")});
   pid = d.start_detector();
-  flags = consume(fraud, 3);
+  flags = stage_a_flags(consume(fraud, 4));
   ::kill(pid, SIGTERM);
   EXPECT_EQ(wait_exit(pid, 60s), 0) << d.log();
   ASSERT_EQ(flags.size(), 3u) << d.log();
