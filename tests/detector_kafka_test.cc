@@ -45,6 +45,7 @@ struct Deployment {
   std::string flags_prefix = prefix + ".flags.";
   std::string dlq = prefix + ".dlq";
   std::string group = prefix + ".detector";
+  std::string intel = prefix + ".intel.blocklist";  // created only by the tests that use it
   std::string dir = ::testing::TempDir() + prefix;
   std::string config_path = dir + "/detector.yaml";
 
@@ -64,6 +65,7 @@ struct Deployment {
     out << "outputs:\n  flags_topic_prefix: " << flags_prefix << "\n  dlq_topic: " << dlq << "\n";
     out << "batch:\n  max_records: 100\n  max_wait_ms: 50\n";
     out << "metrics:\n  listen: 127.0.0.1:0\n";
+    out << "intel:\n  blocklist_topic: " << intel << "\n  startup_wait_seconds: 20\n";
     out << "state:\n  observations_topic: " << prefix << ".observations\n  changelog_topic: " << prefix
         << ".changelog\n  partitions: 3\n";
   }
@@ -285,6 +287,87 @@ TEST(Detector, RestartResumesWithoutDuplicateFlags) {
   ::kill(pid, SIGTERM);
   ASSERT_EQ(wait_exit(pid, 60s), 0) << d.log();
   EXPECT_EQ(flags.size(), 2u) << "the first record was processed again after restart";
+}
+
+// A Facebook post linking `url`, with nothing else suspicious in it.
+std::string post_linking(const std::string& id, const std::string& url) {
+  return R"({"id":")" + id + R"(","message":"Đơn hàng của bạn đang chờ giao, xem tại )" + url +
+         R"(","created_time":"2024-04-01T00:00:00+0000"})";
+}
+
+// Stage A's flags among `flags`: stage B adds stateful ones (with a window) for lookalikes.
+std::vector<io::Record> stage_a_flags(std::vector<io::Record> flags) {
+  std::erase_if(flags, [](const io::Record& r) { return r.value->find("\"window\":") != std::string::npos; });
+  return flags;
+}
+
+TEST(Detector, BlocklistTopicEntriesFlagLinksTombstonesRemoveThemAndRestartsKeepThem) {
+  Deployment d;
+  create_topics({d.intel}, 1, {{"cleanup.policy", "compact"}});
+  d.write_config({{d.facebook, "facebook"}});
+  const std::string fraud = d.flags_prefix + "fraud_link";
+  // Published before the start: read before the first batch.
+  produce({raw(d.intel, R"({"feed":"police-tips","reason":"reported in SMS"})", "early-phish.com.vn")});
+  int pid = d.start_detector();
+  int metrics = d.metrics_port();
+  ASSERT_GT(metrics, 0) << d.log();
+  const std::string one = "vigil_blocklist_entries{feed=\"police-tips\",source=\"topic\"} 1";
+  EXPECT_NE(wait_for_http(metrics, "/metrics", {one, "vigil_blocklist_topic_up 1"}).find(one), std::string::npos)
+      << d.log();
+
+  // Published while it runs: applied between batches, and a later post linking a subdomain of
+  // the listed domain is a high fraud_link flag naming the feed.
+  produce({raw(d.intel, "police-tips", "Giaohang-Nhanh.com.vn")});
+  const std::string two = "vigil_blocklist_entries{feed=\"police-tips\",source=\"topic\"} 2";
+  ASSERT_NE(wait_for_http(metrics, "/metrics", {two}).find(two), std::string::npos) << d.log();
+  produce({raw(d.facebook, post_linking("1_1", "https://track.giaohang-nhanh.com.vn/don/123"), "p1")});
+  auto flags = consume(fraud, 1);
+  ASSERT_EQ(flags.size(), 1u) << d.log();
+  EXPECT_EQ(flags[0].key, "giaohang-nhanh.com.vn");
+  EXPECT_EQ(header(flags[0], "severity"), "high");
+  const std::string& v = *flags[0].value;
+  for (const std::string field : {R"("id":"intel.blocklist")", R"("feeds":["police-tips"])",
+                                  R"("reason_en":"giaohang-nhanh.com.vn is on the known-bad list 'police-tips'")",
+                                  R"("type":"domain","value":"giaohang-nhanh.com.vn","primary":true)",
+                                  R"("score_breakdown":{"signals":[{"rule":"intel.blocklist","weight":80}])"}) {
+    EXPECT_NE(v.find(field), std::string::npos) << field << " in " << v;
+  }
+  const std::string hits = "vigil_blocklist_hits_total{feed=\"police-tips\"} 1";
+  EXPECT_NE(wait_for_http(metrics, "/metrics", {hits}).find(hits), std::string::npos) << d.log();
+
+  // An empty value is no entry (counted and skipped); a tombstone removes the entry, and the
+  // same link no longer flags. The lookalike after it shows the post was processed.
+  produce({raw(d.intel, "", "giaohang-nhanh.com.vn")});
+  {
+    io::Record tombstone = raw(d.intel, "", "giaohang-nhanh.com.vn");
+    tombstone.value.reset();
+    produce({tombstone});
+  }
+  const std::string removed = "vigil_blocklist_entries{feed=\"police-tips\",source=\"topic\"} 1";
+  ASSERT_NE(wait_for_http(metrics, "/metrics", {removed, "vigil_blocklist_malformed_records_total 1"}).find(removed),
+            std::string::npos)
+      << d.log();
+  produce({raw(d.facebook, post_linking("1_2", "https://track.giaohang-nhanh.com.vn/don/456"), "p2"),
+           raw(d.facebook, kLookalike, "p3")});
+  flags = stage_a_flags(consume(fraud, 3));  // and stage B's first-seen flag for the lookalike
+  ASSERT_EQ(flags.size(), 2u) << d.log();
+  EXPECT_EQ(flags[1].key, "vietcombamk.com.vn");
+
+  // A restart reads the topic from the beginning again: the early entry still flags (in the
+  // very first batch), the removed one still does not.
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  ASSERT_EQ(wait_exit(pid, 60s), 0) << d.log();
+  produce({raw(d.facebook, post_linking("1_4", "https://track.giaohang-nhanh.com.vn/don/789"), "p4"),
+           raw(d.facebook, post_linking("1_5", "http://early-phish.com.vn/login"), "p5")});
+  pid = d.start_detector();
+  flags = stage_a_flags(consume(fraud, 4));
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid, 60s), 0) << d.log();
+  ASSERT_EQ(flags.size(), 3u) << d.log();
+  EXPECT_EQ(flags[2].key, "early-phish.com.vn");
+  EXPECT_NE(flags[2].value->find("is on the known-bad list 'police-tips': reported in SMS"), std::string::npos)
+      << *flags[2].value;
+  EXPECT_NE(d.log().find("blocklist topic " + d.intel + ": 1 entries"), std::string::npos) << d.log();
 }
 
 // Rewrites the bundled samples onto this run's topic names, so offline and online see the

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -105,7 +107,7 @@ DetectorConfig load_detector_config(const std::string& path) {
   if (root.IsNull()) return c;
   check_keys(root, path, "",
              {"rule_pack", "kafka", "kafka_consumer", "kafka_producer", "inputs", "outputs", "limits", "batch",
-              "expose_pii", "metrics", "state"});
+              "expose_pii", "metrics", "state", "intel"});
 
   if (root["rule_pack"]) {
     std::filesystem::path p = scalar<std::string>(root["rule_pack"], path, "rule_pack", "");
@@ -161,6 +163,39 @@ DetectorConfig load_detector_config(const std::string& path) {
     c.metrics_max_silence_seconds =
         scalar<int>(m["max_silence_seconds"], path, "metrics.max_silence_seconds", c.metrics_max_silence_seconds);
     if (c.metrics_max_silence_seconds <= 0) fail(path, "metrics.max_silence_seconds", "must be > 0");
+  }
+  if (const auto intel = root["intel"]) {
+    check_keys(intel, path, "intel", {"feeds", "blocklist_topic", "startup_wait_seconds"});
+    if (const auto feeds = intel["feeds"]) {
+      if (!feeds.IsSequence()) fail(path, "intel.feeds", "expected a list of {name, path, format}");
+      std::set<std::string> names;
+      for (std::size_t i = 0; i < feeds.size(); ++i) {
+        const std::string where = "intel.feeds[" + std::to_string(i) + "]";
+        check_keys(feeds[i], path, where, {"name", "path", "format"});
+        BlocklistFeedConfig f;
+        f.name = scalar<std::string>(feeds[i]["name"], path, where + ".name", "");
+        const bool name_ok =
+            !f.name.empty() && f.name.size() <= 64 && std::all_of(f.name.begin(), f.name.end(), [](unsigned char ch) {
+              return std::isalnum(ch) != 0 || ch == '-' || ch == '_' || ch == '.';
+            });
+        if (!name_ok)
+          fail(path, where + ".name", "1..64 letters, digits, '-', '_' or '.' (it names the feed in flags)");
+        if (!names.insert(f.name).second) fail(path, where + ".name", "duplicate feed name '" + f.name + "'");
+        std::filesystem::path file = scalar<std::string>(feeds[i]["path"], path, where + ".path", "");
+        if (file.empty()) fail(path, where + ".path", "missing: the feed file to read");
+        if (file.is_relative()) file = std::filesystem::path(path).parent_path() / file;
+        f.path = file.lexically_normal().string();
+        f.format = scalar<std::string>(feeds[i]["format"], path, where + ".format", f.format);
+        if (f.format != "auto" && f.format != "hosts" && f.format != "adblock" && f.format != "domains")
+          fail(path, where + ".format", "unknown format '" + f.format + "' (use auto, hosts, adblock or domains)");
+        c.intel.feeds.push_back(std::move(f));
+      }
+    }
+    c.intel.blocklist_topic =
+        scalar<std::string>(intel["blocklist_topic"], path, "intel.blocklist_topic", c.intel.blocklist_topic);
+    c.intel.startup_wait_seconds =
+        scalar<int>(intel["startup_wait_seconds"], path, "intel.startup_wait_seconds", c.intel.startup_wait_seconds);
+    if (c.intel.startup_wait_seconds < 0) fail(path, "intel.startup_wait_seconds", "must be >= 0");
   }
   // The state directory, like every relative path here, is relative to the config file.
   const auto resolve_state_dir = [&] {

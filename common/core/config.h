@@ -28,6 +28,22 @@ struct KafkaConfig {
   std::map<std::string, std::string> producer;
 };
 
+// A known-bad domain feed file (docs/configuration.md, "Known-bad feeds").
+struct BlocklistFeedConfig {
+  std::string name;             // in flags' reasons and metric labels
+  std::string path;             // relative paths are resolved against the config file
+  std::string format = "auto";  // auto | hosts | adblock | domains
+};
+
+struct IntelConfig {
+  std::vector<BlocklistFeedConfig> feeds;
+  // Compacted topic of blocklist entries (key domain, value feed, tombstone = removal), read
+  // from the beginning without a consumer group. Empty: no topic.
+  std::string blocklist_topic = "intel.blocklist";
+  // At start-up, how long to wait for the topic to be read to its end before processing.
+  int startup_wait_seconds = 30;
+};
+
 // Stage B: entity state (docs/state.md).
 struct StateConfig {
   bool enabled = true;
@@ -55,6 +71,7 @@ struct DetectorConfig {
   // /metrics, /healthz, /readyz. Empty: the default (online 127.0.0.1:9464, offline off).
   std::string metrics_listen;
   int metrics_max_silence_seconds = 30;  // /healthz fails when the loop has not beaten for this long
+  IntelConfig intel;
   StateConfig state;
 };
 

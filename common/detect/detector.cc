@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <map>
 
+#include "common/extract/url.h"
+
 namespace vigil::detect {
 namespace {
 
@@ -289,6 +291,158 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
   return best;
 }
 
+// ---- links: known-bad feeds and URL rules ------------------------------------------------
+
+// One pass of %XX decoding: a canonical URL was decoded until stable and then had only
+// control, space, non-ASCII, '#' and '%' bytes escaped again, so one pass gives them back.
+std::string unescape(std::string_view s) {
+  auto hex = [](char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// Whether `word` ("dang-nhap") occurs in `words` ("-view-dang-nhap-vcb-") between two '-'.
+bool has_word(std::string_view words, std::string_view word) {
+  for (std::size_t at = words.find(word); at != std::string_view::npos; at = words.find(word, at + 1)) {
+    if (at > 0 && words[at - 1] == '-' && at + word.size() < words.size() && words[at + word.size()] == '-')
+      return true;
+  }
+  return false;
+}
+
+bool host_under(std::string_view host, std::string_view domain) {
+  return host == domain ||
+         (host.size() > domain.size() && host.ends_with(domain) && host[host.size() - domain.size() - 1] == '.');
+}
+
+// A link as the URL rules see it.
+struct Link {
+  std::string_view url;   // canonical
+  std::string_view host;  // canonical
+  std::string_view path;  // from the first '/' after the host up to '?', lower case not applied
+  std::string domain;     // registrable domain, or the address of an IPv4 host; empty when neither
+  bool ip = false;
+  bool official = false;  // on (or under) an official brand domain
+};
+
+Link link_of(std::string_view url, const RulePack& pack) {
+  Link l;
+  l.url = url;
+  l.host = extract::url_host(url);
+  const std::size_t scheme = url.find("://");
+  const std::size_t after_host = (scheme == std::string_view::npos ? 0 : scheme + 3) + l.host.size();
+  std::string_view rest = url.substr(after_host);
+  l.path = rest.substr(0, std::min(rest.find('?'), rest.size()));
+  const auto ip = extract::normalize_ipv4(l.host);
+  l.ip = ip.has_value() && *ip == l.host;
+  l.domain = l.ip ? std::string(l.host) : extract::registrable_domain(l.host);
+  l.official = !l.ip && !l.domain.empty() && pack.official.count(l.domain) != 0;
+  return l;
+}
+
+struct UrlSignal {
+  const UrlRule* rule = nullptr;
+  const Brand* brand = nullptr;  // kBrandInPath
+};
+
+// The URL rules that `link` matches, host signals first. Path rules are read only on a link
+// with a host signal: a bank's name or "dang-nhap" in the path of an ordinary site is news or
+// a real login page far more often than phishing. On an official brand domain only `hosts`
+// rules apply (sites.google.com is Google's, the pages on it are anyone's).
+void url_signals(const RulePack& pack, const Link& link, std::vector<UrlSignal>& out) {
+  const std::size_t first = out.size();
+  const UrlRule::HostPattern* user_host = nullptr;  // the hosts pattern the link is under
+  std::string path_lower(link.path);
+  for (char& c : path_lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& rule : pack.url_rules) {
+    bool hit = false;
+    switch (rule.kind) {
+      case UrlRule::Kind::kHosts:
+        for (const auto& p : rule.hosts) {
+          if (!host_under(link.host, p.host)) continue;
+          if (!p.path.empty() && !(path_lower.starts_with(p.path) &&
+                                   (path_lower.size() == p.path.size() || path_lower[p.path.size()] == '/'))) {
+            continue;
+          }
+          hit = true;
+          if (user_host == nullptr) user_host = &p;
+          break;
+        }
+        break;
+      case UrlRule::Kind::kTlds:
+        hit =
+            !link.ip && !link.official && rule.tlds.count(std::string(link.host.substr(link.host.rfind('.') + 1))) != 0;
+        break;
+      case UrlRule::Kind::kIpHost: hit = link.ip; break;
+      default: break;
+    }
+    if (hit) out.push_back(UrlSignal{&rule, nullptr});
+  }
+  if (out.size() == first) return;
+  // The labels the site's owner chose (before the free host, or before the public suffix),
+  // then the path: "xac-thuc-tai-khoan.web.app", "dang-nhap-vcb.top/otp".
+  std::string_view own;
+  if (user_host != nullptr) {
+    own = link.host.size() > user_host->host.size() ? link.host.substr(0, link.host.size() - user_host->host.size() - 1)
+                                                    : std::string_view();
+  } else if (!link.ip && !link.domain.empty()) {
+    const std::size_t suffix = link.domain.size() - link.domain.find('.') - 1;
+    own = link.host.substr(0, link.host.size() - suffix - 1);
+  }
+  const std::string path_words = "-" + link_words(unescape(link.path)) + "-";
+  const std::string own_words = own.empty() ? std::string() : "-" + link_words(unescape(own)) + "-";
+  for (const auto& rule : pack.url_rules) {
+    if (rule.kind == UrlRule::Kind::kPathWords) {
+      for (const auto& w : rule.words) {
+        if (has_word(path_words, w) || has_word(own_words, w)) {
+          out.push_back(UrlSignal{&rule, nullptr});
+          break;
+        }
+      }
+    } else if (rule.kind == UrlRule::Kind::kBrandInPath) {
+      // Global brands' names are in the paths of share buttons and social links everywhere.
+      for (const auto& brand : pack.brands) {
+        if (brand.global || std::find(brand.domains.begin(), brand.domains.end(), link.domain) != brand.domains.end())
+          continue;
+        auto named = [&](std::string_view name) {
+          if (name.size() < 3) return false;
+          // Long names inside a word ("vietcombankhotro"); short ones only as whole words, as
+          // random slugs of shorteners are full of three-letter runs.
+          return name.size() >= 6 ? path_words.find(name) != std::string::npos : has_word(path_words, name);
+        };
+        const bool hit = std::any_of(brand.labels.begin(), brand.labels.end(), named) ||
+                         std::any_of(brand.aliases.begin(), brand.aliases.end(), named);
+        if (hit) {
+          out.push_back(UrlSignal{&rule, &brand});
+          break;
+        }
+      }
+    }
+  }
+}
+
+std::string replace_brand(std::string text, const Brand* brand) {
+  if (brand == nullptr) return text;
+  for (auto at = text.find("{brand}"); at != std::string::npos; at = text.find("{brand}", at + brand->name.size())) {
+    text.replace(at, 7, brand->name);
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string_view severity_for(int score, const SeverityThresholds& t) {
@@ -363,39 +517,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     }
   }
 
-  if (pack_->category("fraud_link") != nullptr) {
-    for (const auto& e : entities_) {
-      if (e.type != extract::EntityType::kUrl) continue;
-      const std::string host(extract::url_host(e.value));
-      const std::string domain = extract::registrable_domain(host);
-      if (domain.empty()) continue;
-      const Lookalike l = match_brand(*pack_, confusables_, host, domain);
-      if (l.brand == nullptr) continue;
-      if (std::none_of(lookalikes_.begin(), lookalikes_.end(), [&](const Imitation& x) { return x.domain == domain; }))
-        lookalikes_.push_back(Imitation{domain, l.brand->domains.front()});
-      Finding& f = by_category["fraud_link"];
-      const bool seen_rule =
-          std::any_of(f.hits.begin(), f.hits.end(), [&](const RuleHit& h) { return h.id == l.rule_id; });
-      if (!seen_rule) f.hits.push_back(RuleHit{l.rule_id, "", l.reason_en, l.reason_vi, l.weight});
-      const bool seen_domain = std::any_of(f.entities.begin(), f.entities.end(), [&](const FlagEntity& fe) {
-        return fe.type == extract::EntityType::kDomain && fe.value == domain;
-      });
-      if (!seen_domain)
-        f.entities.push_back(FlagEntity{extract::EntityType::kDomain, domain, l.brand->domains.front(), false, ""});
-      f.entities.push_back(FlagEntity{extract::EntityType::kUrl, e.value, "", false, ""});
-      Evidence& ev = f.evidence.emplace_back();
-      ev.rule = l.rule_id;
-      if (e.end > e.start) {
-        const std::string_view text(event.text);
-        ev.quote.assign(text.substr(e.start, e.end - e.start));
-        ev.start = text::code_points(text.substr(0, e.start));
-        ev.end = text::code_points(text.substr(0, e.end));
-      } else {
-        ev.quote = e.value;
-        ev.has_span = false;
-      }
-    }
-  }
+  if (pack_->category("fraud_link") != nullptr) detect_links(event, by_category);
 
   for (const auto& category : pack_->categories) {
     auto it = by_category.find(category.name);
@@ -404,6 +526,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     int score = 0;
     for (const auto& h : f.hits) score += h.weight;
     // A lookalike domain counts once however many URLs point at it; text lures add to it.
+    f.raw_score = score;
     f.score = std::clamp(score, 0, 100);
     if (f.score < category.threshold) continue;
     f.category = category.name;
@@ -448,6 +571,143 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     });
     out.push_back(std::move(f));
   }
+}
+
+void Detector::detect_links(const Event& event, std::map<std::string, Finding>& by_category) {
+  // Scam wording aimed at links (the fraud_link phrase rules) is an anchor for URL rules.
+  bool anchored = false;
+  if (const auto it = by_category.find("fraud_link"); it != by_category.end()) {
+    anchored =
+        std::any_of(it->second.hits.begin(), it->second.hits.end(), [](const RuleHit& h) { return h.weight > 0; });
+  }
+  Finding links;
+  auto add_entity = [&](extract::EntityType type, std::string_view value, std::string_view brand) {
+    for (auto& fe : links.entities) {
+      if (fe.type == type && fe.value == value) {
+        if (fe.brand.empty()) fe.brand = brand;
+        return;
+      }
+    }
+    links.entities.push_back(FlagEntity{type, std::string(value), std::string(brand), false, ""});
+  };
+  auto add_evidence = [&](std::string_view rule, const extract::Entity& e) {
+    for (const auto& ev : links.evidence) {
+      if (ev.rule == rule && ev.quote == (e.end > e.start ? event.text.substr(e.start, e.end - e.start) : e.value))
+        return;
+    }
+    Evidence& ev = links.evidence.emplace_back();
+    ev.rule = rule;
+    if (e.end > e.start) {
+      const std::string_view text(event.text);
+      ev.quote.assign(text.substr(e.start, e.end - e.start));
+      ev.start = text::code_points(text.substr(0, e.start));
+      ev.end = text::code_points(text.substr(0, e.end));
+    } else {
+      ev.quote = e.value;
+      ev.has_span = false;
+    }
+  };
+  auto add_hit = [&](RuleHit hit) {
+    for (const auto& h : links.hits) {
+      if (h.id == hit.id) return;
+    }
+    links.hits.push_back(std::move(hit));
+  };
+
+  struct Listed {
+    std::string domain, feed, reason;
+  };
+  std::vector<Listed> listed;
+  struct Pending {
+    UrlSignal signal;
+    const extract::Entity* entity;
+    std::string domain;
+  };
+  std::vector<Pending> pending;
+  std::vector<UrlSignal> signals;
+  for (const auto& e : entities_) {
+    if (e.type != extract::EntityType::kUrl) continue;
+    const Link link = link_of(e.value, *pack_);
+    // Known-bad feeds. Official brand domains never flag, whatever a feed says.
+    if (blocklist_ != nullptr && !link.official) {
+      if (const auto hit = blocklist_->match(link.host)) {
+        anchored = true;
+        if (std::none_of(listed.begin(), listed.end(), [&](const Listed& l) { return l.domain == hit->domain; }))
+          listed.push_back(Listed{std::string(hit->domain), std::string(hit->feed), std::string(hit->reason)});
+        add_hit(RuleHit{std::string(kBlocklistRule), "", "", "", pack_->blocklist_weight, {}});
+        add_entity(extract::EntityType::kDomain, hit->domain, "");
+        add_entity(extract::EntityType::kUrl, e.value, "");
+        add_evidence(kBlocklistRule, e);
+      }
+    }
+    // Brand lookalikes.
+    if (!link.ip && !link.domain.empty()) {
+      const Lookalike l = match_brand(*pack_, confusables_, std::string(link.host), link.domain);
+      if (l.brand != nullptr) {
+        anchored = true;
+        if (std::none_of(lookalikes_.begin(), lookalikes_.end(),
+                         [&](const Imitation& x) { return x.domain == link.domain; }))
+          lookalikes_.push_back(Imitation{link.domain, l.brand->domains.front()});
+        add_hit(RuleHit{l.rule_id, "", l.reason_en, l.reason_vi, l.weight, {}});
+        add_entity(extract::EntityType::kDomain, link.domain, l.brand->domains.front());
+        add_entity(extract::EntityType::kUrl, e.value, "");
+        add_evidence(l.rule_id, e);
+      }
+    }
+    // URL rules, held back until the post turns out to have an anchor.
+    signals.clear();
+    url_signals(*pack_, link, signals);
+    for (const auto& sig : signals) {
+      if (sig.rule->kind == UrlRule::Kind::kBrandInPath) anchored = true;
+      pending.push_back(Pending{sig, &e, link.domain});
+    }
+  }
+  // Alone, a shortener, a free site or a .xyz host is what millions of honest links are: URL
+  // rules count only next to a brand (lookalike, listed domain, brand in a risky link's path)
+  // or scam wording (a fraud_link phrase rule).
+  if (anchored) {
+    for (const auto& p : pending) {
+      const UrlRule& rule = *p.signal.rule;
+      add_hit(RuleHit{rule.id,
+                      "",
+                      replace_brand(rule.reason_en, p.signal.brand),
+                      replace_brand(rule.reason_vi, p.signal.brand),
+                      rule.weight,
+                      {}});
+      if ((rule.kind == UrlRule::Kind::kTlds || rule.kind == UrlRule::Kind::kIpHost) && !p.domain.empty())
+        add_entity(extract::EntityType::kDomain, p.domain, "");
+      add_entity(extract::EntityType::kUrl, p.entity->value,
+                 p.signal.brand != nullptr ? std::string_view(p.signal.brand->domains.front()) : std::string_view());
+      add_evidence(rule.id, *p.entity);
+    }
+  }
+  if (links.hits.empty()) return;
+  if (!listed.empty()) {
+    auto& hit =
+        *std::find_if(links.hits.begin(), links.hits.end(), [](const RuleHit& h) { return h.id == kBlocklistRule; });
+    for (const auto& l : listed) {
+      if (std::find(hit.feeds.begin(), hit.feeds.end(), l.feed) == hit.feeds.end()) hit.feeds.push_back(l.feed);
+    }
+    if (listed.size() == 1) {
+      const std::string why = listed[0].reason.empty() ? "" : ": " + listed[0].reason;
+      hit.reason_en = listed[0].domain + " is on the known-bad list '" + listed[0].feed + "'" + why;
+      hit.reason_vi = "tên miền " + listed[0].domain + " nằm trong danh sách độc hại '" + listed[0].feed + "'" + why;
+    } else {
+      std::string names;
+      for (const auto& l : listed) names += (names.empty() ? "" : ", ") + l.domain + " ('" + l.feed + "')";
+      hit.reason_en = names + " are on known-bad lists";
+      hit.reason_vi = "các tên miền " + names + " nằm trong danh sách độc hại";
+    }
+    // The listed domain is what the flag is about: first, so it is the primary entity.
+    std::stable_partition(links.entities.begin(), links.entities.end(), [&](const FlagEntity& fe) {
+      return fe.type == extract::EntityType::kDomain &&
+             std::any_of(listed.begin(), listed.end(), [&](const Listed& l) { return l.domain == fe.value; });
+    });
+  }
+  Finding& f = by_category["fraud_link"];
+  for (auto& h : links.hits) f.hits.push_back(std::move(h));
+  for (auto& fe : links.entities) f.entities.push_back(std::move(fe));
+  for (auto& ev : links.evidence) f.evidence.push_back(std::move(ev));
 }
 
 }  // namespace vigil::detect

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/adapters/event.h"
+#include "common/detect/blocklist.h"
 #include "common/detect/confusables.h"
 #include "common/detect/rule_pack.h"
 #include "common/extract/extract.h"
@@ -28,7 +30,11 @@ struct RuleHit {
   std::string reason_en;
   std::string reason_vi;
   int weight = 0;
+  std::vector<std::string> feeds = {};  // intel.blocklist: the feeds that list the post's domains
 };
+
+// The rule id of a known-bad feed hit.
+inline constexpr std::string_view kBlocklistRule = "intel.blocklist";
 
 struct FlagEntity {
   extract::EntityType type;
@@ -42,7 +48,8 @@ struct FlagEntity {
 struct Finding {
   std::string category;
   std::string subtype;  // from the heaviest positive rule with one; empty when none has
-  int score = 0;        // 0..100
+  int score = 0;        // raw_score clamped to 0..100
+  int raw_score = 0;    // the sum of the hits' weights (counter-signals negative)
   std::vector<RuleHit> hits;
   std::vector<FlagEntity> entities;  // the primary entity first
   std::vector<Evidence> evidence;
@@ -60,6 +67,10 @@ class Detector {
 
   const RulePack& pack() const { return *pack_; }
 
+  // Known-bad domains to check links against (null: none). Owned by the caller, who changes
+  // it only between batches, never during detect().
+  void set_blocklist(std::shared_ptr<const Blocklist> blocklist) { blocklist_ = std::move(blocklist); }
+
   // Appends one Finding per category whose score reaches its threshold.
   void detect(const Event& event, std::vector<Finding>& out);
 
@@ -74,7 +85,11 @@ class Detector {
   const std::vector<Imitation>& lookalikes() const { return lookalikes_; }
 
  private:
+  // The fraud_link signals of the post's links: known-bad feeds, brand lookalikes, URL rules.
+  void detect_links(const Event& event, std::map<std::string, Finding>& by_category);
+
   std::shared_ptr<const RulePack> pack_;
+  std::shared_ptr<const Blocklist> blocklist_;
   const Confusables* confusables_ = nullptr;  // null: ICU's spoof checker is unavailable
   std::unique_ptr<PhraseMatcher::Scratch> scratch_;
   std::vector<PhraseMatcher::Match> matches_;

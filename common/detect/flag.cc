@@ -48,9 +48,30 @@ void render_flag(const Finding& finding, const Event& event, const RulePack& pac
   w.key("rules").begin_array();
   for (const auto& h : finding.hits) {
     w.begin_object().field("id", h.id).field("reason_en", h.reason_en).field("reason_vi", h.reason_vi);
-    w.field("weight", h.weight).end_object();
+    w.field("weight", h.weight);
+    if (!h.feeds.empty()) {
+      w.key("feeds").begin_array();
+      for (const auto& feed : h.feeds) w.value(feed);
+      w.end_array();
+    }
+    w.end_object();
   }
   w.end_array();
+
+  // Everything needed to recompute the score by hand: signals and counter-signals with their
+  // weights, their sum, and the clamp.
+  w.key("score_breakdown").begin_object();
+  for (const bool positive : {true, false}) {
+    w.key(positive ? "signals" : "counter_signals").begin_array();
+    for (const auto& h : finding.hits) {
+      if ((h.weight > 0) == positive) w.begin_object().field("rule", h.id).field("weight", h.weight).end_object();
+    }
+    w.end_array();
+  }
+  const Category* category = pack.category(finding.category);
+  w.field("raw_sum", finding.raw_score).field("min", 0).field("max", 100).field("score", finding.score);
+  w.field("threshold", category != nullptr ? category->threshold : 0);
+  w.end_object();
 
   w.key("entities").begin_array();
   for (const auto& e : finding.entities) {

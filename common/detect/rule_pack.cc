@@ -8,6 +8,7 @@
 
 #include "common/detect/confusables.h"
 #include "common/extract/extract.h"
+#include "common/extract/url.h"
 #include "common/text/text.h"
 
 namespace vigil::detect {
@@ -58,6 +59,83 @@ std::u32string skeleton_of(const std::string& label) {
   auto skeleton = confusables.value()->skeleton(label);
   if (!skeleton.is_ok()) throw LoadError{"confusable skeleton of '" + label + "': " + skeleton.status().message()};
   return utf8_to_u32(skeleton.value());
+}
+
+bool bool_value(const YAML::Node& node, const std::string& key, const std::string& where) {
+  try {
+    return node[key].as<bool>();
+  } catch (const YAML::Exception&) {
+    throw LoadError{where + ": '" + key + "' must be true or false"};
+  }
+}
+
+UrlRule parse_url_rule(const YAML::Node& node, const std::string& where) {
+  UrlRule r;
+  r.id = req_string(node, "id", where);
+  const std::string at = "url rule " + r.id;
+  r.weight = int_value(node, "weight", at, 0);
+  if (r.weight < 1 || r.weight > 100) throw LoadError{at + ": 'weight' must be 1..100"};
+  r.reason_en = req_string(node, "reason_en", at);
+  r.reason_vi = req_string(node, "reason_vi", at);
+  int kinds = 0;
+  if (node["hosts"]) {
+    ++kinds;
+    r.kind = UrlRule::Kind::kHosts;
+    for (const auto& h : string_list(node, "hosts", at)) {
+      const auto slash = h.find('/');
+      UrlRule::HostPattern p{extract::canonicalize_host(h.substr(0, slash)), ""};
+      if (slash != std::string::npos) {
+        p.path = h.substr(slash);
+        for (char& c : p.path) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        while (p.path.size() > 1 && p.path.back() == '/') p.path.pop_back();
+      }
+      const bool ascii = std::all_of(p.host.begin(), p.host.end(), [](unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+      });
+      if (p.host.find('.') == std::string::npos || !ascii)
+        throw LoadError{at + ": host '" + h + "' is not a host name (write e.g. weebly.com or docs.google.com/forms)"};
+      r.hosts.push_back(std::move(p));
+    }
+    if (r.hosts.empty()) throw LoadError{at + ": 'hosts' must list at least one host"};
+  }
+  if (node["tlds"]) {
+    ++kinds;
+    r.kind = UrlRule::Kind::kTlds;
+    for (auto t : string_list(node, "tlds", at)) {
+      if (!t.empty() && t.front() == '.') t.erase(0, 1);
+      for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const bool label = !t.empty() && std::all_of(t.begin(), t.end(), [](unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+      });
+      if (!label) throw LoadError{at + ": tld '" + t + "' must be one ASCII label like xyz"};
+      r.tlds.insert(std::move(t));
+    }
+    if (r.tlds.empty()) throw LoadError{at + ": 'tlds' must list at least one top-level domain"};
+  }
+  if (node["ip_host"]) {
+    ++kinds;
+    r.kind = UrlRule::Kind::kIpHost;
+    if (!bool_value(node, "ip_host", at)) throw LoadError{at + ": 'ip_host' can only be true"};
+  }
+  if (node["path_words"]) {
+    ++kinds;
+    r.kind = UrlRule::Kind::kPathWords;
+    for (const auto& w : string_list(node, "path_words", at)) {
+      std::string words = link_words(w);
+      if (words.empty()) throw LoadError{at + ": path word '" + w + "' has no letters or digits"};
+      r.words.push_back(std::move(words));
+    }
+    if (r.words.empty()) throw LoadError{at + ": 'path_words' must list at least one word"};
+  }
+  if (node["brand_in_path"]) {
+    ++kinds;
+    r.kind = UrlRule::Kind::kBrandInPath;
+    if (!bool_value(node, "brand_in_path", at)) throw LoadError{at + ": 'brand_in_path' can only be true"};
+  }
+  if (kinds != 1)
+    throw LoadError{at + ": give exactly one of hosts, tlds, ip_host, path_words, brand_in_path (got " +
+                    std::to_string(kinds) + ")"};
+  return r;
 }
 
 TimestampMs duration_value(const YAML::Node& node, const std::string& key, const std::string& where,
@@ -183,7 +261,7 @@ RulePack parse(const YAML::Node& root) {
   }
   if (pack.categories.empty()) throw LoadError{"categories: at least one category is needed"};
 
-  std::set<std::string> ids;
+  std::set<std::string> ids = {std::string("intel.blocklist")};  // the known-bad feeds' rule
   const auto rules = root["phrase_rules"];
   if (rules && !rules.IsSequence()) throw LoadError{"phrase_rules: must be a list"};
   for (std::size_t i = 0; rules && i < rules.size(); ++i) {
@@ -221,7 +299,6 @@ RulePack parse(const YAML::Node& root) {
 
   const auto brands = root["brands"];
   if (brands && !brands.IsSequence()) throw LoadError{"brands: must be a list"};
-  std::map<std::string, std::string> domain_owner;  // official domain -> brand id
   std::set<std::string> brand_ids;
   for (std::size_t i = 0; brands && i < brands.size(); ++i) {
     const auto& node = brands[i];
@@ -236,7 +313,7 @@ RulePack parse(const YAML::Node& root) {
       if (reg.empty() || reg != host)
         throw LoadError{at + ": '" + d +
                         "' is not a registrable domain (list e.g. vietcombank.com.vn, not a subdomain or suffix)"};
-      const auto [owner, fresh] = domain_owner.emplace(reg, b.id);
+      const auto [owner, fresh] = pack.official.emplace(reg, b.id);
       if (!fresh) throw LoadError{at + ": domain '" + reg + "' is already listed under brand " + owner->second};
       b.domains.push_back(reg);
       const std::string label = reg.substr(0, reg.find('.'));
@@ -292,14 +369,60 @@ RulePack parse(const YAML::Node& root) {
                       std::to_string(t.high) + ", " + std::to_string(t.critical) + ")"};
     }
   }
+  const auto url_rules = root["url_rules"];
+  if (url_rules && !url_rules.IsSequence()) throw LoadError{"url_rules: must be a list"};
+  for (std::size_t i = 0; url_rules && i < url_rules.size(); ++i) {
+    UrlRule r = parse_url_rule(url_rules[i], "url_rules[" + std::to_string(i) + "]");
+    if (!ids.insert(r.id).second) throw LoadError{"url rule " + r.id + ": duplicate rule id"};
+    pack.url_rules.push_back(std::move(r));
+  }
+  // A listed domain alone is a high flag: a default below the pack's own band would not be.
+  pack.blocklist_weight = std::max(pack.blocklist_weight, pack.severity.high);
+  if (const auto bl = root["blocklist"]) {
+    if (!bl.IsMap()) throw LoadError{"blocklist: must be a mapping like {weight: 80}"};
+    for (const auto& kv : bl) {
+      if (kv.first.as<std::string>() != "weight")
+        throw LoadError{"blocklist." + kv.first.as<std::string>() + ": unknown key (expected weight)"};
+    }
+    pack.blocklist_weight = int_value(bl, "weight", "blocklist", pack.blocklist_weight);
+    if (pack.blocklist_weight < pack.severity.high || pack.blocklist_weight > 100) {
+      throw LoadError{"blocklist.weight: must be " + std::to_string(pack.severity.high) +
+                      "..100 (at least severity.high, so that a listed domain alone is a high flag)"};
+    }
+  }
   parse_stateful(root, pack);
-  if (!pack.brands.empty() && pack.category("fraud_link") == nullptr) {
-    throw LoadError{"categories: brands are listed, so the fraud_link category must be declared"};
+  if ((!pack.brands.empty() || !pack.url_rules.empty()) && pack.category("fraud_link") == nullptr) {
+    throw LoadError{"categories: brands or url_rules are listed, so the fraud_link category must be declared"};
   }
   return pack;
 }
 
 }  // namespace
+
+std::string link_words(std::string_view text) {
+  // Separators become spaces first, so that folding sees each path token as a word of its own.
+  thread_local std::string spaced;
+  thread_local text::Folded f;
+  spaced.assign(text);
+  for (char& ch : spaced) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+    if (!word) ch = ' ';
+  }
+  text::fold(spaced, f);
+  std::string out;
+  out.reserve(f.text.size());
+  for (const char ch : f.text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80) {
+      out.push_back(ch);
+    } else if (!out.empty() && out.back() != '-') {
+      out.push_back('-');
+    }
+  }
+  if (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
+}
 
 std::string_view measure_name(StatefulMeasure m) {
   switch (m) {

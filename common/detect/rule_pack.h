@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -46,6 +47,36 @@ struct LookalikeWeights {
   int confusable = 70;  // a non-ASCII label whose confusable skeleton is a brand's (vietcombаnk, Cyrillic 'а')
 };
 
+// A URL risk signal (fraud_link): a property of a link that phishing pages have but many
+// honest links share (a shortener, a free site builder, a cheap TLD, a raw IP, a login path).
+// Alone it never flags: the detector adds its weight only to a post that also carries a brand
+// or scam signal (docs/rule-packs.md, "URL risk signals").
+struct UrlRule {
+  enum class Kind {
+    kHosts,        // the host is, or is under, one of `hosts` (optionally with a path prefix)
+    kTlds,         // the host's last label is one of `tlds`
+    kIpHost,       // the host is an IPv4 address
+    kPathWords,    // one of `words` in the path or the host's own labels of a link with a host signal
+    kBrandInPath,  // a protected brand's name in the path of a link with a host signal
+  };
+  struct HostPattern {
+    std::string host;  // canonical (extract::canonicalize_host)
+    std::string path;  // lower-case path prefix ("/forms"), empty for the whole host
+  };
+  std::string id;
+  Kind kind = Kind::kHosts;
+  int weight = 0;
+  std::string reason_en;  // kBrandInPath: "{brand}" is replaced by the brand's name
+  std::string reason_vi;
+  std::vector<HostPattern> hosts;
+  std::set<std::string> tlds;      // lower case, no dot
+  std::vector<std::string> words;  // folded, tokens joined by '-' ("dang-nhap")
+
+  // Host signals say where a link points; the others read what it says and count only on a
+  // link that has a host signal.
+  bool host_signal() const { return kind == Kind::kHosts || kind == Kind::kTlds || kind == Kind::kIpHost; }
+};
+
 // Score bands of a flag's severity (below `medium`: low). Strictly increasing, 1..100.
 struct SeverityThresholds {
   int medium = 50;
@@ -68,6 +99,13 @@ struct RulePack {
   std::vector<Brand> brands;
   LookalikeWeights lookalike;
   SeverityThresholds severity;
+  std::vector<UrlRule> url_rules;
+  // Weight of a known-bad feed hit (intel.blocklist); at least severity.high, so a listed
+  // domain alone makes a high flag.
+  int blocklist_weight = 80;
+  // Every official registrable domain -> the id of its brand. These and their subdomains are
+  // never flagged, not even when a blocklist lists them.
+  std::map<std::string, std::string, std::less<>> official;
   // Registrable domains that are never lookalikes: every official domain of every brand (so a
   // real bank is never the lookalike of another, e.g. shb.com.vn vs scb.com.vn) and the pack's
   // `not_lookalikes` (real organisations whose names collide with a brand).
@@ -86,6 +124,12 @@ struct RulePack {
   std::string qualified_version() const { return name + "@" + version; }
   const Category* category(const std::string& name) const;
 };
+
+// Text as link words: folded like post text (lower case, no diacritics, đ -> d) word by word,
+// with every run of other ASCII characters turned into one '-' and none at either end:
+// "/view/Đăng_nhập" -> "view-dang-nhap". Path words of the pack and of links are both written
+// this way, so they compare as strings.
+std::string link_words(std::string_view text);
 
 // Loads and validates a YAML rule pack (format: docs/detection.md). Errors name the file,
 // the rule and the key at fault.

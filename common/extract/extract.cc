@@ -213,6 +213,16 @@ void consider_token(std::string_view token, std::uint32_t start, std::uint32_t e
   add_canonical(*c, start, end, out);
 }
 
+// "http://3279880203/x", "https://0xC37F000B": an IPv4 address written as one number, which
+// browsers open like the dotted form. Other hosts without a dot are not links.
+bool dotless_ip_url(std::string_view token) {
+  const bool has_scheme = starts_with_ci(token, 0, "http://") || starts_with_ci(token, 0, "https://");
+  if (!has_scheme) return false;
+  token.remove_prefix(token.find("://") + 3);
+  const std::string_view host = token.substr(0, std::min(token.find_first_of("/?#:"), token.size()));
+  return !host.empty() && normalize_ipv4(host).has_value();
+}
+
 // ---- digit runs ------------------------------------------------------------------------------
 
 struct DigitRun {
@@ -520,7 +530,7 @@ void find_urls(std::string_view text, std::vector<Entity>& out) {
     std::string_view token = t.substr(i, j - i);
     while (!token.empty() && std::string_view(".,;:!?").find(token.back()) != std::string_view::npos)
       token.remove_suffix(1);
-    if (token.find('.') != std::string_view::npos) {
+    if (token.find('.') != std::string_view::npos || dotless_ip_url(token)) {
       consider_token(token, origin(i), origin(i + token.size()), out);
     }
     i = j;

@@ -125,6 +125,22 @@ std::optional<std::string> normalize_ipv4(std::string_view host) {
          std::to_string((address >> 8) & 255) + "." + std::to_string(address & 255);
 }
 
+std::string canonicalize_host(std::string_view raw) {
+  std::string host;
+  for (char c : raw) {
+    if (c == '.' && (host.empty() || host.back() == '.')) continue;
+    host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  while (!host.empty() && host.back() == '.') host.pop_back();
+  if (host.empty()) return host;
+  if (auto ip = normalize_ipv4(host)) {
+    host = *ip;
+  } else if (std::any_of(host.begin(), host.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    if (std::string ascii = canonical_host(host); !ascii.empty()) host = std::move(ascii);
+  }
+  return host;
+}
+
 std::optional<CanonicalUrl> canonicalize_url(std::string_view raw) {
   std::string s;
   s.reserve(raw.size());
@@ -154,18 +170,8 @@ std::optional<CanonicalUrl> canonicalize_url(std::string_view raw) {
   if (const auto at = host_part.rfind('@'); at != std::string_view::npos) host_part.remove_prefix(at + 1);
   if (const auto colon = host_part.rfind(':'); colon != std::string_view::npos) host_part = host_part.substr(0, colon);
 
-  std::string host;
-  for (char c : host_part) {
-    if (c == '.' && (host.empty() || host.back() == '.')) continue;
-    host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  while (!host.empty() && host.back() == '.') host.pop_back();
+  const std::string host = canonicalize_host(host_part);
   if (host.empty()) return std::nullopt;
-  if (auto ip = normalize_ipv4(host)) {
-    host = *ip;
-  } else if (std::any_of(host.begin(), host.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-    if (std::string ascii = canonical_host(host); !ascii.empty()) host = std::move(ascii);
-  }
 
   std::string_view path = path_and_query;
   std::string_view query;

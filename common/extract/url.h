@@ -19,6 +19,12 @@ struct CanonicalUrl {
 // re-escaped. Returns nullopt when there is no host.
 std::optional<CanonicalUrl> canonicalize_url(std::string_view raw);
 
+// The host part of canonicalize_url on its own: lower case, dots collapsed and trimmed, IPv4
+// in any notation as dotted decimal, IDNA (punycode) when Unicode. Anything that looks up a
+// URL's host (blocklists) canonicalises its keys with this, so both sides agree. A Unicode
+// host that IDNA rejects comes back lower-cased but otherwise as it was; empty when no host.
+std::string canonicalize_host(std::string_view host);
+
 // The IPv4 address in `host` in any inet_aton notation, as dotted decimal; nullopt otherwise.
 std::optional<std::string> normalize_ipv4(std::string_view host);
 

@@ -23,6 +23,12 @@ struct RunnerProbe::Families {
   prometheus::Histogram& commit_seconds;
   prometheus::Counter& rebalances;
   prometheus::Gauge& assigned;
+  prometheus::Family<prometheus::Gauge>& blocklist_entries;
+  prometheus::Family<prometheus::Gauge>& blocklist_malformed_lines;
+  prometheus::Family<prometheus::Counter>& blocklist_hits;
+  prometheus::Counter& blocklist_reload_failures;
+  prometheus::Counter& blocklist_malformed_records;
+  prometheus::Gauge& blocklist_topic_up;
 };
 
 RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics::Health> health,
@@ -90,6 +96,33 @@ RunnerProbe::RunnerProbe(prometheus::Registry& registry, std::shared_ptr<metrics
           .Help("Input partitions assigned to this worker")
           .Register(registry)
           .Add({}),
+      BuildGauge()
+          .Name("vigil_blocklist_entries")
+          .Help("Known-bad domains in use, by feed and source (file, topic)")
+          .Register(registry),
+      BuildGauge()
+          .Name("vigil_blocklist_malformed_lines")
+          .Help("Lines of each feed file that were not usable entries (skipped) in the loaded version")
+          .Register(registry),
+      BuildCounter()
+          .Name("vigil_blocklist_hits_total")
+          .Help("Published flags with a known-bad feed hit, by feed")
+          .Register(registry),
+      BuildCounter()
+          .Name("vigil_blocklist_reload_failures_total")
+          .Help("Feed-file reloads rejected (the previous feeds keep running)")
+          .Register(registry)
+          .Add({}),
+      BuildCounter()
+          .Name("vigil_blocklist_malformed_records_total")
+          .Help("Records of the blocklist topic that were not entries (skipped)")
+          .Register(registry)
+          .Add({}),
+      BuildGauge()
+          .Name("vigil_blocklist_topic_up")
+          .Help("1 while the blocklist topic is being read, 0 when it is off or does not exist yet")
+          .Register(registry)
+          .Add({}),
   });
   reload_failures_ = &BuildCounter()
                           .Name("vigil_rule_pack_reload_failures_total")
@@ -117,6 +150,8 @@ void RunnerProbe::on_commit(const Stats& batch, double seconds, double commit_se
     families_->flags.Add({{"category", key.first}, {"severity", key.second}}).Increment(static_cast<double>(n));
   for (const auto& [rule, n] : batch.rule_hits)
     families_->rule_hits.Add({{"rule", rule}}).Increment(static_cast<double>(n));
+  for (const auto& [feed, n] : batch.blocklist_hits)
+    families_->blocklist_hits.Add({{"feed", feed}}).Increment(static_cast<double>(n));
   const TimestampMs now = wall_clock_ms();
   for (const TimestampMs t : batch.flag_record_times) {
     const TimestampMs age = now - t;
@@ -150,6 +185,37 @@ void RunnerProbe::on_rule_pack_rejected() {
 void RunnerProbe::on_revoked(const std::string& topic, std::int32_t partition) {
   const prometheus::Labels labels{{"topic", topic}, {"partition", std::to_string(partition)}};
   if (families_->lag.Has(labels)) families_->lag.Remove(&families_->lag.Add(labels));
+}
+
+void RunnerProbe::on_blocklist_files(const detect::FeedSet& files) {
+  for (const auto& feed : files.feeds()) {
+    families_->blocklist_entries.Add({{"feed", feed.name}, {"source", "file"}}).Set(static_cast<double>(feed.entries));
+    families_->blocklist_malformed_lines.Add({{"feed", feed.name}}).Set(static_cast<double>(feed.malformed));
+  }
+}
+
+void RunnerProbe::on_blocklist_rejected() {
+  families_->blocklist_reload_failures.Increment();
+}
+
+void RunnerProbe::on_blocklist_topic(const std::map<std::string, std::size_t>& entries_by_feed) {
+  // A feed whose last entry was removed reads 0 rather than vanishing, so a dashboard sees it go.
+  for (const auto& [feed, n] : topic_feeds_) {
+    if (entries_by_feed.count(feed) == 0)
+      families_->blocklist_entries.Add({{"feed", feed}, {"source", "topic"}}).Set(0);
+  }
+  for (const auto& [feed, n] : entries_by_feed) {
+    families_->blocklist_entries.Add({{"feed", feed}, {"source", "topic"}}).Set(static_cast<double>(n));
+  }
+  for (const auto& [feed, n] : entries_by_feed) topic_feeds_[feed] = n;
+}
+
+void RunnerProbe::on_blocklist_malformed_records(std::size_t count) {
+  families_->blocklist_malformed_records.Increment(static_cast<double>(count));
+}
+
+void RunnerProbe::on_blocklist_topic_up(bool up) {
+  families_->blocklist_topic_up.Set(up ? 1 : 0);
 }
 
 void RunnerProbe::on_rebalance(std::size_t assigned_partitions) {

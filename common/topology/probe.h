@@ -1,9 +1,11 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "common/detect/blocklist.h"
 #include "common/metrics/server.h"
 #include "common/topology/runner.h"
 
@@ -44,6 +46,15 @@ class RunnerProbe final : public RunnerObserver {
   // Partitions taken away: their lag is another worker's to report now.
   void on_revoked(const std::string& topic, std::int32_t partition);
 
+  // Known-bad feeds: the feed files in use (loaded at start or reloaded), a reload rejected,
+  // the topic's entries by feed after a change, topic records that were not entries, and
+  // whether the topic is being read (0 while it does not exist yet).
+  void on_blocklist_files(const detect::FeedSet& files);
+  void on_blocklist_rejected();
+  void on_blocklist_topic(const std::map<std::string, std::size_t>& entries_by_feed);
+  void on_blocklist_malformed_records(std::size_t count);
+  void on_blocklist_topic_up(bool up);
+
  private:
   struct Families;
   std::unique_ptr<Families> families_;
@@ -52,6 +63,7 @@ class RunnerProbe final : public RunnerObserver {
   prometheus::Family<prometheus::Gauge>* rule_pack_info_ = nullptr;
   prometheus::Counter* reload_failures_ = nullptr;
   std::string rule_pack_version_;
+  std::map<std::string, std::size_t> topic_feeds_;  // last reported topic entries by feed
 };
 
 }  // namespace vigil::topology

@@ -152,7 +152,10 @@ Status StageA::process(const io::Record& in, std::vector<io::Record>& out, Stats
     ++stats.flags;
     ++stats.flags_by_category[rendered_.category];
     ++stats.flags_by_category_severity[{rendered_.category, rendered_.severity}];
-    for (const auto& hit : finding.hits) ++stats.rule_hits[hit.id];
+    for (const auto& hit : finding.hits) {
+      ++stats.rule_hits[hit.id];
+      for (const auto& feed : hit.feeds) ++stats.blocklist_hits[feed];
+    }
     if (in.timestamp > 0) stats.flag_record_times.push_back(in.timestamp);
     if (stats.first_flags.size() < Stats::kMaxNotes) {
       const auto heaviest = std::max_element(finding.hits.begin(), finding.hits.end(),

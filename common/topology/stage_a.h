@@ -40,7 +40,16 @@ class StageA final : public Processor {
 
   // Swaps the rule pack; records processed afterwards use the new one. Call between batches
   // (the runner's between-batches hook) so that one batch is judged by one pack.
-  void set_rule_pack(std::shared_ptr<const detect::RulePack> pack) { detector_ = detect::Detector(std::move(pack)); }
+  void set_rule_pack(std::shared_ptr<const detect::RulePack> pack) {
+    detector_ = detect::Detector(std::move(pack));
+    detector_.set_blocklist(blocklist_);
+  }
+
+  // Known-bad domains for links. The caller changes the blocklist only between batches.
+  void set_blocklist(std::shared_ptr<const detect::Blocklist> blocklist) {
+    blocklist_ = std::move(blocklist);
+    detector_.set_blocklist(blocklist_);
+  }
 
  private:
   void dead_letter(const io::Record& in, std::string_view reason, const std::string& detail,
@@ -48,6 +57,7 @@ class StageA final : public Processor {
   void observe(std::vector<io::Record>& out, Stats& stats);
 
   DetectorConfig config_;
+  std::shared_ptr<const detect::Blocklist> blocklist_;
   detect::Detector detector_;
   Clock clock_;
   std::map<std::string, std::unique_ptr<Adapter>, std::less<>> adapters_;  // by topic

@@ -39,6 +39,15 @@ std::string fill(std::string text, std::uint64_t count, std::uint64_t threshold,
   return text;
 }
 
+// The same breakdown as stage A's flags (docs/flags.md), with one signal: the stateful rule.
+void write_breakdown(JsonWriter& w, std::string_view rule, int score, const detect::Category* category) {
+  w.key("score_breakdown").begin_object().key("signals").begin_array();
+  w.begin_object().field("rule", rule).field("weight", score).end_object().end_array();
+  w.key("counter_signals").begin_array().end_array();
+  w.field("raw_sum", score).field("min", 0).field("max", 100).field("score", score);
+  w.field("threshold", category != nullptr ? category->threshold : 0).end_object();
+}
+
 std::string_view qualifier_field(extract::EntityType t) {
   switch (t) {
     case extract::EntityType::kBankAccount: return "bank";
@@ -328,6 +337,7 @@ void StageB::emit(const detect::StatefulRule& rule, const std::string& flag_id, 
   w.field("reason_en", fill(rule.reason_en, count, rule.threshold, rule.window));
   w.field("reason_vi", fill(rule.reason_vi, count, rule.threshold, rule.window));
   w.field("weight", rule.score).end_object().end_array();
+  write_breakdown(w, rule.id, rule.score, pack_->category(rule.category));
 
   w.key("entities").begin_array().begin_object().field("type", obs_.type);
   if (personal) {
@@ -514,6 +524,7 @@ void StageB::emit_ring(const std::string& root, const RingNode& node, bool updat
   w.field("reason_en", fill(rings.reason_en, count, rings.min_members, 0));
   w.field("reason_vi", fill(rings.reason_vi, count, rings.min_members, 0));
   w.field("weight", rings.score).end_object().end_array();
+  write_breakdown(w, "ring.members", rings.score, pack_->category(rings.category));
   w.key("ring").begin_object().field("id", node.ring_flag).field("members", static_cast<std::int64_t>(count));
   w.field("flagged_members", static_cast<std::int64_t>(node.flagged_members.count())).end_object();
   w.key("entities").begin_array();

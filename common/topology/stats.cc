@@ -22,6 +22,7 @@ void Stats::merge(const Stats& o) {
   for (const auto& [k, v] : o.flags_by_category) flags_by_category[k] += v;
   for (const auto& [k, v] : o.flags_by_category_severity) flags_by_category_severity[k] += v;
   for (const auto& [k, v] : o.rule_hits) rule_hits[k] += v;
+  for (const auto& [k, v] : o.blocklist_hits) blocklist_hits[k] += v;
   for (const auto& [k, v] : o.dead_letters_by_reason) dead_letters_by_reason[k] += v;
   for (const auto& note : o.first_flags) {
     if (first_flags.size() < kMaxNotes) first_flags.push_back(note);

@@ -34,7 +34,8 @@ struct Stats {
   std::size_t corrupt_state = 0;  // stage B: stored values that did not decode (reset)
   std::map<std::string, std::size_t> flags_by_category;
   std::map<std::pair<std::string, std::string>, std::size_t> flags_by_category_severity;
-  std::map<std::string, std::size_t> rule_hits;  // by rule id, over the flags produced
+  std::map<std::string, std::size_t> rule_hits;       // by rule id, over the flags produced
+  std::map<std::string, std::size_t> blocklist_hits;  // flags with a known-bad feed hit, by feed
   // Kafka record timestamps of the records that produced flags (for event-to-flag latency;
   // one entry per flag, kept only for the batch).
   std::vector<TimestampMs> flag_record_times;

@@ -30,6 +30,7 @@
 #include "common/topology/runner.h"
 #include "common/topology/stage_a.h"
 #include "common/topology/stage_b.h"
+#include "services/detector/intel.h"
 #include "services/detector/reset.h"
 #include "services/detector/state_worker.h"
 #include "services/detector/summary.h"
@@ -168,6 +169,9 @@ int main(int argc, char** argv) {
   auto registry = std::make_shared<prometheus::Registry>();
   auto health = std::make_shared<vigil::metrics::Health>();
   vigil::topology::RunnerProbe probe(*registry, health, run.rule_pack);
+  // Known-bad feeds: every configured file must load at start (config error otherwise).
+  auto intel = vigil::detector::Intel::start(config, *pack.value(), probe, !offline);
+  if (!intel.is_ok()) return usage_error("intel.feeds: " + intel.status().message());
   // Offline, stage B keeps its state in --state-dir, or in a scratch directory removed at
   // exit so that two runs over the same archive give the same flags.
   std::string scratch_state;
@@ -269,6 +273,9 @@ int main(int argc, char** argv) {
     spdlog::info("metrics on port {} (/metrics, /healthz, /readyz)", metrics_server->port());
   }
   vigil::topology::StageA stage(config, pack.value());
+  stage.set_blocklist(intel.value()->blocklist());
+  // The blocklist topic up to its end before the first batch, so a restart misses no entry.
+  intel.value()->catch_up(stage.pack());
   std::optional<vigil::topology::StageB> stage_b;
   if (store) stage_b.emplace(config, pack.value(), *store, nullptr);
   vigil::topology::Pipeline pipeline(stage, stage_b ? &*stage_b : nullptr, config.state.observations_topic,
@@ -281,7 +288,8 @@ int main(int argc, char** argv) {
                                                 std::chrono::milliseconds(config.batch_max_wait_ms), 5, nullptr};
   std::vector<std::function<void(const std::shared_ptr<const vigil::detect::RulePack>&)>> watcher_listeners;
   runner_options.between_batches = [&]() -> vigil::Status {
-    if (g_reload.exchange(false)) watcher.request();
+    const bool reload = g_reload.exchange(false);
+    if (reload) watcher.request();
     auto outcome = watcher.poll();
     if (outcome.pack != nullptr) {
       const std::string version = outcome.pack->qualified_version();
@@ -295,6 +303,7 @@ int main(int argc, char** argv) {
       spdlog::error("rule pack reload rejected, keeping {}: {}", stage.pack().qualified_version(),
                     outcome.error.message());
     }
+    intel.value()->between_batches(stage.pack(), reload);
     return vigil::Status::ok();
   };
   // Online, stage B runs on its own thread with its own consumer group and transactions.
@@ -326,6 +335,7 @@ int main(int argc, char** argv) {
   vigil::topology::Runner runner(*source, *sink, processor, runner_options, &probe);
   const auto started = std::chrono::steady_clock::now();
   vigil::Status status = runner.run(g_stop);
+  intel.value()->close();
   if (!status.is_ok()) g_stop.store(true);
   if (state_thread.joinable()) state_thread.join();
   if (status.is_ok()) status = state_status;

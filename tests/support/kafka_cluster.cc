@@ -93,12 +93,18 @@ std::string unique_name(const std::string& prefix) {
          std::to_string(counter++);
 }
 
-void create_topics(const std::vector<std::string>& topics, int partitions) {
+void create_topics(const std::vector<std::string>& topics, int partitions,
+                   const std::map<std::string, std::string>& configs) {
   Handle h{new_client(RD_KAFKA_PRODUCER, base_conf())};
   ASSERT_NE(h.rk, nullptr);
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   char err[512];
-  for (const auto& t : topics) new_topics.push_back(rd_kafka_NewTopic_new(t.c_str(), partitions, 1, err, sizeof err));
+  for (const auto& t : topics) {
+    new_topics.push_back(rd_kafka_NewTopic_new(t.c_str(), partitions, 1, err, sizeof err));
+    for (const auto& [k, v] : configs) {
+      ASSERT_EQ(rd_kafka_NewTopic_set_config(new_topics.back(), k.c_str(), v.c_str()), RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+  }
   rd_kafka_queue_t* q = rd_kafka_queue_new(h.rk);
   rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(h.rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_operation_timeout(opts, 30000, err, sizeof err);

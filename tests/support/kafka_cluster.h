@@ -19,7 +19,9 @@ const std::string& kafka_bootstrap();
 std::string unique_name(const std::string& prefix);
 
 // Admin helpers on a plain librdkafka client; each fails the current test on error.
-void create_topics(const std::vector<std::string>& topics, int partitions = 1);
+// `configs` are topic configs for every topic created (e.g. cleanup.policy=compact).
+void create_topics(const std::vector<std::string>& topics, int partitions = 1,
+                   const std::map<std::string, std::string>& configs = {});
 void produce(const std::vector<io::Record>& records);
 
 // Reads partitions 0..partitions-1 of `topic` from the beginning as a read_committed

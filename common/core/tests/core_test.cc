@@ -132,6 +132,42 @@ TEST(Config, DocumentedExampleLoads) {
   EXPECT_EQ(c.rule_pack, std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
 }
 
+TEST(Config, IntelFeedsAndTopic) {
+  const auto path = write_temp(
+      "intel:\n"
+      "  feeds:\n"
+      "    - {name: phish-vn, path: feeds/phish.hosts, format: hosts}\n"
+      "    - {name: local.allow, path: /etc/vigil/allow.txt}\n"
+      "  blocklist_topic: intel.custom\n"
+      "  startup_wait_seconds: 5\n");
+  const auto c = load_detector_config(path);
+  ASSERT_EQ(c.intel.feeds.size(), 2u);
+  EXPECT_EQ(c.intel.feeds[0].path, "/tmp/feeds/phish.hosts");
+  EXPECT_EQ(c.intel.feeds[0].format, "hosts");
+  EXPECT_EQ(c.intel.feeds[1].format, "auto");
+  EXPECT_EQ(c.intel.blocklist_topic, "intel.custom");
+  EXPECT_EQ(c.intel.startup_wait_seconds, 5);
+  std::remove(path.c_str());
+  EXPECT_EQ(default_detector_config().intel.blocklist_topic, "intel.blocklist");
+
+  for (const auto& [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"intel: {feeds: [{name: a, path: x, format: csv}]}\n", "intel.feeds[0].format"},
+           {"intel: {feeds: [{name: 'a b', path: x}]}\n", "intel.feeds[0].name"},
+           {"intel: {feeds: [{name: a, path: x}, {name: a, path: y}]}\n", "intel.feeds[1].name"},
+           {"intel: {feeds: [{name: a}]}\n", "intel.feeds[0].path"},
+           {"intel: {topic: x}\n", "intel.topic"},
+       }) {
+    const auto bad = write_temp(text);
+    try {
+      (void)load_detector_config(bad);
+      ADD_FAILURE() << "expected ConfigError for " << text;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+    std::remove(bad.c_str());
+  }
+}
+
 TEST(Config, RejectsUnknownAdapterAndMissingFile) {
   const auto path = write_temp("inputs:\n  - {topic: t, adapter: myspace}\n");
   EXPECT_THROW((void)load_detector_config(path), ConfigError);

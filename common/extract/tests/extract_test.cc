@@ -60,6 +60,18 @@ TEST(Urls, IgnoresNumbersWordsAndEmails) {
   EXPECT_TRUE(es.empty()) << es.front().value;
 }
 
+TEST(Urls, IpHostsInAnyNotationWithAScheme) {
+  std::vector<Entity> es;
+  find_urls("vào http://3279880203/login hoặc https://0xC37F000B:8080/x, http://0303.0177.0.013/ và http://localhost/x",
+            es);
+  EXPECT_EQ(values(es, EntityType::kUrl),
+            (Values{"http://195.127.0.11/login", "https://195.127.0.11/x", "http://195.127.0.11/"}));
+  EXPECT_EQ(values(es, EntityType::kDomain), Values{"195.127.0.11"});
+  es.clear();
+  find_urls("số 3279880203 và 0xC37F000B không phải link", es);  // numbers without a scheme are numbers
+  EXPECT_TRUE(es.empty());
+}
+
 TEST(Urls, TelegramAndZaloLinksNamePeople) {
   std::vector<Entity> es;
   find_urls("Liên hệ t.me/Kho_Data_VIP hoặc zalo.me/0912345678, nhóm t.me/joinchat/AAAA", es);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/detect/rule_pack.h"
+#include "common/topology/blocklist_topic.h"
 #include "common/topology/probe.h"
 #include "common/topology/runner.h"
 #include "common/topology/stage_a.h"
@@ -266,6 +267,96 @@ TEST(RunnerProbe, CountsCommittedWorkOnlyAndReportsHealth) {
   }
   EXPECT_TRUE(health->ready());
   EXPECT_TRUE(health->alive(std::chrono::seconds(10)));
+}
+
+io::Record intel(std::int64_t offset, std::optional<std::string> key, std::optional<std::string> value) {
+  io::Record r;
+  r.topic = "intel.blocklist";
+  r.partition = 0;
+  r.offset = offset;
+  r.key = std::move(key);
+  r.value = std::move(value);
+  return r;
+}
+
+const std::string kListedLink =
+    R"({"id":"1_3","message":"Đơn hàng đang chờ giao, xem tại https://track.giaohang-nhanh.example/123",)"
+    R"("created_time":"2024-04-01T00:00:00+0000"})";
+
+TEST(BlocklistTopic, AppliesEntriesAndTombstonesAndFlagsFollowBetweenBatches) {
+  auto blocklist = std::make_shared<detect::Blocklist>();
+  BlocklistTopic topic(*blocklist);
+  StageA stage(stateless(), core_pack());
+  stage.set_blocklist(blocklist);
+  std::vector<io::Record> out;
+  Stats stats;
+  ASSERT_TRUE(stage.process(raw("raw.facebook", 0, kListedLink), out, stats).is_ok());
+  EXPECT_TRUE(out.empty());
+
+  VectorSource source({intel(0, "giaohang-nhanh.example", R"({"feed":"police-tips","reason":"SMS wave"})"),
+                       intel(1, "not a domain", "x"), intel(2, "momo.vn", "police-tips"),
+                       intel(3, std::nullopt, "police-tips")});
+  const auto pack = core_pack();
+  auto counts = topic.poll(source, std::chrono::milliseconds(0), 100, pack.get());
+  ASSERT_TRUE(counts.is_ok());
+  EXPECT_EQ(counts.value().records, 4u);
+  EXPECT_EQ(counts.value().changed, 2u);
+  EXPECT_EQ(counts.value().malformed, 2u);
+  ASSERT_EQ(counts.value().notes.size(), 3u);
+  EXPECT_NE(counts.value().notes[0].find("intel.blocklist/0@1: key 'not a domain'"), std::string::npos)
+      << counts.value().notes[0];
+  EXPECT_NE(counts.value().notes[1].find("momo.vn is an official domain of brand momo"), std::string::npos)
+      << counts.value().notes[1];
+  EXPECT_TRUE(topic.reached({{"intel.blocklist", 0, 4}}));
+  EXPECT_FALSE(topic.reached({{"intel.blocklist", 0, 6}}));
+  EXPECT_FALSE(topic.reached({{"intel.blocklist", 0, 5}}));
+  EXPECT_TRUE(topic.reached({{"intel.blocklist", 0, 5}}, 1));   // a commit marker at offset 4
+  EXPECT_FALSE(topic.reached({{"intel.blocklist", 1, 1}}, 1));  // nothing read there yet
+
+  ASSERT_TRUE(stage.process(raw("raw.facebook", 1, kListedLink), out, stats).is_ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, "giaohang-nhanh.example");
+  EXPECT_EQ(header(out[0], "severity"), "high");
+  EXPECT_NE(out[0].value->find("is on the known-bad list 'police-tips': SMS wave"), std::string::npos) << *out[0].value;
+  EXPECT_EQ(stats.blocklist_hits["police-tips"], 1u);
+  EXPECT_EQ(stats.rule_hits["intel.blocklist"], 1u);
+
+  // A tombstone removes the entry; a reloaded rule pack keeps the blocklist.
+  VectorSource removal({intel(4, "giaohang-nhanh.example", std::nullopt)});
+  ASSERT_TRUE(topic.poll(removal, std::chrono::milliseconds(0), 100, pack.get()).is_ok());
+  stage.set_rule_pack(core_pack());
+  out.clear();
+  ASSERT_TRUE(stage.process(raw("raw.facebook", 2, kListedLink), out, stats).is_ok());
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(blocklist->apply({"giaohang-nhanh.example", false, "again", ""}));
+  ASSERT_TRUE(stage.process(raw("raw.facebook", 3, kListedLink), out, stats).is_ok());
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST(RunnerProbe, ReportsBlocklistEntriesHitsAndFailures) {
+  prometheus::Registry registry;
+  RunnerProbe probe(registry, std::make_shared<metrics::Health>(), "vn-core@test");
+  const auto files =
+      detect::FeedSet::build({{detect::FeedSpec{"phish-vn", "/f", detect::FeedFormat::kAuto},
+                               detect::parse_feed("a.example\nb.example\nnot a domain\n", detect::FeedFormat::kAuto)}});
+  probe.on_blocklist_files(*files);
+  probe.on_blocklist_topic({{"police-tips", 3}});
+  probe.on_blocklist_topic({});
+  probe.on_blocklist_rejected();
+  probe.on_blocklist_malformed_records(2);
+  probe.on_blocklist_topic_up(true);
+  Stats batch;
+  batch.blocklist_hits["phish-vn"] = 4;
+  probe.on_commit(batch, 0.01, 0.001);
+  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  for (const std::string line :
+       {"vigil_blocklist_entries{feed=\"phish-vn\",source=\"file\"} 2",
+        "vigil_blocklist_entries{feed=\"police-tips\",source=\"topic\"} 0",
+        "vigil_blocklist_malformed_lines{feed=\"phish-vn\"} 1", "vigil_blocklist_hits_total{feed=\"phish-vn\"} 4",
+        "vigil_blocklist_reload_failures_total 1", "vigil_blocklist_malformed_records_total 2",
+        "vigil_blocklist_topic_up 1"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
 }
 
 TEST(Runner, PersistentFailureEndsTheRunWithTheError) {
