@@ -5,7 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 seconds=${1:-20}
-names=(adapters envelope text time flag tool_args blocklist)
+names=(adapters envelope text time flag tool_args blocklist observation)
 # Only the fuzz targets and what they link: the tools' executables are not needed here.
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz --target "${names[@]/%/_fuzz}" -- -j"$(nproc)"
