@@ -16,6 +16,7 @@ constexpr std::string_view kFirstSeen = "first_seen";
 constexpr std::string_view kWindows = "windows";
 constexpr std::string_view kSuppress = "suppress";
 constexpr std::string_view kMeta = "meta";
+constexpr std::string_view kRings = "rings";
 constexpr std::string_view kStreamTimeKey = "stream_time";
 
 // Changelog keys: "<store>/<key>". Store names have no '/', keys may.
@@ -172,9 +173,44 @@ Status StageB::ensure_partition(std::int32_t partition, std::vector<io::Record>&
   return Status::ok();
 }
 
+Result<std::optional<state::Stored>> StageB::get_live(std::string_view store, std::int32_t partition,
+                                                      const std::string& key) {
+  auto got = store_.get(store, partition, key);
+  if (!got.is_ok() || !got.value()) return got;
+  // Expired but not yet compacted away: absent, as it will be once RocksDB compacts, so that
+  // results never depend on when compaction ran.
+  const auto it = partitions_.find(partition);
+  const TimestampMs now = it == partitions_.end() ? 0 : it->second.stream_time;
+  if (got.value()->expire_at != 0 && got.value()->expire_at < now) return std::optional<state::Stored>();
+  return got;
+}
+
+Status StageB::sweep(std::int32_t partition, TimestampMs stream_time) {
+  // A few keys per store and batch, round robin: expired keys get a changelog tombstone, so
+  // the compacted changelog (and a restore from it) does not grow with every entity ever seen.
+  constexpr std::size_t kPerBatch = 64;
+  for (const auto store : {kFirstSeen, kWindows, kSuppress, kRings}) {
+    auto& cursor = sweep_cursors_[{partition, std::string(store)}];
+    std::vector<std::string> expired;
+    auto next = store_.scan(store, partition, cursor, kPerBatch, [&](std::string_view key, const state::Stored& v) {
+      if (v.expire_at != 0 && v.expire_at < stream_time) expired.emplace_back(key);
+      return true;
+    });
+    if (!next.is_ok()) return next.status();
+    cursor = std::move(next.value());
+    for (const auto& key : expired) {
+      // Written again in this batch? Then it is alive: scan only sees committed values.
+      auto live = get_live(store, partition, key);
+      if (!live.is_ok()) return live.status();
+      if (!live.value()) VIGIL_RETURN_IF_ERROR(erase(store, partition, key));
+    }
+  }
+  return Status::ok();
+}
+
 Status StageB::update_first_seen(std::int32_t partition, const std::string& key, TimestampMs& first_seen) {
   const TimestampMs t = obs_.event_time;
-  auto got = store_.get(kFirstSeen, partition, key);
+  auto got = get_live(kFirstSeen, partition, key);
   if (!got.is_ok()) return got.status();
   TimestampMs first = t;
   TimestampMs last = t;
@@ -256,7 +292,7 @@ Status StageB::apply_first_seen(const detect::StatefulRule& rule, std::int32_t p
                                 const io::Record& in) {
   if (obs_.event_time - first_seen >= rule.window) return Status::ok();
   const std::string skey = rule.id + "|" + key;
-  auto got = store_.get(kSuppress, partition, skey);
+  auto got = get_live(kSuppress, partition, skey);
   if (!got.is_ok()) return got.status();
   if (got.value()) return Status::ok();  // flagged once already
   const std::string flag_id = "fl_" + hex64(Fnv1a64().field("stateful").field(rule.id).field(key).value());
@@ -269,7 +305,7 @@ Status StageB::apply_windows(const detect::StatefulRule& rule, std::int32_t part
                              const io::Record& in) {
   const std::string skey = rule.id + "|" + key;
   const state::WindowSpec spec{rule.window, rule.advance, pack_->state.grace};
-  auto got = store_.get(kWindows, partition, skey);
+  auto got = get_live(kWindows, partition, skey);
   if (!got.is_ok()) return got.status();
   state::WindowedCounts counts;
   if (got.value()) {
@@ -445,15 +481,11 @@ struct StageB::RingNode {
   }
 };
 
-namespace {
-constexpr std::string_view kRings = "rings";
-}  // namespace
-
 Status StageB::load_ring(std::int32_t partition, const std::string& key, RingNode& node, bool& existed, Stats& stats) {
   node = RingNode();
   node.label = key;
   existed = false;
-  auto got = store_.get(kRings, partition, key);
+  auto got = get_live(kRings, partition, key);
   if (!got.is_ok()) return got.status();
   if (!got.value()) return Status::ok();
   if (!node.decode(got.value()->value)) {
@@ -695,6 +727,7 @@ Status StageB::finish_batch(std::vector<io::Record>& out, Stats& stats) {
   drain_bad_changelog(out, stats);
   stats.restored += std::exchange(restored_stats_.restored, 0);
   for (const auto partition : stream_time_dirty_) {
+    if (restorer_ != nullptr) VIGIL_RETURN_IF_ERROR(sweep(partition, partitions_[partition].stream_time));
     buffer_.clear();
     state::Encoder(buffer_).signed_varint(partitions_[partition].stream_time);
     VIGIL_RETURN_IF_ERROR(put(kMeta, partition, std::string(kStreamTimeKey), buffer_, 0));

@@ -92,6 +92,8 @@ class StageB final : public Processor {
   void emit_ring(const std::string& root, const RingNode& node, bool update, std::vector<io::Record>& out, Stats& stats,
                  const io::Record& in);
   Status finish_restore(const Restored& r, Stats& stats);
+  Result<std::optional<state::Stored>> get_live(std::string_view store, std::int32_t partition, const std::string& key);
+  Status sweep(std::int32_t partition, TimestampMs stream_time);
   void drain_bad_changelog(std::vector<io::Record>& out, Stats& stats);
   Status update_first_seen(std::int32_t partition, const std::string& key, TimestampMs& first_seen);
   Status apply_first_seen(const detect::StatefulRule& rule, std::int32_t partition, const std::string& key,
@@ -122,6 +124,7 @@ class StageB final : public Processor {
   std::set<std::tuple<std::string, std::int32_t, std::string>> dirty_;  // (store, partition, key)
   std::vector<TimestampMs> starts_;
   Observation message_;
+  std::map<std::pair<std::int32_t, std::string>, std::string> sweep_cursors_;  // (partition, store) -> last key
   std::string buffer_;
 };
 

@@ -348,6 +348,26 @@ TEST_F(StageBTest, AssignedPartitionsRestoreInTheBackgroundAndReportWhenDone) {
   EXPECT_EQ(b.restoring(), 0u);
 }
 
+TEST_F(StageBTest, ExpiredKeysGetChangelogTombstones) {
+  MemoryChangelog log;
+  auto store = open("db");
+  Restorer restorer(*store, log, stage_b_stores());
+  StageB b(config_, pack(), *store, &restorer);
+  batch(b, {observation("domain", "scam.top", "facebook:a", kT0, 0)}, &log);
+  // Three hours later (grace 10 min): the 1 h window of scam.top has closed.
+  batch(b, {observation("domain", "other.top", "facebook:a", kT0 + 180 * kMin, 1)}, &log);
+  bool tombstone = false;
+  for (const auto& r : log.logs[2]) tombstone |= r.key == "windows/spread|domain:scam.top" && !r.value;
+  EXPECT_TRUE(tombstone);
+  auto gone = store->get("windows", 2, "spread|domain:scam.top");
+  ASSERT_TRUE(gone.is_ok());
+  EXPECT_FALSE(gone.value());
+  // Alive keys stay: first-seen times are kept for 30 days.
+  auto kept = store->get("first_seen", 2, "domain:scam.top");
+  ASSERT_TRUE(kept.is_ok());
+  EXPECT_TRUE(kept.value());
+}
+
 TEST(StatefulRulePack, RejectsBadRulesWithTheirName) {
   const std::pair<std::string, std::string> cases[] = {
       {"measure: sometimes", "unknown measure"},
