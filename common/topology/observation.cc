@@ -160,6 +160,13 @@ Status ObservationParser::parse(std::string_view json, Observation& out) {
   if (out.type.empty() || out.value.empty()) return invalid_argument("observation needs a non-empty type and value");
   if (out.event_id.empty()) return invalid_argument("observation needs an event_id");
   if (!has_time) return invalid_argument("observation needs an event_time (epoch milliseconds)");
+  if (out.msg.empty()) {
+    // Ring-message fields mean nothing on an observation: dropped, as unknown fields are.
+    out.label.clear();
+    out.member.clear();
+    out.ring_flag.clear();
+    out.member_flagged = false;
+  }
   if (!out.msg.empty() && out.msg != "label" && out.msg != "join" && out.msg != "merge")
     return invalid_argument("unknown ring message '" + out.msg + "' (label, join, merge)");
   if (out.msg == "label" && out.label.empty()) return invalid_argument("a label message needs a label");
