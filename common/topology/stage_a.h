@@ -17,11 +17,6 @@
 
 namespace vigil::topology {
 
-// Dead-letter headers: the reason, its detail and where the record came from. The value and
-// key of a dead letter are the original bytes, untouched.
-inline constexpr std::string_view kDlqReasonHeader = "vigil.dlq.reason";
-inline constexpr std::string_view kDlqDetailHeader = "vigil.dlq.detail";
-
 // Stage A: parse, normalise, extract, run content rules, emit flags and dead letters.
 // Pure with respect to I/O: records in, records out; the runner owns sources and sinks.
 // Lifecycle: one per processing thread; not thread-safe.

@@ -70,19 +70,7 @@ StageB::StageB(const DetectorConfig& config, std::shared_ptr<const detect::RuleP
 
 void StageB::dead_letter(const io::Record& in, std::string_view reason, const std::string& detail,
                          std::vector<io::Record>& out, Stats& stats) {
-  io::Record& r = out.emplace_back();
-  r.topic = config_.dlq_topic;
-  r.key = in.key;
-  r.value = in.value;
-  r.timestamp = clock_();
-  r.headers = in.headers;
-  r.headers.push_back({"vigil.dlq.reason", std::string(reason)});
-  r.headers.push_back({"vigil.dlq.detail", detail});
-  r.headers.push_back({"vigil.source.topic", in.topic});
-  r.headers.push_back({"vigil.source.partition", std::to_string(in.partition)});
-  r.headers.push_back({"vigil.source.offset", std::to_string(in.offset)});
-  r.headers.push_back({"vigil.source.timestamp", std::to_string(in.timestamp)});
-  ++stats.dead_letters_by_reason[std::string(reason)];
+  append_dead_letter(in, config_.dlq_topic, reason, detail, clock_(), out, stats);
 }
 
 Status StageB::put(std::string_view store, std::int32_t partition, const std::string& key, std::string_view value,
@@ -351,6 +339,43 @@ Status StageB::apply_windows(const detect::StatefulRule& rule, std::int32_t part
   return put(kWindows, partition, skey, buffer_, counts.closes_at(spec));
 }
 
+void StageB::end_flag(JsonWriter& w, TimestampMs now) const {
+  w.key("source").begin_object().field("platform", obs_.platform).field("topic", obs_.topic);
+  w.field("partition", static_cast<std::int64_t>(obs_.partition)).field("offset", obs_.offset);
+  w.field("event_id", obs_.event_id).field("kind", obs_.kind).key("author");
+  if (obs_.author.empty()) {
+    w.null();
+  } else {
+    w.value(extract::mask(obs_.author));
+  }
+  w.key("permalink");
+  if (obs_.permalink.empty()) {
+    w.null();
+  } else {
+    w.value(obs_.permalink);
+  }
+  w.field("event_time", format_iso8601(obs_.event_time)).end_object();
+  w.field("detected_at", format_iso8601(now)).end_object();
+}
+
+void StageB::count_flag(bool update, const std::string& category, const std::string& severity, const std::string& rule,
+                        const std::string& key, std::string reason, const io::Record& in, Stats& stats) const {
+  if (update) {
+    ++stats.updates;
+    return;
+  }
+  ++stats.flags;
+  ++stats.flags_by_category[category];
+  ++stats.flags_by_category_severity[{category, severity}];
+  ++stats.rule_hits[rule];
+  if (in.timestamp > 0) stats.flag_record_times.push_back(in.timestamp);
+  if (stats.first_flags.size() < Stats::kMaxNotes) {
+    stats.first_flags.push_back(
+        {severity, category, key, std::move(reason),
+         obs_.topic + "/" + std::to_string(obs_.partition) + "@" + std::to_string(obs_.offset)});
+  }
+}
+
 void StageB::emit(const detect::StatefulRule& rule, const std::string& flag_id, bool update, TimestampMs window_start,
                   TimestampMs window_end, std::uint64_t count, std::vector<io::Record>& out, Stats& stats,
                   const io::Record& in) {
@@ -396,37 +421,10 @@ void StageB::emit(const detect::StatefulRule& rule, const std::string& flag_id, 
   w.end_object();
   w.key("counts").begin_object().field(measure, static_cast<std::int64_t>(count)).end_object();
 
-  w.key("source").begin_object().field("platform", obs_.platform).field("topic", obs_.topic);
-  w.field("partition", static_cast<std::int64_t>(obs_.partition)).field("offset", obs_.offset);
-  w.field("event_id", obs_.event_id).field("kind", obs_.kind).key("author");
-  if (obs_.author.empty()) {
-    w.null();
-  } else {
-    w.value(extract::mask(obs_.author));
-  }
-  w.key("permalink");
-  if (obs_.permalink.empty()) {
-    w.null();
-  } else {
-    w.value(obs_.permalink);
-  }
-  w.field("event_time", format_iso8601(obs_.event_time)).end_object();
-  w.field("detected_at", format_iso8601(now)).end_object();
+  end_flag(w, now);
 
-  if (update) {
-    ++stats.updates;
-    return;
-  }
-  ++stats.flags;
-  ++stats.flags_by_category[rule.category];
-  ++stats.flags_by_category_severity[{rule.category, severity}];
-  ++stats.rule_hits[rule.id];
-  if (in.timestamp > 0) stats.flag_record_times.push_back(in.timestamp);
-  if (stats.first_flags.size() < Stats::kMaxNotes) {
-    stats.first_flags.push_back(
-        {severity, rule.category, *r.key, fill(rule.reason_en, count, rule.threshold, rule.window),
-         obs_.topic + "/" + std::to_string(obs_.partition) + "@" + std::to_string(obs_.offset)});
-  }
+  count_flag(update, rule.category, severity, rule.id, *r.key, fill(rule.reason_en, count, rule.threshold, rule.window),
+             in, stats);
 }
 
 // ---- Fraud rings (docs/state.md): min-label propagation through the observations topic.
@@ -574,36 +572,9 @@ void StageB::emit_ring(const std::string& root, const RingNode& node, bool updat
   w.end_object().end_array();
   w.key("counts").begin_object().field("members", static_cast<std::int64_t>(count));
   w.field("flagged_members", static_cast<std::int64_t>(node.flagged_members.count())).end_object();
-  w.key("source").begin_object().field("platform", obs_.platform).field("topic", obs_.topic);
-  w.field("partition", static_cast<std::int64_t>(obs_.partition)).field("offset", obs_.offset);
-  w.field("event_id", obs_.event_id).field("kind", obs_.kind).key("author");
-  if (obs_.author.empty()) {
-    w.null();
-  } else {
-    w.value(extract::mask(obs_.author));
-  }
-  w.key("permalink");
-  if (obs_.permalink.empty()) {
-    w.null();
-  } else {
-    w.value(obs_.permalink);
-  }
-  w.field("event_time", format_iso8601(obs_.event_time)).end_object();
-  w.field("detected_at", format_iso8601(now)).end_object();
-  if (update) {
-    ++stats.updates;
-    return;
-  }
-  ++stats.flags;
-  ++stats.flags_by_category[rings.category];
-  ++stats.flags_by_category_severity[{rings.category, severity}];
-  ++stats.rule_hits["ring.members"];
-  if (in.timestamp > 0) stats.flag_record_times.push_back(in.timestamp);
-  if (stats.first_flags.size() < Stats::kMaxNotes) {
-    stats.first_flags.push_back(
-        {severity, rings.category, node.ring_flag, fill(rings.reason_en, count, rings.min_members, 0),
-         obs_.topic + "/" + std::to_string(obs_.partition) + "@" + std::to_string(obs_.offset)});
-  }
+  end_flag(w, now);
+  count_flag(update, rings.category, severity, "ring.members", node.ring_flag,
+             fill(rings.reason_en, count, rings.min_members, 0), in, stats);
 }
 
 // At a root: count `member` in; raise the ring flag, or an update when it has doubled.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/core/config.h"
+#include "common/core/json_writer.h"
 #include "common/core/time.h"
 #include "common/detect/rule_pack.h"
 #include "common/io/record.h"
@@ -103,6 +104,10 @@ class StageB final : public Processor {
   void emit(const detect::StatefulRule& rule, const std::string& flag_id, bool update, TimestampMs window_start,
             TimestampMs window_end, std::uint64_t count, std::vector<io::Record>& out, Stats& stats,
             const io::Record& in);
+  // The source (the observation's event), detected_at and the end of a flag's JSON object.
+  void end_flag(JsonWriter& w, TimestampMs now) const;
+  void count_flag(bool update, const std::string& category, const std::string& severity, const std::string& rule,
+                  const std::string& key, std::string reason, const io::Record& in, Stats& stats) const;
   Status put(std::string_view store, std::int32_t partition, const std::string& key, std::string_view value,
              TimestampMs expire_at);
   Status erase(std::string_view store, std::int32_t partition, const std::string& key);

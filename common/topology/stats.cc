@@ -29,4 +29,24 @@ void Stats::merge(const Stats& o) {
   }
 }
 
+void append_dead_letter(const io::Record& in, const std::string& dlq_topic, std::string_view reason,
+                        const std::string& detail, TimestampMs now, std::vector<io::Record>& out, Stats& stats) {
+  io::Record& r = out.emplace_back();
+  r.topic = dlq_topic;
+  r.key = in.key;
+  r.value = in.value;
+  // Wall clock, not the source's time: replayed archives carry old timestamps, and a dead
+  // letter stamped with one would fall to time-based retention at once. The source time is
+  // kept in the vigil.source.timestamp header.
+  r.timestamp = now;
+  r.headers = in.headers;
+  r.headers.push_back({std::string(kDlqReasonHeader), std::string(reason)});
+  r.headers.push_back({std::string(kDlqDetailHeader), detail});
+  r.headers.push_back({"vigil.source.topic", in.topic});
+  r.headers.push_back({"vigil.source.partition", std::to_string(in.partition)});
+  r.headers.push_back({"vigil.source.offset", std::to_string(in.offset)});
+  r.headers.push_back({"vigil.source.timestamp", std::to_string(in.timestamp)});
+  ++stats.dead_letters_by_reason[std::string(reason)];
+}
+
 }  // namespace vigil::topology

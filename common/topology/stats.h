@@ -3,9 +3,11 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/core/time.h"
+#include "common/io/record.h"
 
 namespace vigil::topology {
 
@@ -45,5 +47,15 @@ struct Stats {
   std::size_t dead_letters() const;
   void merge(const Stats& other);
 };
+
+// Dead-letter headers: the reason, its detail and where the record came from. The value and
+// key of a dead letter are the original bytes, untouched.
+inline constexpr std::string_view kDlqReasonHeader = "vigil.dlq.reason";
+inline constexpr std::string_view kDlqDetailHeader = "vigil.dlq.detail";
+
+// Appends the dead letter of `in` (original key, value and headers, plus the reason and the
+// source coordinates as headers) for `dlq_topic`, stamped `now`, and counts it.
+void append_dead_letter(const io::Record& in, const std::string& dlq_topic, std::string_view reason,
+                        const std::string& detail, TimestampMs now, std::vector<io::Record>& out, Stats& stats);
 
 }  // namespace vigil::topology
