@@ -374,6 +374,10 @@ class KafkaSink final : public Sink {
   Status open(const KafkaSinkOptions& options) {
     timeout_ms_ = static_cast<int>(options.timeout.count());
     auto props = options.properties;
+    // Keyed records (stage A's observations) must land where Kafka's Java partitioner, and
+    // the offline pipeline (kafka_partition_for_key), put them: librdkafka's default,
+    // consistent_random, hashes keys with CRC32 instead.
+    props.emplace("partitioner", "murmur2_random");
     transactional_ = props.count("transactional.id") > 0;
     reports_.track_offsets = true;
     auto producer = create_producer(std::move(props), reports_);
