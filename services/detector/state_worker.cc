@@ -115,7 +115,11 @@ Result<std::unique_ptr<StateWorker>> StateWorker::open(const DetectorConfig& con
 
   io::KafkaSinkOptions producer;
   producer.properties = merged(config.kafka.common, config.kafka.producer);
-  producer.properties["transactional.id"] = "vigil-detector-state-" + instance;
+  // Its own transactional id, never stage A's (they would fence each other). Derived from a
+  // configured one like group.instance.id above, so that detectors given distinct ids in
+  // their configs stay distinct in stage B too (several on one host share the host name).
+  auto& transactional_id = producer.properties["transactional.id"];
+  transactional_id = transactional_id.empty() ? "vigil-detector-state-" + instance : suffixed(transactional_id);
   auto sink = io::open_kafka_sink(producer);
   if (!sink.is_ok()) return sink.status();
   impl->sink = std::move(sink.value());

@@ -79,6 +79,11 @@ class StatisticsHandler final : public RdKafka::EventCb {
   std::function<void(const std::vector<PartitionLag>&)> on_lag_;
 };
 
+// Keeps the assignment itself: rebalance_cb must not ask librdkafka (assignment(),
+// rebalance_protocol()), as those are requests to the consumer's group thread, and during
+// close() on a consumer in the middle of a cooperative rebalance they never get an answer
+// (librdkafka 2.0.2; upstream issues 4041 and 4527): the detector hung at exit, its
+// partitions stuck with it until its session timed out.
 class RebalanceHandler final : public RdKafka::RebalanceCb {
  public:
   RebalanceHandler(std::set<std::pair<std::string, std::int32_t>>& revoked, std::atomic<bool>& assigned,
@@ -91,15 +96,18 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
         on_rebalance_(std::move(on_rebalance)),
         on_assign_(std::move(on_assign)),
         pause_on_assign_(pause_on_assign) {}
+  // From partition.assignment.strategy, before the consumer is created.
+  void set_cooperative(bool cooperative) { cooperative_ = cooperative; }
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err, TopicPartitions& partitions) override {
-    const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       assigned_.store(true);
-      if (cooperative) {
+      if (cooperative_) {
         delete consumer->incremental_assign(partitions);
       } else {
         consumer->assign(partitions);
+        assignment_.clear();
       }
+      for (const auto* tp : partitions) assignment_.emplace(tp->topic(), tp->partition());
       // Held back until the owner resumes them (e.g. once their state is restored).
       if (pause_on_assign_ && !partitions.empty()) consumer->pause(partitions);
       if (on_assign_ && !partitions.empty()) {
@@ -114,18 +122,15 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
         lost.push_back({tp->topic(), tp->partition(), -1});
       }
       if (on_revoke_ && !lost.empty()) on_revoke_(lost);
-      if (cooperative) {
+      if (cooperative_) {
         delete consumer->incremental_unassign(partitions);
+        for (const auto* tp : partitions) assignment_.erase({tp->topic(), tp->partition()});
       } else {
         consumer->unassign();
+        assignment_.clear();
       }
     }
-    if (on_rebalance_) {
-      TopicPartitions now;
-      consumer->assignment(now);
-      on_rebalance_(now.size());
-      RdKafka::TopicPartition::destroy(now);
-    }
+    if (on_rebalance_) on_rebalance_(assignment_.size());
   }
 
  private:
@@ -135,7 +140,24 @@ class RebalanceHandler final : public RdKafka::RebalanceCb {
   std::function<void(std::size_t)> on_rebalance_;
   std::function<void(const std::vector<TopicPartitionOffset>&)> on_assign_;
   bool pause_on_assign_ = false;
+  bool cooperative_ = true;
+  std::set<std::pair<std::string, std::int32_t>> assignment_;
 };
+
+// librdkafka uses the cooperative protocol when every configured assignor is cooperative.
+bool cooperative_strategy(const std::string& strategies) {
+  std::size_t at = 0;
+  while (at <= strategies.size()) {
+    auto end = strategies.find(',', at);
+    if (end == std::string::npos) end = strategies.size();
+    std::string name = strategies.substr(at, end - at);
+    name.erase(0, name.find_first_not_of(" \t"));
+    name.erase(name.find_last_not_of(" \t") + 1);
+    if (name != "cooperative-sticky") return false;
+    at = end + 1;
+  }
+  return true;
+}
 
 class KafkaSource final : public Source {
  public:
@@ -158,6 +180,7 @@ class KafkaSource final : public Source {
       assign_only_ = true;
     }
     if (props.count("group.id") == 0) return invalid_argument("kafka consumer: group.id is required");
+    rebalance_.set_cooperative(cooperative_strategy(props["partition.assignment.strategy"]));
     std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
     VIGIL_RETURN_IF_ERROR(configure(*conf, props));
     std::string err;
@@ -396,11 +419,12 @@ class KafkaSink final : public Sink {
   Status open(const KafkaSinkOptions& options) {
     timeout_ms_ = static_cast<int>(options.timeout.count());
     auto props = options.properties;
+    // Keyed records (stage A's observations) must land where Kafka's Java partitioner, and
+    // the offline pipeline (kafka_partition_for_key), put them: librdkafka's default,
+    // consistent_random, hashes keys with CRC32 instead.
+    props.emplace("partitioner", "murmur2_random");
     transactional_ = props.count("transactional.id") > 0;
     reports_.track_offsets = true;
-    // Keyed records (observations, flags) land where a Java producer would put them, and
-    // where offline mode places them (kafka_partition_for_key).
-    props.emplace("partitioner", "murmur2_random");
     auto producer = create_producer(std::move(props), reports_);
     if (!producer.is_ok()) return producer.status();
     producer_ = std::move(producer.value());

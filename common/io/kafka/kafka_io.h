@@ -63,7 +63,8 @@ Result<std::unique_ptr<Source>> open_kafka_source(const KafkaSourceOptions& opti
 struct KafkaSinkOptions {
   // librdkafka producer properties. With `transactional.id` set, each batch is one
   // transaction that also carries the consumer offsets of a Kafka source (exactly-once);
-  // without it the producer is idempotent and commits offsets after a flush.
+  // without it the producer is idempotent and commits offsets after a flush. Records with
+  // partition < 0 are placed by murmur2_random unless `partitioner` is set (as Producer).
   std::map<std::string, std::string> properties;
   std::chrono::milliseconds timeout{30000};
 };

@@ -5,7 +5,9 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <chrono>
+#include <set>
 
+#include "common/core/hash.h"
 #include "common/io/kafka/kafka_io.h"
 
 namespace vigil::io {
@@ -115,6 +117,34 @@ TEST(KafkaSinkMock, RetriableProduceErrorsDoNotDuplicate) {
   ASSERT_TRUE(st.is_ok()) << st.to_string();
   sink.value()->close();
   EXPECT_EQ(read_committed(mock.bootstrap(), "flags.test", 5), (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+}
+
+// Stage A's observations are keyed by entity; offline, the pipeline places them with
+// kafka_partition_for_key (murmur2), so the sink must place them the same way online.
+TEST(KafkaSinkMock, KeyedRecordsLandWhereMurmur2PutsThem) {
+  MockCluster mock;
+  rd_kafka_mock_topic_create(mock.get(), "observations.test", 6, 1);
+  auto sink =
+      open_kafka_sink({{{"bootstrap.servers", mock.bootstrap()}, {"transactional.id", "t3"}, {"log_level", "0"}}});
+  ASSERT_TRUE(sink.is_ok()) << sink.status().to_string();
+  NoSource source;
+  std::set<std::int32_t> want;
+  for (int i = 0; i < 40; ++i) {
+    // One key per transaction: delivered() then names the partition it went to.
+    Record r;
+    r.topic = "observations.test";
+    r.key = "domain:example-" + std::to_string(i) + ".com";
+    r.value = "v";
+    ASSERT_TRUE(sink.value()->begin().is_ok());
+    ASSERT_TRUE(sink.value()->send(r).is_ok());
+    ASSERT_TRUE(sink.value()->commit(source, {}).is_ok());
+    const auto delivered = sink.value()->delivered();
+    ASSERT_EQ(delivered.size(), 1u);
+    EXPECT_EQ(delivered[0].partition, kafka_partition_for_key(*r.key, 6)) << *r.key;
+    want.insert(delivered[0].partition);
+  }
+  EXPECT_GT(want.size(), 3u);
+  sink.value()->close();
 }
 
 TEST(ConsumerLag, ParsedFromLibrdkafkaStatistics) {
