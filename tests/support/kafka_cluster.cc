@@ -141,11 +141,15 @@ void produce(const std::vector<io::Record>& records) {
     const size_t value_len = r.value ? r.value->size() : 0;
     void* key = r.key ? const_cast<char*>(r.key->data()) : nullptr;
     const size_t key_len = r.key ? r.key->size() : 0;
-    const auto code = rd_kafka_producev(h.rk, RD_KAFKA_V_TOPIC(r.topic.c_str()),
-                                        RD_KAFKA_V_PARTITION(r.partition < 0 ? RD_KAFKA_PARTITION_UA : r.partition),
-                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(value, value_len),
-                                        RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_TIMESTAMP(r.timestamp),
-                                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t code;
+    // A full local queue (large inputs) only means: wait for deliveries, then try again.
+    while ((code = rd_kafka_producev(h.rk, RD_KAFKA_V_TOPIC(r.topic.c_str()),
+                                     RD_KAFKA_V_PARTITION(r.partition < 0 ? RD_KAFKA_PARTITION_UA : r.partition),
+                                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(value, value_len),
+                                     RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_TIMESTAMP(r.timestamp),
+                                     RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      rd_kafka_poll(h.rk, 100);
+    if (code != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(hdrs);  // not taken on failure
     ASSERT_EQ(code, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(code);
   }
   ASSERT_EQ(rd_kafka_flush(h.rk, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
