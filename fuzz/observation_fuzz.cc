@@ -11,8 +11,7 @@ bool same(const vigil::topology::Observation& a, const vigil::topology::Observat
          a.event_id == b.event_id && a.platform == b.platform && a.kind == b.kind && a.author == b.author &&
          a.permalink == b.permalink && a.event_time == b.event_time && a.flagged == b.flagged && a.topic == b.topic &&
          a.partition == b.partition && a.offset == b.offset && a.links == b.links && a.msg == b.msg &&
-         a.label == b.label && a.member == b.member && a.member_flagged == b.member_flagged &&
-         a.ring_flag == b.ring_flag;
+         a.member == b.member && a.member_flagged == b.member_flagged && a.from_partition == b.from_partition;
 }
 }  // namespace
 

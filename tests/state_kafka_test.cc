@@ -9,7 +9,10 @@
 // grow by one, and a window flags at its threshold and updates at each doubling whatever the
 // order. What does depend on the order is which observation crossed the threshold (a stateful
 // flag's `source`, `counts` stays the same): stateful flags are compared by id, kind, topic and
-// count; content flags (stage A) byte for byte without `detected_at`.
+// count; ring flags by id, kind and member counts; content flags (stage A) byte for byte
+// without `detected_at`. The ring coordinator applies links only once every observations
+// partition's event time passed them (docs/state.md): the stream ends with `ticks`, produced
+// after everything else is processed, three hours on.
 //
 // VIGIL_TEST_SEED=<n> repeats a run: the seed drives the stream and the moments of the kills.
 #include <gtest/gtest.h>
@@ -220,6 +223,32 @@ std::vector<io::Record> build_stream(const RawTopics& topics, std::mt19937_64& r
   return b.finish();
 }
 
+// Three hours after the stream, one post per observations partition (its author's account
+// lands there): every partition's watermark passes the stream's links, so the ring
+// coordinator applies them. Produced only once everything before is processed, so that
+// nothing becomes late.
+std::vector<io::Record> ticks(const RawTopics& topics, const std::vector<io::Record>& stream) {
+  std::int64_t offset = std::count_if(stream.begin(), stream.end(), [&](const io::Record& r) {
+    return r.topic == topics.facebook && r.partition == 0;
+  });
+  const TimestampMs time = kHour + 3 * 3600 * 1000;
+  std::set<int> covered;
+  std::vector<io::Record> out;
+  for (int i = 0; static_cast<int>(covered.size()) < kStatePartitions; ++i) {
+    const std::string id = "3000" + std::to_string(i);
+    if (!covered.insert(kafka_partition_for_key("account:facebook:" + id, kStatePartitions)).second) continue;
+    io::Record& r = out.emplace_back();
+    r.topic = topics.facebook;
+    r.partition = 0;
+    r.offset = offset++;
+    r.timestamp = time;
+    r.key = id;
+    r.value = R"({"id":")" + id + R"(_tick","message":"Chúc mọi người buổi tối vui vẻ","from":{"id":")" + id +
+              R"("},"created_time":")" + format_iso8601(time) + R"("})";
+  }
+  return out;
+}
+
 // Topics, groups and directories of one test; nothing shared with any other run.
 struct Deployment {
   std::string prefix = unique_name("st");
@@ -283,6 +312,11 @@ struct Deployment {
   }
 };
 
+std::vector<io::Record> concat(std::vector<io::Record> a, const std::vector<io::Record>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 void write_archive(const std::string& path, const std::vector<io::Record>& records) {
   std::ofstream out(path);
   for (const auto& r : records) {
@@ -338,48 +372,26 @@ std::string fingerprint(const io::Record& f) {
   static const std::regex id(R"re("flag_id":"([^"]+)")re");
   static const std::regex kind(R"re("kind":"(flag|update)")re");
   static const std::regex count(R"re("evidence":\[\{[^}]*"count":([0-9]+))re");
+  static const std::regex ring(R"re("ring":\{[^}]*\})re");
   static const std::regex detected_at(R"re("detected_at":"[^"]*")re");
   const std::string& v = f.value.value_or("");
   if (match(v, rule).starts_with("state.")) {
     return "stateful " + f.topic + " " + match(v, id) + " " + match(v, kind) + " count " + match(v, count);
+  }
+  if (f.topic.ends_with(".flags.fraud_ring")) {
+    std::smatch m;
+    std::regex_search(v, m, ring);
+    return "ring " + match(v, id) + " " + match(v, kind) + " " + m.str();
   }
   std::string headers;
   for (const auto& h : f.headers) headers += h.key + "=" + h.value.value_or("") + ";";
   return "content " + f.topic + "|" + f.key.value_or("") + "|" + headers + "|" + std::regex_replace(v, detected_at, "");
 }
 
-// Ring flags are left out: which partial ring crosses the threshold first, and so the ring's id,
-// depends on how messages of different partitions interleave (docs/state.md, "Fraud rings"),
-// which a crash or a rebalance changes. expect_rings_flagged_once checks what must hold for them.
-bool is_ring(const io::Record& f) {
-  return f.topic.ends_with(".flags.fraud_ring");
-}
-
 std::multiset<std::string> fingerprints(const std::vector<io::Record>& flags) {
   std::multiset<std::string> out;
-  for (const auto& f : flags) {
-    if (!is_ring(f)) out.insert(fingerprint(f));
-  }
+  for (const auto& f : flags) out.insert(fingerprint(f));
   return out;
-}
-
-// Every ring is flagged once (later growth comes as updates of that id), and rings are found
-// online when the offline run finds them.
-void expect_rings_flagged_once(const std::vector<io::Record>& online, const std::vector<io::Record>& offline) {
-  static const std::regex id(R"re("flag_id":"([^"]+)")re");
-  static const std::regex kind(R"re("kind":"(flag|update)")re");
-  std::map<std::string, int> flags_per_ring;
-  std::size_t offline_rings = 0;
-  for (const auto& f : online) {
-    if (is_ring(f) && match(f.value.value_or(""), kind) == "flag") ++flags_per_ring[match(f.value.value_or(""), id)];
-  }
-  for (const auto& f : offline) offline_rings += is_ring(f) && match(f.value.value_or(""), kind) == "flag";
-  for (const auto& [ring, n] : flags_per_ring) {
-    EXPECT_EQ(n, 1) << ring << " flagged " << n << " times";
-  }
-  if (offline_rings > 0) {
-    EXPECT_FALSE(flags_per_ring.empty()) << "offline found rings, online none";
-  }
 }
 
 // What the two multisets do not share, for the failure message.
@@ -417,7 +429,8 @@ void expect_stream_exercises_stage_b(const std::vector<io::Record>& expected) {
         "state.spread.domain/flag", "state.spread.domain/update", "state.spread.contact/flag",
         "state.spread.contact/update", "state.reported.domain/flag", "state.reported.target/flag",
         "state.reported.target/update", "state.author.repeat_personal_data/flag",
-        "state.author.repeat_personal_data/update", "state.seller_network/flag"}) {
+        "state.author.repeat_personal_data/update", "state.seller_network/flag", "content.fraud_ring/flag",
+        "content.fraud_ring/update"}) {
     EXPECT_GT(counts.count(k) ? counts.at(k) : 0, 0) << k << " never fires: the stream no longer tests it";
   }
 }
@@ -536,9 +549,10 @@ TEST(StateCrash, SigkillAtRandomMomentsNeitherLosesNorDuplicatesFlags) {
   Deployment d;
   auto rng = rng_for("crash");
   const auto records = build_stream(d.raw, rng);
+  const auto ending = ticks(d.raw, records);
   const std::string config = d.write_config("w1");
   const std::string archive = d.dir + "/input.jsonl";
-  write_archive(archive, records);
+  write_archive(archive, concat(records, ending));
   const auto expected = run_offline(d, config, archive, "offline");
   expect_stream_exercises_stage_b(expected);
   std::fprintf(stderr, "input: %zu records\n", records.size());
@@ -590,7 +604,11 @@ TEST(StateCrash, SigkillAtRandomMomentsNeitherLosesNorDuplicatesFlags) {
   last_log = "final.log";
   const int pid = d.start("w1", last_log);
   std::string why;
-  const bool processed = wait_processed(d, 120s, why);
+  bool processed = wait_processed(d, 120s, why);
+  if (processed) {
+    produce(ending);
+    processed = wait_processed(d, 120s, why);
+  }
   const auto flags = online_flags(d, expected);
   ::kill(pid, SIGTERM);
   EXPECT_EQ(wait_exit(pid, 60s), 0) << tail(d.log(last_log));
@@ -598,7 +616,6 @@ TEST(StateCrash, SigkillAtRandomMomentsNeitherLosesNorDuplicatesFlags) {
 
   const auto want = fingerprints(expected);
   const auto got = fingerprints(flags);
-  expect_rings_flagged_once(flags, expected);
   EXPECT_EQ(got.size(), want.size());
   EXPECT_TRUE(got == want) << difference(want, got) << tail(d.log(last_log));
   expect_observations_once(d);
@@ -617,8 +634,9 @@ TEST(StateRescale, PartitionsMoveToANewWorkerWithTheirState) {
   Deployment d;
   auto rng = rng_for("rescale");
   const auto records = build_stream(d.raw, rng);
+  const auto ending = ticks(d.raw, records);
   const std::string archive = d.dir + "/input.jsonl";
-  write_archive(archive, records);
+  write_archive(archive, concat(records, ending));
   const auto expected = run_offline(d, d.write_config("w1"), archive, "offline");
   d.write_config("w2");
   const auto phase = [&](int i) {
@@ -653,6 +671,8 @@ TEST(StateRescale, PartitionsMoveToANewWorkerWithTheirState) {
   // A static member that stopped keeps its partitions until its session times out (6 s).
   phase(2);
   ASSERT_TRUE(wait_processed(d, 120s, why)) << why << "\n" << tail(d.log("w2.log"));
+  produce(ending);
+  ASSERT_TRUE(wait_processed(d, 120s, why)) << why << "\n" << tail(d.log("w2.log"));
   page = http_get(w2_port, "/metrics");
   EXPECT_EQ(metric(page, "vigil_state_assigned_partitions"), kStatePartitions) << page;
   const auto flags = online_flags(d, expected);
@@ -661,7 +681,6 @@ TEST(StateRescale, PartitionsMoveToANewWorkerWithTheirState) {
 
   const auto want = fingerprints(expected);
   const auto got = fingerprints(flags);
-  expect_rings_flagged_once(flags, expected);
   EXPECT_TRUE(got == want) << difference(want, got) << tail(d.log("w2.log"));
   expect_observations_once(d);
   std::fprintf(stderr, "rescale test: %.1f s\n",
@@ -675,12 +694,13 @@ TEST(StateOffline, TheSameArchiveGivesTheSameFlagFile) {
   auto rng = rng_for("determinism");
   const auto records = build_stream(d.raw, rng);
   const std::string archive = d.dir + "/input.jsonl";
-  write_archive(archive, records);
+  write_archive(archive, concat(records, ticks(d.raw, records)));
   run_offline(d, d.write_config("small", 20), archive, "first");
   run_offline(d, d.write_config("large", 500), archive, "second");
   static const std::regex wall_clock(R"re(\\"detected_at\\":\\"[^\\"]*\\"|"ts":[0-9]+)re");
   for (const std::string file : {"first.jsonl", "second.jsonl"}) {
     EXPECT_NE(d.log(file).find("state.spread.domain"), std::string::npos) << file << ": no stateful flags";
+    EXPECT_NE(d.log(file).find("ring.members"), std::string::npos) << file << ": no ring flags";
   }
   const std::string first = std::regex_replace(d.log("first.jsonl"), wall_clock, "");
   const std::string second = std::regex_replace(d.log("second.jsonl"), wall_clock, "");

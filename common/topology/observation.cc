@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "common/core/json_writer.h"
@@ -15,8 +16,10 @@ void Observation::clear() {
     s->clear();
   flagged.clear();
   links.clear();
-  for (std::string* s : {&msg, &label, &member, &ring_flag}) s->clear();
+  msg.clear();
+  member.clear();
   member_flagged = false;
+  from_partition = -1;
   event_time = 0;
   partition = 0;
   offset = 0;
@@ -50,10 +53,9 @@ void encode_observation(const Observation& o, std::string& out) {
   }
   if (!o.msg.empty()) {
     w.field("msg", o.msg);
-    if (!o.label.empty()) w.field("label", o.label);
     if (!o.member.empty()) w.field("member", o.member);
     if (o.member_flagged) w.field("member_flagged", true);
-    if (!o.ring_flag.empty()) w.field("ring_flag", o.ring_flag);
+    if (o.from_partition >= 0) w.field("from_partition", static_cast<std::int64_t>(o.from_partition));
   }
   w.end_object();
 }
@@ -121,13 +123,14 @@ Status ObservationParser::parse(std::string_view json, Observation& out) {
       st = read_string(v, key, out.topic);
     else if (key == "msg")
       st = read_string(v, key, out.msg);
-    else if (key == "label")
-      st = read_string(v, key, out.label);
     else if (key == "member")
       st = read_string(v, key, out.member);
-    else if (key == "ring_flag")
-      st = read_string(v, key, out.ring_flag);
-    else if (key == "member_flagged") {
+    else if (key == "from_partition") {
+      std::int64_t p = 0;
+      if (const auto e = v.get_int64().get(p); e) return bad(key, e);
+      if (p < 0 || p > INT32_MAX) return invalid_argument("observation field 'from_partition' out of range");
+      out.from_partition = static_cast<std::int32_t>(p);
+    } else if (key == "member_flagged") {
       if (const auto e = v.get_bool().get(out.member_flagged); e) return bad(key, e);
     } else if (key == "links") {
       od::array arr;
@@ -162,16 +165,14 @@ Status ObservationParser::parse(std::string_view json, Observation& out) {
   if (!has_time) return invalid_argument("observation needs an event_time (epoch milliseconds)");
   if (out.msg.empty()) {
     // Ring-message fields mean nothing on an observation: dropped, as unknown fields are.
-    out.label.clear();
     out.member.clear();
-    out.ring_flag.clear();
     out.member_flagged = false;
+    out.from_partition = -1;
   }
-  if (!out.msg.empty() && out.msg != "label" && out.msg != "join" && out.msg != "merge")
-    return invalid_argument("unknown ring message '" + out.msg + "' (label, join, merge)");
-  if (out.msg == "label" && out.label.empty()) return invalid_argument("a label message needs a label");
-  if ((out.msg == "join" || out.msg == "merge") && out.member.empty())
-    return invalid_argument("a " + out.msg + " message needs a member");
+  if (!out.msg.empty() && out.msg != "link" && out.msg != "wm")
+    return invalid_argument("unknown ring message '" + out.msg + "' (link, wm)");
+  if (out.msg == "link" && out.member.empty()) return invalid_argument("a link message needs a member");
+  if (out.msg == "wm" && out.from_partition < 0) return invalid_argument("a wm message needs a from_partition");
   return Status::ok();
 }
 

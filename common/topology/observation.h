@@ -31,16 +31,16 @@ struct Observation {
   // Keys of the other ring-eligible entities of the event (fraud rings).
   std::vector<std::string> links;
 
-  // Ring messages stage B sends itself through the same topic (docs/state.md), keyed by the
-  // entity they are for: "label" (a smaller component label, in `label`), "join" (`member`
-  // belongs to the component whose root is this entity; `member_flagged` if it came from a
-  // flagged event) and "merge" (the root `member` with ring flag `ring_flag` became part of
-  // this entity's component). Empty for observations.
+  // Ring messages stage B sends itself through the same topic (docs/state.md), all keyed
+  // "ring:coordinator" so that one partition's owner applies them in event-time order:
+  // "link" (the entities of one event: `member`, the smallest key, and `links`, the others;
+  // `member_flagged` if the event was flagged; the event's time and source travel along) and
+  // "wm" (the observations partition `from_partition` will send no more links older than
+  // `event_time`). Empty for observations.
   std::string msg;
-  std::string label;
   std::string member;
   bool member_flagged = false;
-  std::string ring_flag;
+  std::int32_t from_partition = -1;
 
   void clear();
 };

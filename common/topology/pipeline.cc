@@ -9,12 +9,27 @@ namespace vigil::topology {
 Status Pipeline::process(const io::Record& in, std::vector<io::Record>& out, Stats& stats) {
   staged_.clear();
   VIGIL_RETURN_IF_ERROR(a_.process(in, staged_, stats));
+  if (b_ == nullptr) {
+    for (auto& r : staged_) {
+      if (r.topic != observations_topic_) out.push_back(std::move(r));
+    }
+    return Status::ok();
+  }
+  VIGIL_RETURN_IF_ERROR(to_stage_b(staged_, out, stats));
+  // Watermarks after every record, not every batch: ring flags then come at the same place in
+  // the output whatever the batch size (docs/state.md).
+  staged_.clear();
+  b_->send_watermarks(staged_);
+  return to_stage_b(staged_, out, stats);
+}
+
+Status Pipeline::to_stage_b(std::vector<io::Record>& records, std::vector<io::Record>& out, Stats& stats) {
   // Observations, and the ring messages stage B sends itself through the same topic, in the
   // order they were produced, until none is left.
   std::deque<io::Record> queue;
-  for (auto& r : staged_) {
+  for (auto& r : records) {
     if (r.topic == observations_topic_) {
-      if (b_ != nullptr) queue.push_back(std::move(r));
+      queue.push_back(std::move(r));
     } else {
       out.push_back(std::move(r));
     }
@@ -44,7 +59,10 @@ Status Pipeline::process(const io::Record& in, std::vector<io::Record>& out, Sta
 
 Status Pipeline::finish_batch(std::vector<io::Record>& out, Stats& stats) {
   VIGIL_RETURN_IF_ERROR(a_.finish_batch(out, stats));
-  return b_ == nullptr ? Status::ok() : b_->finish_batch(out, stats);
+  if (b_ == nullptr) return Status::ok();
+  staged_.clear();
+  VIGIL_RETURN_IF_ERROR(b_->finish_batch(staged_, stats));
+  return to_stage_b(staged_, out, stats);
 }
 
 Status Pipeline::committed(const std::vector<io::TopicPartitionOffset>& delivered) {

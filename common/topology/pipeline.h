@@ -24,6 +24,10 @@ class Pipeline final : public Processor {
   void aborted() override;
 
  private:
+  // Hands observations and ring messages among `records` to stage B (and what that sends
+  // itself, until none is left); everything else goes to `out`.
+  Status to_stage_b(std::vector<io::Record>& records, std::vector<io::Record>& out, Stats& stats);
+
   StageA& a_;
   StageB* b_;
   std::string observations_topic_;

@@ -1,6 +1,8 @@
 #include "common/topology/stage_b.h"
 
 #include <algorithm>
+#include <limits>
+#include <tuple>
 
 #include "common/core/hash.h"
 #include "common/core/json_writer.h"
@@ -113,6 +115,7 @@ void StageB::assigned(const std::vector<std::int32_t>& partitions) {
   if (restorer_ == nullptr) return;
   for (const auto p : partitions) {
     partitions_.erase(p);
+    watermark_dirty_.erase(p);
     restoring_.insert(p);
     restorer_->start(p);
   }
@@ -154,6 +157,8 @@ Status StageB::ensure_partition(std::int32_t partition, std::vector<io::Record>&
         ++stats.corrupt_state;
       }
     }
+    // What the last batch told the ring coordinator (send_watermarks).
+    it->second.watermark_sent = it->second.stream_time - pack_->state.grace;
     it->second.known = true;
     store_.set_stream_time(partition, it->second.stream_time);
   }
@@ -233,7 +238,7 @@ Status StageB::process(const io::Record& in, std::vector<io::Record>& out, Stats
     return Status::ok();
   }
   const auto type = extract::entity_type_from_name(obs_.type);
-  if (!type) {
+  if (!type && obs_.msg.empty()) {
     dead_letter(in, "bad_observation", "unknown entity type '" + obs_.type + "'", out, stats);
     return Status::ok();
   }
@@ -244,18 +249,19 @@ Status StageB::process(const io::Record& in, std::vector<io::Record>& out, Stats
   if (!obs_.msg.empty()) {
     // A ring message from stage B itself: no sighting, so no first-seen, windows or stream time.
     if (!pack_->rings.enabled) return Status::ok();
-    return ring_message(partition, observation_key(obs_.type, obs_.value), out, stats, in);
+    return ring_message(partition, out, stats, in);
   }
   if (obs_.event_time > ps->stream_time) {
     ps->stream_time = obs_.event_time;
     stream_time_dirty_.insert(partition);
+    watermark_dirty_.insert(partition);
   }
   const std::string key = observation_key(obs_.type, obs_.value);
   TimestampMs first_seen = 0;
   VIGIL_RETURN_IF_ERROR(update_first_seen(partition, key, first_seen));
   if (pack_->rings.enabled &&
       std::find(pack_->rings.types.begin(), pack_->rings.types.end(), *type) != pack_->rings.types.end())
-    VIGIL_RETURN_IF_ERROR(ring_observation(partition, key, out, stats, in));
+    ring_observation(*ps, key, out, stats);
 
   for (const auto& rule : pack_->stateful_rules) {
     if (std::find(rule.entities.begin(), rule.entities.end(), *type) == rule.entities.end()) continue;
@@ -427,109 +433,423 @@ void StageB::emit(const detect::StatefulRule& rule, const std::string& flag_id, 
              in, stats);
 }
 
-// ---- Fraud rings (docs/state.md): min-label propagation through the observations topic.
+// ---- Fraud rings (docs/state.md): the links of every event go to one coordinator, which
+// applies them to a union-find in event-time order once every partition's watermark passed
+// them, so that what it decides follows from the input alone.
+
+namespace {
+
+constexpr std::string_view kCoordinatorType = "ring";
+constexpr std::string_view kCoordinatorValue = "coordinator";
+constexpr std::string_view kAppliedKey = "ring_applied";
+constexpr TimestampMs kNoTime = std::numeric_limits<TimestampMs>::min();
+constexpr char kSep = '\x1f';
+
+std::string watermark_key(std::int32_t partition) {
+  return "ring_wm/" + std::to_string(partition);
+}
+
+// Fixed width, so that keys sort by time; event times before 1970 count as 1970.
+std::string time_hex(TimestampMs t) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  auto v = static_cast<std::uint64_t>(std::max<TimestampMs>(t, 0));
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = kDigits[v & 15];
+  return out;
+}
+
+std::string pending_prefix() {
+  return std::string("pending") + kSep;
+}
+
+// A pending link's key: its time first, then what makes it unique, so a scan gives the one
+// canonical order in which links are applied.
+std::string pending_key(const Observation& link) {
+  std::string key = pending_prefix() + time_hex(link.event_time) + kSep + link.member;
+  for (const auto& l : link.links) key.append(1, kSep).append(l);
+  key.append(1, kSep).append(link.member_flagged ? "1" : "0");
+  return key;
+}
+
+std::string edge_key(const std::string& a, const std::string& b) {
+  const auto& [lo, hi] = std::minmax(a, b);
+  std::string key("edge");
+  key.append(1, kSep).append(lo).append(1, kSep).append(hi);
+  return key;
+}
+
+}  // namespace
 
 struct StageB::RingNode {
-  std::string label;  // smallest entity key known in the component; == own key for a root
+  std::string parent;  // empty for a root
   bool flagged = false;
-  bool hub = false;                    // more links than max_degree: takes part in no ring
-  std::vector<std::string> neighbors;  // sorted
-  // Root only: the members that joined, and the ring flag once raised (or inherited).
-  state::DistinctCounter members{256};
-  state::DistinctCounter flagged_members{256};
-  std::vector<std::string> shown;  // up to kShown member keys, for the flag's entities
+  bool hub = false;  // more links than max_degree: links no further
+  std::uint64_t degree = 0;
+  // Root only: the component's size, flagged members, members shown in flags, and its ring
+  // flag once raised (with the size last reported and when it was raised).
+  std::uint64_t size = 1;
+  std::uint64_t flagged_members = 0;
+  std::vector<std::string> shown;
   std::string ring_flag;
   std::uint64_t reported = 0;
+  TimestampMs raised_at = 0;
 
   static constexpr std::size_t kShown = 50;
 
   void encode(std::string& out) const {
     state::Encoder e(out);
-    e.bytes(label).varint((flagged ? 1U : 0U) | (hub ? 2U : 0U)).varint(neighbors.size());
-    for (const auto& n : neighbors) e.bytes(n);
-    members.encode(e);
-    flagged_members.encode(e);
+    e.bytes(parent).varint((flagged ? 1U : 0U) | (hub ? 2U : 0U)).varint(degree).varint(size).varint(flagged_members);
     e.varint(shown.size());
     for (const auto& m : shown) e.bytes(m);
-    e.bytes(ring_flag).varint(reported);
+    e.bytes(ring_flag).varint(reported).signed_varint(raised_at);
   }
   bool decode(std::string_view in) {
     state::Decoder d(in);
     std::string_view sv;
     std::uint64_t bits = 0;
     std::uint64_t n = 0;
-    if (!d.bytes(sv) || !d.varint(bits) || !d.varint(n) || n > in.size()) return false;
-    label.assign(sv);
+    if (!d.bytes(sv) || !d.varint(bits) || !d.varint(degree) || !d.varint(size) || !d.varint(flagged_members) ||
+        !d.varint(n) || n > kShown)
+      return false;
+    parent.assign(sv);
     flagged = (bits & 1U) != 0;
     hub = (bits & 2U) != 0;
-    neighbors.clear();
-    for (std::uint64_t i = 0; i < n; ++i) {
-      if (!d.bytes(sv)) return false;
-      neighbors.emplace_back(sv);
-    }
-    if (!members.decode(d) || !flagged_members.decode(d) || !d.varint(n) || n > kShown) return false;
     shown.clear();
     for (std::uint64_t i = 0; i < n; ++i) {
       if (!d.bytes(sv)) return false;
       shown.emplace_back(sv);
     }
-    if (!d.bytes(sv) || !d.varint(reported)) return false;
+    if (!d.bytes(sv) || !d.varint(reported) || !d.signed_varint(raised_at)) return false;
     ring_flag.assign(sv);
-    return !label.empty();
+    return true;
   }
 };
 
-Status StageB::load_ring(std::int32_t partition, const std::string& key, RingNode& node, bool& existed, Stats& stats) {
-  node = RingNode();
-  node.label = key;
-  existed = false;
-  auto got = get_live(kRings, partition, key);
-  if (!got.is_ok()) return got.status();
-  if (!got.value()) return Status::ok();
-  if (!node.decode(got.value()->value)) {
-    ++stats.corrupt_state;
-    node = RingNode();
-    node.label = key;
+// The union-find nodes one link touches, read once and written back together. Union by size
+// (ties: the smaller key), path compression on every find.
+// Lifecycle: one per applied link, on the stage B thread.
+class StageB::RingApply {
+ public:
+  RingApply(StageB& b, std::int32_t partition, TimestampMs t, Stats& stats)
+      : b_(b), partition_(partition), t_(t), stats_(stats) {}
+
+  // The node of `key`, new (a component of its own) when not stored or expired.
+  Status node(const std::string& key, RingNode*& out) {
+    auto it = nodes_.find(key);
+    if (it == nodes_.end()) {
+      it = nodes_.emplace(key, RingNode()).first;
+      auto got = get(key);
+      if (!got.is_ok()) return got.status();
+      if (!got.value() || !it->second.decode(got.value()->value)) {
+        if (got.value()) ++stats_.corrupt_state;
+        it->second = RingNode();
+        it->second.shown.push_back(key);
+      }
+    }
+    out = &it->second;
     return Status::ok();
   }
-  existed = true;
-  return Status::ok();
-}
 
-Status StageB::save_ring(std::int32_t partition, const std::string& key, const RingNode& node) {
-  buffer_.clear();
-  node.encode(buffer_);
-  return put(kRings, partition, key, buffer_, obs_.event_time + pack_->state.first_seen_retention);
-}
+  Status find(const std::string& key, std::string& root) {
+    std::vector<std::string> path;
+    root = key;
+    RingNode* n = nullptr;
+    VIGIL_RETURN_IF_ERROR(node(root, n));
+    while (!n->parent.empty()) {
+      if (path.size() > 4096) return Status(Code::kInternal, "ring state: a parent chain loops at " + key);
+      path.push_back(root);
+      root = n->parent;
+      VIGIL_RETURN_IF_ERROR(node(root, n));
+    }
+    for (const auto& p : path) nodes_[p].parent = root;
+    return Status::ok();
+  }
 
-void StageB::send(const std::string& to, std::string_view msg, std::vector<io::Record>& out,
-                  const std::function<void(Observation&)>& fill) {
+  Status edge_known(const std::string& a, const std::string& b, bool& known) {
+    auto got = get(edge_key(a, b));
+    if (!got.is_ok()) return got.status();
+    known = got.value().has_value();
+    edges_.push_back(edge_key(a, b));  // written again either way: it was seen now
+    return Status::ok();
+  }
+
+  // Joins the components of a and b; the root that stays is in `root`.
+  Status unite(const std::string& a, const std::string& b, std::string& root) {
+    std::string ra, rb;
+    VIGIL_RETURN_IF_ERROR(find(a, ra));
+    VIGIL_RETURN_IF_ERROR(find(b, rb));
+    root = ra;
+    if (ra == rb) return Status::ok();
+    RingNode& x = nodes_[ra];
+    RingNode& y = nodes_[rb];
+    const bool x_stays = x.size > y.size || (x.size == y.size && ra < rb);
+    RingNode& keep = x_stays ? x : y;
+    RingNode& gone = x_stays ? y : x;
+    root = x_stays ? ra : rb;
+    keep.size += gone.size;
+    keep.flagged_members += gone.flagged_members;
+    for (auto& m : gone.shown) {
+      if (keep.shown.size() >= RingNode::kShown) break;
+      keep.shown.push_back(std::move(m));
+    }
+    if (!gone.ring_flag.empty()) {
+      // Two flagged rings became one: the one raised first keeps its id, never a second flag.
+      if (keep.ring_flag.empty() ||
+          std::tie(gone.raised_at, gone.ring_flag) < std::tie(keep.raised_at, keep.ring_flag)) {
+        keep.ring_flag = gone.ring_flag;
+        keep.raised_at = gone.raised_at;
+      }
+      keep.reported = std::max(keep.reported, gone.reported);
+      merged_.insert(root);
+    }
+    gone.parent = root;
+    gone.size = 0;
+    gone.flagged_members = 0;
+    gone.shown.clear();
+    gone.ring_flag.clear();
+    gone.reported = 0;
+    return Status::ok();
+  }
+
+  bool merged_flagged(const std::string& root) const { return merged_.count(root) > 0; }
+  RingNode& at(const std::string& key) { return nodes_[key]; }
+
+  Status save() {
+    const TimestampMs expire_at = t_ + b_.pack_->state.first_seen_retention;
+    for (const auto& [key, n] : nodes_) {
+      b_.buffer_.clear();
+      n.encode(b_.buffer_);
+      VIGIL_RETURN_IF_ERROR(b_.put(kRings, partition_, key, b_.buffer_, expire_at));
+    }
+    for (const auto& key : edges_) VIGIL_RETURN_IF_ERROR(b_.put(kRings, partition_, key, "", expire_at));
+    return Status::ok();
+  }
+
+ private:
+  // Expiry against the link's own time, not the partition's stream time: the same in every run.
+  Result<std::optional<state::Stored>> get(const std::string& key) {
+    auto got = b_.store_.get(kRings, partition_, key);
+    if (!got.is_ok() || !got.value()) return got;
+    if (got.value()->expire_at != 0 && got.value()->expire_at < t_) return std::optional<state::Stored>();
+    return got;
+  }
+
+  StageB& b_;
+  std::int32_t partition_;
+  TimestampMs t_;
+  Stats& stats_;
+  std::map<std::string, RingNode> nodes_;
+  std::vector<std::string> edges_;
+  std::set<std::string> merged_;
+};
+
+void StageB::send_ring(std::string_view msg, std::vector<io::Record>& out,
+                       const std::function<void(Observation&)>& fill) {
   Observation& m = message_;
   m = obs_;  // the event that set this off: its time and source travel with the message
-  const auto colon = to.find(':');
-  m.type = to.substr(0, colon);
-  m.value = colon == std::string::npos ? std::string() : to.substr(colon + 1);
+  m.type.assign(kCoordinatorType);
+  m.value.assign(kCoordinatorValue);
   m.qualifier.clear();
   m.brand.clear();
   m.links.clear();
+  m.flagged.clear();
   m.msg.assign(msg);
-  m.label.clear();
   m.member.clear();
   m.member_flagged = false;
-  m.ring_flag.clear();
+  m.from_partition = -1;
   fill(m);
   io::Record& r = out.emplace_back();
   r.topic = config_.state.observations_topic;
-  r.key = to;
+  r.key = observation_key(kCoordinatorType, kCoordinatorValue);
   r.value.emplace();
   encode_observation(m, *r.value);
   r.timestamp = clock_();
 }
 
+// The smallest ring entity of an event speaks for all of it: one link message per event.
+void StageB::ring_observation(const PartitionState& ps, const std::string& key, std::vector<io::Record>& out,
+                              Stats& stats) {
+  if (obs_.links.empty() ? obs_.flagged.empty() : *std::min_element(obs_.links.begin(), obs_.links.end()) < key) return;
+  if (obs_.event_time < ps.watermark_sent) {
+    ++stats.late;  // the coordinator may have applied past it: dropped, as windows drop it
+    return;
+  }
+  send_ring("link", out, [&](Observation& m) {
+    m.member = key;
+    m.links = obs_.links;
+    m.member_flagged = !obs_.flagged.empty();
+  });
+}
+
+void StageB::send_watermarks(std::vector<io::Record>& out) {
+  for (const auto p : watermark_dirty_) {
+    auto it = partitions_.find(p);
+    if (it == partitions_.end() || !pack_->rings.enabled) continue;
+    it->second.watermark_sent = it->second.stream_time - pack_->state.grace;
+    Observation& m = message_;
+    m.clear();
+    m.type.assign(kCoordinatorType);
+    m.value.assign(kCoordinatorValue);
+    m.event_id = "wm";
+    m.event_time = it->second.watermark_sent;
+    m.msg = "wm";
+    m.from_partition = p;
+    io::Record& r = out.emplace_back();
+    r.topic = config_.state.observations_topic;
+    r.key = observation_key(kCoordinatorType, kCoordinatorValue);
+    r.value.emplace();
+    encode_observation(m, *r.value);
+    r.timestamp = clock_();
+  }
+  watermark_dirty_.clear();
+}
+
+// At the coordinator: park links until every partition's watermark passed them, then apply.
+Status StageB::ring_message(std::int32_t partition, std::vector<io::Record>& out, Stats& stats, const io::Record& in) {
+  const auto read_time = [&](const std::string& key, TimestampMs& t) -> Status {
+    t = kNoTime;
+    auto got = store_.get(kMeta, partition, key);
+    if (!got.is_ok()) return got.status();
+    if (got.value()) {
+      state::Decoder d(got.value()->value);
+      if (!d.signed_varint(t)) {
+        ++stats.corrupt_state;
+        t = kNoTime;
+      }
+    }
+    return Status::ok();
+  };
+  const auto write_time = [&](const std::string& key, TimestampMs t) {
+    buffer_.clear();
+    state::Encoder(buffer_).signed_varint(t);
+    return put(kMeta, partition, key, buffer_, 0);
+  };
+  TimestampMs applied = kNoTime;
+  VIGIL_RETURN_IF_ERROR(read_time(std::string(kAppliedKey), applied));
+  if (obs_.msg == "link") {
+    if (obs_.event_time <= applied) {
+      ++stats.late;  // cannot happen when every partition keeps to its watermarks
+      return Status::ok();
+    }
+    const std::string key = pending_key(obs_);
+    batch_links_[key] = *in.value;
+    return put(kRings, partition, key, *in.value, 0);  // erased when applied
+  }
+  const std::int32_t from = obs_.from_partition;
+  if (from >= config_.state.partitions) {
+    dead_letter(in, "bad_observation",
+                "wm message from partition " + std::to_string(from) + ", but state.partitions is " +
+                    std::to_string(config_.state.partitions),
+                out, stats);
+    return Status::ok();
+  }
+  TimestampMs known = kNoTime;
+  VIGIL_RETURN_IF_ERROR(read_time(watermark_key(from), known));
+  if (obs_.event_time <= known) return Status::ok();
+  VIGIL_RETURN_IF_ERROR(write_time(watermark_key(from), obs_.event_time));
+  TimestampMs global = std::numeric_limits<TimestampMs>::max();
+  for (std::int32_t p = 0; p < config_.state.partitions; ++p) {
+    TimestampMs w = obs_.event_time;
+    if (p != from) VIGIL_RETURN_IF_ERROR(read_time(watermark_key(p), w));
+    global = std::min(global, w);
+  }
+  if (global == kNoTime || global <= applied) return Status::ok();
+  VIGIL_RETURN_IF_ERROR(apply_links(partition, global, out, stats, in));
+  return write_time(std::string(kAppliedKey), global);
+}
+
+Status StageB::apply_links(std::int32_t partition, TimestampMs to, std::vector<io::Record>& out, Stats& stats,
+                           const io::Record& in) {
+  TimestampMs applied = kNoTime;
+  {
+    auto got = store_.get(kMeta, partition, kAppliedKey);
+    if (!got.is_ok()) return got.status();
+    if (got.value()) state::Decoder(got.value()->value).signed_varint(applied);
+  }
+  const std::string prefix = pending_prefix();
+  // Everything with a time in (applied, to]; keys of time `applied` end in kSep, below ' '.
+  const std::string first = applied == kNoTime ? prefix : prefix + time_hex(applied) + ' ';
+  const std::string last = prefix + time_hex(to) + '\x7f';
+  std::map<std::string, std::string> todo;
+  for (std::string cursor = first;;) {
+    bool more = true;
+    auto next = store_.scan(kRings, partition, cursor, 1000, [&](std::string_view key, const state::Stored& v) {
+      if (key.substr(0, prefix.size()) != prefix || key > last) return more = false;
+      todo.emplace(key, v.value);
+      return true;
+    });
+    if (!next.is_ok()) return next.status();
+    if (!more || next.value().empty()) break;
+    cursor = std::move(next.value());
+  }
+  for (auto it = batch_links_.upper_bound(first); it != batch_links_.end() && it->first <= last;)
+    todo.insert(batch_links_.extract(it++));
+
+  const auto& rings = pack_->rings;
+  for (const auto& [key, value] : todo) {
+    VIGIL_RETURN_IF_ERROR(erase(kRings, partition, key));
+    if (!parser_.parse(value, obs_).is_ok() || obs_.msg != "link") {
+      ++stats.corrupt_state;
+      continue;
+    }
+    RingApply ra(*this, partition, obs_.event_time, stats);
+    std::vector<std::string> members{obs_.member};
+    members.insert(members.end(), obs_.links.begin(), obs_.links.end());
+    for (const auto& m : members) {
+      RingNode* n = nullptr;
+      VIGIL_RETURN_IF_ERROR(ra.node(m, n));
+      if (!obs_.member_flagged || n->flagged) continue;
+      n->flagged = true;
+      std::string root;
+      VIGIL_RETURN_IF_ERROR(ra.find(m, root));
+      ++ra.at(root).flagged_members;
+    }
+    for (const auto& l : obs_.links) {
+      if (l == obs_.member) continue;
+      bool known = false;
+      VIGIL_RETURN_IF_ERROR(ra.edge_known(obs_.member, l, known));
+      if (known) continue;
+      RingNode* a = nullptr;
+      RingNode* b = nullptr;
+      VIGIL_RETURN_IF_ERROR(ra.node(obs_.member, a));
+      VIGIL_RETURN_IF_ERROR(ra.node(l, b));
+      if (a->hub || b->hub) continue;
+      // A platform-wide entity would glue unrelated rings together: past max_degree it links
+      // no further (what it linked before stays).
+      a->hub = ++a->degree > rings.max_degree;
+      b->hub = ++b->degree > rings.max_degree;
+      if (a->hub || b->hub) continue;
+      std::string root;
+      VIGIL_RETURN_IF_ERROR(ra.unite(obs_.member, l, root));
+    }
+    std::set<std::string> roots;
+    for (const auto& m : members) {
+      std::string root;
+      VIGIL_RETURN_IF_ERROR(ra.find(m, root));
+      roots.insert(root);
+    }
+    for (const auto& root : roots) {
+      RingNode& r = ra.at(root);
+      if (r.size < rings.min_members || r.flagged_members == 0) continue;
+      if (r.ring_flag.empty()) {
+        r.ring_flag = "fl_" + hex64(Fnv1a64().field("ring").field(root).value());
+        r.raised_at = obs_.event_time;
+        r.reported = r.size;
+        emit_ring(root, r, false, out, stats, in);
+      } else if (r.size >= 2 * r.reported || ra.merged_flagged(root)) {
+        r.reported = std::max(r.reported, r.size);
+        emit_ring(root, r, true, out, stats, in);
+      }
+    }
+    VIGIL_RETURN_IF_ERROR(ra.save());
+  }
+  return Status::ok();
+}
+
 void StageB::emit_ring(const std::string& root, const RingNode& node, bool update, std::vector<io::Record>& out,
                        Stats& stats, const io::Record& in) {
   const auto& rings = pack_->rings;
-  const std::uint64_t count = node.members.count();
+  const std::uint64_t count = node.size;
   const std::string severity(detect::severity_for(rings.score, pack_->severity));
   const TimestampMs now = clock_();
   const auto masked = [](const std::string& key) {
@@ -556,7 +876,7 @@ void StageB::emit_ring(const std::string& root, const RingNode& node, bool updat
   w.field("weight", rings.score).end_object().end_array();
   write_breakdown(w, "ring.members", rings.score, pack_->category(rings.category));
   w.key("ring").begin_object().field("id", node.ring_flag).field("members", static_cast<std::int64_t>(count));
-  w.field("flagged_members", static_cast<std::int64_t>(node.flagged_members.count())).end_object();
+  w.field("flagged_members", static_cast<std::int64_t>(node.flagged_members)).end_object();
   w.key("entities").begin_array();
   for (const auto& m : node.shown) {
     const auto [type, shown] = masked(m);
@@ -571,131 +891,15 @@ void StageB::emit_ring(const std::string& root, const RingNode& node, bool updat
   w.field("count", static_cast<std::int64_t>(count)).field("threshold", static_cast<std::int64_t>(rings.min_members));
   w.end_object().end_array();
   w.key("counts").begin_object().field("members", static_cast<std::int64_t>(count));
-  w.field("flagged_members", static_cast<std::int64_t>(node.flagged_members.count())).end_object();
+  w.field("flagged_members", static_cast<std::int64_t>(node.flagged_members)).end_object();
   end_flag(w, now);
   count_flag(update, rings.category, severity, "ring.members", node.ring_flag,
              fill(rings.reason_en, count, rings.min_members, 0), in, stats);
 }
 
-// At a root: count `member` in; raise the ring flag, or an update when it has doubled.
-void StageB::join_root(const std::string& key, RingNode& node, const std::string& member, bool member_flagged,
-                       std::vector<io::Record>& out, Stats& stats, const io::Record& in) {
-  node.members.add(state::id_of(member));
-  if (member_flagged) node.flagged_members.add(state::id_of(member));
-  if (node.shown.size() < RingNode::kShown &&
-      std::find(node.shown.begin(), node.shown.end(), member) == node.shown.end())
-    node.shown.push_back(member);
-  const std::uint64_t count = node.members.count();
-  if (count < pack_->rings.min_members || node.flagged_members.count() == 0) return;
-  if (node.ring_flag.empty()) {
-    node.ring_flag = "fl_" + hex64(Fnv1a64().field("ring").field(key).value());
-    node.reported = count;
-    emit_ring(key, node, false, out, stats, in);
-  } else if (count >= 2 * node.reported) {
-    node.reported = count;
-    emit_ring(key, node, true, out, stats, in);
-  }
-}
-
-Status StageB::ring_observation(std::int32_t partition, const std::string& key, std::vector<io::Record>& out,
-                                Stats& stats, const io::Record& in) {
-  const auto& rings = pack_->rings;
-  RingNode node;
-  bool existed = false;
-  if (obs_.links.empty()) {
-    // Alone in its event: only news if it is already in a ring and now comes flagged.
-    VIGIL_RETURN_IF_ERROR(load_ring(partition, key, node, existed, stats));
-    if (!existed || obs_.flagged.empty() || node.flagged) return Status::ok();
-  } else {
-    VIGIL_RETURN_IF_ERROR(load_ring(partition, key, node, existed, stats));
-  }
-  bool changed = !existed;
-  const bool newly_flagged = !obs_.flagged.empty() && !node.flagged;
-  if (newly_flagged) {
-    node.flagged = true;
-    changed = true;
-  }
-  std::vector<std::string> added;
-  if (!node.hub) {
-    for (const auto& l : obs_.links) {
-      const auto it = std::lower_bound(node.neighbors.begin(), node.neighbors.end(), l);
-      if (it != node.neighbors.end() && *it == l) continue;
-      node.neighbors.insert(it, l);
-      added.push_back(l);
-    }
-    if (node.neighbors.size() > rings.max_degree) {
-      node.hub = true;  // a platform-wide entity: it would join unrelated rings
-      node.neighbors.clear();
-      added.clear();
-    }
-    changed = changed || !added.empty();
-  }
-  if (!changed) return Status::ok();
-  if (!node.hub) {
-    // Tell new neighbours our label; their own observations tell us theirs.
-    for (const auto& n : added) send(n, "label", out, [&](Observation& m) { m.label = node.label; });
-    if (!existed || newly_flagged) {
-      if (node.label == key) {
-        join_root(key, node, key, node.flagged, out, stats, in);
-      } else {
-        send(node.label, "join", out, [&](Observation& m) {
-          m.member = key;
-          m.member_flagged = node.flagged;
-        });
-      }
-    }
-  }
-  return save_ring(partition, key, node);
-}
-
-Status StageB::ring_message(std::int32_t partition, const std::string& key, std::vector<io::Record>& out, Stats& stats,
-                            const io::Record& in) {
-  RingNode node;
-  bool existed = false;
-  VIGIL_RETURN_IF_ERROR(load_ring(partition, key, node, existed, stats));
-  if (node.hub) return Status::ok();
-  if (obs_.msg == "label") {
-    if (obs_.label >= node.label) return existed ? Status::ok() : save_ring(partition, key, node);
-    const bool was_root = node.label == key;
-    node.label = obs_.label;
-    for (const auto& n : node.neighbors) send(n, "label", out, [&](Observation& m) { m.label = node.label; });
-    send(node.label, "join", out, [&](Observation& m) {
-      m.member = key;
-      m.member_flagged = node.flagged;
-    });
-    if (was_root && !node.ring_flag.empty()) {
-      // Our ring is part of a bigger component now: its root carries our flag on.
-      send(node.label, "merge", out, [&](Observation& m) {
-        m.member = key;
-        m.ring_flag = node.ring_flag;
-      });
-    }
-    return save_ring(partition, key, node);
-  }
-  if (node.label != key) {
-    // Not a root any more (or never was): pass it on towards the root we know.
-    send(node.label, obs_.msg, out, [&](Observation& m) {
-      m.member = obs_.member;
-      m.member_flagged = obs_.member_flagged;
-      m.ring_flag = obs_.ring_flag;
-    });
-    return existed ? Status::ok() : save_ring(partition, key, node);
-  }
-  if (obs_.msg == "join") {
-    join_root(key, node, obs_.member, obs_.member_flagged, out, stats, in);
-  } else if (obs_.msg == "merge" && obs_.ring_flag != node.ring_flag) {
-    if (node.ring_flag.empty()) {
-      // The smaller ring flagged first: its flag goes on, as updates, never a second flag.
-      node.ring_flag = obs_.ring_flag;
-      node.reported = std::max<std::uint64_t>(node.members.count(), 1);
-    }
-    emit_ring(key, node, true, out, stats, in);
-  }
-  return save_ring(partition, key, node);
-}
-
 Status StageB::finish_batch(std::vector<io::Record>& out, Stats& stats) {
   drain_bad_changelog(out, stats);
+  send_watermarks(out);
   stats.restored += std::exchange(restored_stats_.restored, 0);
   for (const auto partition : stream_time_dirty_) {
     if (restorer_ != nullptr) VIGIL_RETURN_IF_ERROR(sweep(partition, partitions_[partition].stream_time));
@@ -727,6 +931,7 @@ Status StageB::committed(const std::vector<io::TopicPartitionOffset>& delivered)
     if (d.topic == config_.state.changelog_topic) checkpoints.push_back({d.partition, d.offset});
   }
   VIGIL_RETURN_IF_ERROR(store_.commit(checkpoints));
+  batch_links_.clear();
   for (const auto& [partition, ps] : partitions_) store_.set_stream_time(partition, ps.stream_time);
   return Status::ok();
 }
@@ -735,12 +940,15 @@ void StageB::aborted() {
   store_.discard();
   dirty_.clear();
   stream_time_dirty_.clear();
+  watermark_dirty_.clear();
+  batch_links_.clear();
   for (auto& [partition, ps] : partitions_) ps.known = false;  // reloaded from the committed state
 }
 
 void StageB::revoked(const std::vector<std::int32_t>& partitions) {
   for (const auto p : partitions) {
     partitions_.erase(p);
+    watermark_dirty_.erase(p);
     restoring_.erase(p);
     if (restorer_ != nullptr) restorer_->cancel(p);
   }

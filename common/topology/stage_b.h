@@ -69,27 +69,30 @@ class StageB final : public Processor {
   [[nodiscard]] Status take_restored(std::vector<std::int32_t>& finished);
   std::size_t restoring() const { return restoring_.size(); }
 
+  // Tells the ring coordinator how far each partition's event time got (docs/state.md):
+  // "wm" messages for the partitions whose stream time moved since the last call. Called by
+  // finish_batch(); offline after every record too, so that ring flags come at the same place
+  // in the output whatever the batch size.
+  void send_watermarks(std::vector<io::Record>& out);
+
   void set_rule_pack(std::shared_ptr<const detect::RulePack> pack) { pack_ = std::move(pack); }
   const detect::RulePack& pack() const { return *pack_; }
 
  private:
   struct PartitionState {
     TimestampMs stream_time = 0;
-    bool known = false;  // stream_time loaded
+    TimestampMs watermark_sent = 0;  // links older than this would reach the ring coordinator late
+    bool known = false;              // stream_time loaded
   };
 
   struct RingNode;
+  class RingApply;
   Status ensure_partition(std::int32_t partition, std::vector<io::Record>& out, Stats& stats, PartitionState*& state);
-  Status ring_observation(std::int32_t partition, const std::string& key, std::vector<io::Record>& out, Stats& stats,
-                          const io::Record& in);
-  Status ring_message(std::int32_t partition, const std::string& key, std::vector<io::Record>& out, Stats& stats,
-                      const io::Record& in);
-  Status load_ring(std::int32_t partition, const std::string& key, RingNode& node, bool& existed, Stats& stats);
-  Status save_ring(std::int32_t partition, const std::string& key, const RingNode& node);
-  void send(const std::string& to, std::string_view msg, std::vector<io::Record>& out,
-            const std::function<void(Observation&)>& fill);
-  void join_root(const std::string& key, RingNode& node, const std::string& member, bool member_flagged,
-                 std::vector<io::Record>& out, Stats& stats, const io::Record& in);
+  void ring_observation(const PartitionState& ps, const std::string& key, std::vector<io::Record>& out, Stats& stats);
+  Status ring_message(std::int32_t partition, std::vector<io::Record>& out, Stats& stats, const io::Record& in);
+  Status apply_links(std::int32_t partition, TimestampMs to, std::vector<io::Record>& out, Stats& stats,
+                     const io::Record& in);
+  void send_ring(std::string_view msg, std::vector<io::Record>& out, const std::function<void(Observation&)>& fill);
   void emit_ring(const std::string& root, const RingNode& node, bool update, std::vector<io::Record>& out, Stats& stats,
                  const io::Record& in);
   Status finish_restore(const Restored& r, Stats& stats);
@@ -126,6 +129,9 @@ class StageB final : public Processor {
   Observation obs_;
   std::map<std::int32_t, PartitionState> partitions_;  // restored partitions
   std::set<std::int32_t> stream_time_dirty_;
+  std::set<std::int32_t> watermark_dirty_;
+  // Ring coordinator: pending links written in this batch (scan() sees committed ones only).
+  std::map<std::string, std::string> batch_links_;
   std::set<std::tuple<std::string, std::int32_t, std::string>> dirty_;  // (store, partition, key)
   std::vector<TimestampMs> starts_;
   Observation message_;

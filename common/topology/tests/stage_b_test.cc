@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <thread>
 
+#include "common/core/hash.h"
 #include "common/detect/rule_pack.h"
 #include "common/state/store.h"
 #include "common/topology/pipeline.h"
@@ -395,16 +398,31 @@ TEST(StatefulRulePack, RejectsBadRulesWithTheirName) {
 namespace vigil::topology {
 namespace {
 
-// A canonical post, as raw.canonical carries it.
-io::Record post(std::int64_t offset, const std::string& author, const std::string& text) {
+// A canonical post, as raw.canonical carries it, at `t` (default: a minute per offset).
+io::Record post(std::int64_t offset, const std::string& author, const std::string& text, TimestampMs t = 0) {
+  if (t == 0) t = kT0 + offset * kMin;
   io::Record r;
   r.topic = "raw.canonical";
   r.partition = 0;
   r.offset = offset;
-  r.timestamp = kT0 + offset * kMin;
+  r.timestamp = t;
   r.value = R"({"event_id":"forum:x:)" + std::to_string(offset) + R"(","platform":"forum","kind":"post","author":")" +
-            author + R"(","text":")" + text + R"(","event_time":)" + std::to_string(kT0 + offset * kMin) + "}";
+            author + R"(","text":")" + text + R"(","event_time":)" + std::to_string(t) + "}";
   return r;
+}
+
+// Posts at `t` whose authors' accounts fall on each of `partitions` partitions: every
+// partition's event time reaches `t`, so the ring coordinator applies what is older than
+// `t` minus the grace period.
+std::vector<io::Record> tick(std::int64_t offset, TimestampMs t, int partitions = 3) {
+  std::vector<io::Record> out;
+  std::set<int> covered;
+  for (int i = 0; static_cast<int>(covered.size()) < partitions; ++i) {
+    const std::string author = "forum:x:tick" + std::to_string(i);
+    if (!covered.insert(kafka_partition_for_key("account:" + author, partitions)).second) continue;
+    out.push_back(post(offset + i, author, "chào buổi sáng", t));
+  }
+  return out;
 }
 
 std::shared_ptr<const detect::RulePack> core_pack() {
@@ -413,7 +431,16 @@ std::shared_ptr<const detect::RulePack> core_pack() {
   return r.value();
 }
 
+std::vector<io::Record> ring_flags(const std::vector<io::Record>& out) {
+  std::vector<io::Record> rings;
+  for (const auto& r : out) {
+    if (r.topic == "flags.fraud_ring") rings.push_back(r);
+  }
+  return rings;
+}
+
 TEST_F(StageBTest, EntitiesUsedTogetherFormOneRingFlaggedOnceThenUpdated) {
+  config_.state.partitions = 3;
   auto store = open("db");
   const auto pack = core_pack();
   StageA a(config_, pack, [] { return TimestampMs{1}; });
@@ -430,37 +457,81 @@ TEST_F(StageBTest, EntitiesUsedTogetherFormOneRingFlaggedOnceThenUpdated) {
   };
   std::vector<io::Record> out;
   for (const auto& r : in) ASSERT_TRUE(pipeline.process(r, out, stats_).is_ok());
-  std::vector<io::Record> rings;
-  for (const auto& r : out) {
-    if (r.topic == "flags.fraud_ring") rings.push_back(r);
-  }
+  EXPECT_TRUE(ring_flags(out).empty()) << "applied before every partition's event time passed the links";
+  // Two hours later on every partition (the pack's grace is 1 h): the links are applied.
+  for (const auto& r : tick(100, kT0 + 120 * kMin)) ASSERT_TRUE(pipeline.process(r, out, stats_).is_ok());
+  auto rings = ring_flags(out);
   ASSERT_EQ(rings.size(), 1u);
   const std::string& v = *rings[0].value;
   EXPECT_FALSE(is_update(rings[0]));
-  // Flagged as the fourth member joined (the threshold), while the second post came in.
-  EXPECT_NE(v.find("\"members\":4"), std::string::npos) << v;
+  // Flagged once the second post's links made five members.
+  EXPECT_NE(v.find("\"members\":5"), std::string::npos) << v;
   EXPECT_NE(v.find("\"event_id\":\"forum:x:1\""), std::string::npos) << v;
   EXPECT_EQ(v.find("0912345678"), std::string::npos) << "members are masked: " << v;
   EXPECT_NE(v.find("vietcombank-xacthuc.top"), std::string::npos) << v;
   EXPECT_EQ(v.find("carol"), std::string::npos) << "no link through the hub: " << v;
   EXPECT_EQ(rings[0].key, flag_id(rings[0]));
 
-  // More members linked to the ring: once it doubled to 8, an update of the same ring.
+  // More members linked to the ring: once it doubled to 10, an update of the same ring.
   out.clear();
   ASSERT_TRUE(pipeline
-                  .process(post(4, "forum:x:erin",
+                  .process(post(200, "forum:x:erin",
                                 "stk 190398765432 Techcombank, zalo 0933333333, 0944444444, telegram @ringboss, "
-                                "gọi 0912345678"),
+                                "gọi 0912345678",
+                                kT0 + 130 * kMin),
                            out, stats_)
                   .is_ok());
-  rings.clear();
-  for (const auto& r : out) {
-    if (r.topic == "flags.fraud_ring") rings.push_back(r);
-  }
+  for (const auto& r : tick(300, kT0 + 250 * kMin)) ASSERT_TRUE(pipeline.process(r, out, stats_).is_ok());
+  rings = ring_flags(out);
   ASSERT_EQ(rings.size(), 1u);
   EXPECT_TRUE(is_update(rings[0]));
-  EXPECT_NE(rings[0].value->find("\"members\":8"), std::string::npos) << *rings[0].value;
+  EXPECT_NE(rings[0].value->find("\"members\":10"), std::string::npos) << *rings[0].value;
   EXPECT_EQ(flag_id(rings[0]), rings[0].key);
+}
+
+// Two rings that grow at the same time and then join: whatever order the posts arrive in
+// (within the grace period), the same ring flags with the same ids. Min-label propagation,
+// which decided in arrival order, failed this.
+TEST_F(StageBTest, RingFlagsDoNotDependOnArrivalOrder) {
+  config_.state.partitions = 3;
+  const auto pack = core_pack();
+  const std::vector<io::Record> posts = {
+      post(0, "forum:x:alice", "Xác thực tài khoản tại vietcombank-xacthuc.top, hỗ trợ 0912345678", kT0),
+      post(1, "forum:x:bob", "Liên hệ 0912345678, stk 190312345678 Techcombank", kT0 + kMin),
+      post(2, "forum:x:carol", "Nhận quà tại momo-tri-an.top, gọi 0923456789", kT0 + 2 * kMin),
+      post(3, "forum:x:dave", "Gọi 0923456789, stk 190387654321 Techcombank", kT0 + 3 * kMin),
+      post(4, "forum:x:erin", "Hai số 0912345678 và 0923456789 cùng một chủ", kT0 + 4 * kMin),
+      post(5, "forum:x:frank", "Thêm: 0923456789, 0934567890, stk 190311112222 Techcombank", kT0 + 5 * kMin),
+  };
+  const auto run = [&](const std::string& name, std::vector<io::Record> order) {
+    auto store = open(name);
+    StageA a(config_, pack, [] { return TimestampMs{1}; });
+    StageB b(config_, pack, *store, nullptr, [] { return TimestampMs{1}; });
+    Pipeline pipeline(a, &b, config_.state.observations_topic, 3);
+    std::vector<io::Record> out;
+    for (const auto& r : order) EXPECT_TRUE(pipeline.process(r, out, stats_).is_ok());
+    for (const auto& r : tick(100, kT0 + 120 * kMin)) EXPECT_TRUE(pipeline.process(r, out, stats_).is_ok());
+    std::vector<std::string> seen;
+    for (const auto& r : ring_flags(out)) {
+      static const std::regex members(R"re("members":([0-9]+))re");
+      std::smatch m;
+      std::regex_search(*r.value, m, members);
+      seen.push_back(flag_id(r) + (is_update(r) ? " update " : " flag ") + m[1].str());
+    }
+    return seen;
+  };
+  const auto forward = run("forward", posts);
+  const auto backward = run("backward", {posts.rbegin(), posts.rend()});
+  auto shuffled = posts;
+  std::swap(shuffled[0], shuffled[3]);
+  std::swap(shuffled[1], shuffled[5]);
+  const auto mixed = run("mixed", shuffled);
+  ASSERT_FALSE(forward.empty());
+  EXPECT_EQ(forward.front().find(" flag "), 19u) << forward.front();
+  EXPECT_GE(forward.size(), 2u) << "the rings joined: an update";
+  for (const auto& f : forward) std::fprintf(stderr, "ring: %s\n", f.c_str());
+  EXPECT_EQ(forward, backward);
+  EXPECT_EQ(forward, mixed);
 }
 
 }  // namespace
