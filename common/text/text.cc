@@ -6,6 +6,7 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace vigil::text {
 namespace {
@@ -268,8 +269,18 @@ constexpr Spelling kSpellings[] = {
     {"zl", "zalo"},     {"fb", "facebook"},       {"tele", "telegram"},    {"mk", "minh"},       {"vs", "voi"},
     {"ng", "nguoi"},    {"ae", "anh em"},         {"nt", "nhan tin"},      {"dt", "dien thoai"}, {"sp", "san pham"},
     {"sl", "so luong"}, {"inb", "inbox"},         {"nhiu", "nhieu"},       {"dk", "dang ky"},    {"dky", "dang ky"},
-    {"r", "roi"},
+    {"r", "roi"},       {"k", "khong"},
 };
+
+// "k" is "không" in chat ("k cần thế chấp", "được k?") but "nghìn" after a number ("150 k",
+// "35 k/hộp"), a letter in names and codes ("vitamin k", "k-pop", "lớp 12k"): only a k that
+// stands alone between spaces or sentence punctuation and does not follow a number is không.
+bool k_means_khong(std::string_view t, std::size_t i, std::size_t j, bool after_number) {
+  auto separator = [](char c) { return c == ' ' || c == ',' || c == '.' || c == '!' || c == '?' || c == ';' || c == ':'; };
+  if (after_number) return false;
+  if (i > 0 && !separator(t[i - 1]) && t[i - 1] != '(') return false;
+  return j == t.size() || separator(t[j]) || t[j] == ')';
+}
 
 // Chat spellings are at most 4 letters: pack them into integers and binary-search, since this
 // runs for every word of every post.
@@ -319,6 +330,7 @@ void fold_words(const Folded& in, Folded& out) {
   std::vector<std::size_t>& from = scratch.from;
   std::vector<std::size_t>& to = scratch.to;
   std::size_t i = 0;
+  bool after_number = false;  // the previous word is a number ("150 k", "1.500 k")
   while (i < t.size()) {
     if (!token_char(t[i])) {
       r.copy(i++);
@@ -326,6 +338,14 @@ void fold_words(const Folded& in, Folded& out) {
     }
     std::size_t j = i;
     while (j < t.size() && token_char(t[j])) ++j;
+    const bool number = std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i), t.begin() + static_cast<std::ptrdiff_t>(j),
+                                    [](char c) { return c >= '0' && c <= '9'; });
+    const bool previous_number = std::exchange(after_number, number);
+    if (j - i == 1 && t[i] == 'k' && !k_means_khong(t, i, j, previous_number)) {
+      r.copy(i, j);
+      i = j;
+      continue;
+    }
     std::size_t letters = 0, others = 0;
     for (std::size_t k = i; k < j; ++k) (ascii_letter(t[k]) ? letters : others) += 1;
     // "4g", "50k", "2024" keep their digits; "d4t4", "kh4ch", "b@n", "$im", "r3" lose them.
