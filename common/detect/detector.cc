@@ -635,9 +635,21 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     if (first_match_[matches_[m].phrase] == std::string::npos) first_match_[matches_[m].phrase] = m;
   }
   // Per rule: whether it fired (negatable rules: a match outside a negation), with the
-  // quotes of its phrases.
+  // quotes of its phrases. A match inside a negated one is negated too: "mã otp" in
+  // "không ... cung cấp mã otp" is as far from the "không" as the longer phrase is.
   const std::size_t rule_count = pack_->phrase_rules.size();
   fired_.assign(rule_count, false);
+  negated_.assign(matches_.size(), false);
+  for (std::size_t k = 0; k < matches_.size(); ++k) {
+    if (pack_->phrase_rules[pack_->phrase_rule[matches_[k].phrase]].negatable)
+      negated_[k] = negated(folded_, event.text, matches_[k].begin);
+  }
+  for (std::size_t k = 0; k < matches_.size(); ++k) {
+    if (!negated_[k]) continue;
+    for (std::size_t j = 0; j < matches_.size(); ++j) {
+      if (matches_[j].begin >= matches_[k].begin && matches_[j].begin < matches_[k].end) negated_[j] = true;
+    }
+  }
   for (std::size_t flat = 0; flat < first_match_.size();) {
     const std::size_t r = pack_->phrase_rule[flat];
     const PhraseRule& rule = pack_->phrase_rules[r];
@@ -647,7 +659,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       if (rule.negatable) {
         m = nullptr;
         for (std::size_t k = first_match_[flat]; k < matches_.size() && m == nullptr; ++k) {
-          if (matches_[k].phrase == flat && !negated(folded_, event.text, matches_[k].begin)) m = &matches_[k];
+          if (matches_[k].phrase == flat && !negated_[k]) m = &matches_[k];
         }
         if (m == nullptr) continue;
       }

@@ -95,6 +95,7 @@ class Detector {
   std::vector<PhraseMatcher::Match> matches_;
   std::vector<std::size_t> first_match_;  // per flat phrase: index into matches_, or npos
   std::vector<bool> fired_;               // per phrase rule, of the current post
+  std::vector<bool> negated_;             // per match, of negatable rules
   // Of the current post: every link behind a fraud_link signal is written defanged.
   bool links_defanged_ = false;
   // Phrase matches of the post (source byte spans), quoted only for categories that flag.

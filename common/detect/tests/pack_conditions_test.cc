@@ -20,7 +20,7 @@ version: 1
 categories: {scam: {threshold: 50}, fraud_link: {threshold: 50}}
 phrase_rules:
   - {id: demand, category: scam, weight: 50, negatable: true, reason_en: e, reason_vi: v,
-     phrases: [chuyển tiền, cung cấp mã otp, phí hồ sơ]}
+     phrases: [chuyển tiền, cung cấp mã otp, mã otp, phí hồ sơ]}
   - {id: authority, category: scam, weight: 25, reason_en: e, reason_vi: v, phrases: [công an]}
   - {id: transfer, category: scam, weight: 25, with: [authority], reason_en: e, reason_vi: v, phrases: [chuyển khoản]}
   - id: returns
