@@ -316,6 +316,21 @@ char leet_letter(char c) {
   }
 }
 
+// A number followed by a unit, and maybe more digits: "3tr", "1tr5", "12usdt", "20gb".
+bool amount_with_unit(std::string_view w) {
+  static constexpr std::string_view kUnits[] = {"tr", "trieu", "ty", "k", "usdt", "usd", "vnd", "d", "m", "gb", "mb",
+                                                "tb", "kg", "km", "cm", "mm", "h", "p", "ml", "l"};
+  std::size_t a = 0;
+  while (a < w.size() && w[a] >= '0' && w[a] <= '9') ++a;
+  if (a == 0) return false;
+  std::size_t b = a;
+  while (b < w.size() && ascii_letter(w[b])) ++b;
+  for (std::size_t c = b; c < w.size(); ++c) {
+    if (w[c] < '0' || w[c] > '9') return false;
+  }
+  return std::find(std::begin(kUnits), std::end(kUnits), w.substr(a, b - a)) != std::end(kUnits);
+}
+
 // Per word: leetspeak (d4t4 -> data) in words that are mostly letters, runs of three or more
 // equal letters collapsed (baaaan -> ban), then chat spellings (ko -> khong).
 void fold_words(const Folded& in, Folded& out) {
@@ -349,7 +364,9 @@ void fold_words(const Folded& in, Folded& out) {
     std::size_t letters = 0, others = 0;
     for (std::size_t k = i; k < j; ++k) (ascii_letter(t[k]) ? letters : others) += 1;
     // "4g", "50k", "2024" keep their digits; "d4t4", "kh4ch", "b@n", "$im", "r3" lose them.
-    const bool leet = letters >= others && (letters >= 2 || ascii_letter(t[i])) && t[i] != '@';
+    // Amounts with a unit keep their digits too: "3tr", "1tr5", "12usdt", "5kg".
+    const bool leet = letters >= others && (letters >= 2 || ascii_letter(t[i])) && t[i] != '@' &&
+                      !amount_with_unit(std::string_view(t).substr(i, j - i));
     // Most words need none of this: no leet characters, no letter run, too long to be a chat
     // spelling. They are copied as they are.
     bool plain = true;

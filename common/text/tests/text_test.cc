@@ -52,6 +52,9 @@ namespace {
 TEST(FoldWords, LeetspeakOnlyInWordsThatAreMostlyLetters) {
   EXPECT_EQ(folded("B@n d4t4 kh4ch h4ng, $im r3"), "ban data khach hang, sim re");
   EXPECT_EQ(folded("gói 4G 50k 2024 data 5g"), "goi 4g 50k 2024 data 5g");
+  // Amounts with a unit are numbers, not leetspeak: "3tr" is not "etr".
+  EXPECT_EQ(folded("3tr/1000 data, 1tr5/bộ, 12usdt, 10GB"), "3tr/1000 data, 1tr5/bo, 12usdt, 10gb");
+  EXPECT_EQ(folded("4nh ơi"), "anh oi");
 }
 
 TEST(FoldWords, SpelledOutWordsAreJoined) {
