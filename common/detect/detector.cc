@@ -8,6 +8,8 @@
 
 #include "common/extract/url.h"
 
+#include <unicode/unistr.h>
+
 namespace vigil::detect {
 namespace {
 
@@ -171,6 +173,43 @@ ConfusableLabel confusable_label(const Confusables* confusables, std::string_vie
   return out;
 }
 
+// Digits written for the letters they look like, inside a word of a host: "techc0mbank",
+// "s4combank", "m0mo-xacthuc", "vne1d". Only a single digit with a letter on both sides is
+// read as a letter, so numbers in real names ("kenh14", "24h", "123job", "1office", "5giay",
+// "9pay", "momo247") stay numbers. '1' is both 'i' and 'l': one variant each. Returns no
+// variant when nothing was read.
+std::vector<std::string> digit_variants(std::string_view s) {
+  auto letter = [](char c) { return c >= 'a' && c <= 'z'; };
+  auto as_letter = [](char c, bool one_is_l) -> char {
+    switch (c) {
+      case '0': return 'o';
+      case '1': return one_is_l ? 'l' : 'i';
+      case '3': return 'e';
+      case '4': return 'a';
+      case '5': return 's';
+      case '7': return 't';
+      case '8': return 'b';
+      default: return 0;
+    }
+  };
+  std::vector<std::string> out;
+  bool has_one = false;
+  for (const bool one_is_l : {false, true}) {
+    if (one_is_l && !has_one) break;
+    std::string v(s);
+    bool changed = false;
+    for (std::size_t i = 1; i + 1 < s.size(); ++i) {
+      const char l = as_letter(s[i], one_is_l);
+      if (l == 0 || !letter(s[i - 1]) || !letter(s[i + 1])) continue;
+      v[i] = l;
+      changed = true;
+      has_one = has_one || s[i] == '1';
+    }
+    if (changed) out.push_back(std::move(v));
+  }
+  return out;
+}
+
 Lookalike match_brand(const RulePack& pack, const Confusables* confusables, const std::string& host,
                       const std::string& domain) {
   // A domain that is official for any brand (or listed as a real, unrelated organisation) is
@@ -191,9 +230,8 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
     text::fold(unicode, folded);
     label = folded.text.substr(0, folded.text.find('.'));
   }
-  const std::string subdomain = host.size() > domain.size() ? host.substr(0, host.size() - domain.size() - 1) : "";
-  const auto tokens = host_tokens(label);
-  const LetterCounts label_counts = letter_counts(label);
+  const std::string host_subdomain =
+      host.size() > domain.size() ? host.substr(0, host.size() - domain.size() - 1) : "";
   // `describe` builds the rule id and reasons only for a candidate that wins: most URLs meet
   // many brands, and strings for losers were most of this function's allocations.
   struct Reason {
@@ -235,58 +273,85 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
         });
       }
     }
-    // The registrable labels of the official domains, then the long aliases ("tpbank" for
-    // tpb.vn, "lienvietpostbank"), which are matched the same way.
-    auto match_name = [&](const std::string& name) {
-      if (label == name) {
-        // Short names (acb, shb, scb.co.th) under another suffix are too often someone else.
-        if (name.size() >= 4 && !brand.global)
-          consider(brand, name, 0, pack.lookalike.same_label, [&] {
-            return Reason{"brand.lookalike.suffix", "uses the name of " + official + " under another suffix",
-                          "dùng tên " + official + " với đuôi tên miền khác"};
-          });
-        return;
-      }
-      if (name.size() >= 5) {
-        const std::size_t max_edits = name.size() >= 8 ? 2 : 1;
-        // The distance is at least the difference in length: skip the computation when that
-        // alone rules a lookalike out (most URLs against most brands).
-        const std::size_t length_gap =
-            label.size() > name.size() ? label.size() - name.size() : name.size() - label.size();
-        const std::size_t d = length_gap > max_edits || !counts_allow(label_counts, name, max_edits)
-                                  ? max_edits + 1
-                                  : osa_distance(std::string_view(label), std::string_view(name), max_edits);
-        if (d <= max_edits) {
-          consider(brand, name, 1, pack.lookalike.edit - static_cast<int>(d - 1) * 5, [&] {
-            return Reason{"brand.lookalike.edit" + std::to_string(d),
-                          "host imitates " + official + " (" + std::to_string(d) + (d == 1 ? " edit)" : " edits)"),
-                          "tên miền giả mạo " + official + " (sai " + std::to_string(d) + " ký tự)"};
-          });
+  }
+  // The registrable label as written, then read with digits for letters ("techc0mbank").
+  // Read through digits, the name itself, or one within edit distance, is its own signal
+  // (lookalike.digits); a compound or an alias keeps its weight, under the digits rule id.
+  auto match_names = [&](const std::string& lbl, const std::string& subdomain, bool digits) {
+    const auto tokens = host_tokens(lbl);
+    const LetterCounts label_counts = letter_counts(lbl);
+    auto reason = [digits](std::string id, std::string en, std::string vi) {
+      if (!digits) return Reason{std::move(id), std::move(en), std::move(vi)};
+      return Reason{"brand.lookalike.digits", en + ", with digits written for letters",
+                    vi + ", dùng chữ số thay chữ cái"};
+    };
+    for (const auto& brand : pack.brands) {
+      const std::string& official = brand.domains.front();
+      // The registrable labels of the official domains, then the long aliases ("tpbank" for
+      // tpb.vn, "lienvietpostbank"), which are matched the same way.
+      auto match_name = [&](const std::string& name) {
+        if (lbl == name) {
+          // Short names (acb, shb, scb.co.th) under another suffix are too often someone else.
+          // Spelt with digits ("m0mo.vn", "g00gle.com") it is never the brand itself.
+          if (digits && name.size() >= 4) {
+            consider(brand, name, 1, pack.lookalike.digits, [&] {
+              return reason("", "host imitates " + official, "tên miền giả mạo " + official);
+            });
+          } else if (name.size() >= 4 && !brand.global) {
+            consider(brand, name, 0, pack.lookalike.same_label, [&] {
+              return Reason{"brand.lookalike.suffix", "uses the name of " + official + " under another suffix",
+                            "dùng tên " + official + " với đuôi tên miền khác"};
+            });
+          }
           return;
         }
-      }
-      if (name.size() >= 4 && (contains_name(label, name) || contains_name(subdomain, name))) {
-        consider(brand, name, 2, pack.lookalike.compound, [&] {
-          return Reason{"brand.lookalike.compound", "brand name of " + official + " wrapped in another domain",
-                        "chèn tên thương hiệu " + official + " vào tên miền khác"};
-        });
-      }
-    };
-    for (const auto& brand_label : brand.labels) match_name(brand_label);
-    for (const auto& alias : brand.aliases) {
-      if (alias.size() >= 5) match_name(alias);
-      // An alias as a whole token, next to another word or number: vcb-xacthuc, stb247.
-      // Alone (vcb.com, abb.com, eib.org) it is far more often someone else.
-      if (tokens.size() < 2) continue;
-      for (const auto token : tokens) {
-        if (token == alias) {
-          consider(brand, alias, 3, pack.lookalike.alias, [&] {
-            return Reason{"brand.lookalike.alias", "uses the short name '" + alias + "' of " + official,
-                          "dùng tên viết tắt '" + alias + "' của " + official};
+        if (name.size() >= 5) {
+          const std::size_t max_edits = name.size() >= 8 ? 2 : 1;
+          // The distance is at least the difference in length: skip the computation when that
+          // alone rules a lookalike out (most URLs against most brands).
+          const std::size_t length_gap = lbl.size() > name.size() ? lbl.size() - name.size() : name.size() - lbl.size();
+          const std::size_t d = length_gap > max_edits || !counts_allow(label_counts, name, max_edits)
+                                    ? max_edits + 1
+                                    : osa_distance(std::string_view(lbl), std::string_view(name), max_edits);
+          if (d <= max_edits) {
+            const int base = digits ? pack.lookalike.digits : pack.lookalike.edit;
+            consider(brand, name, 1, base - static_cast<int>(d - 1) * 5, [&] {
+              return reason("brand.lookalike.edit" + std::to_string(d),
+                            "host imitates " + official + " (" + std::to_string(d) + (d == 1 ? " edit)" : " edits)"),
+                            "tên miền giả mạo " + official + " (sai " + std::to_string(d) + " ký tự)");
+            });
+            return;
+          }
+        }
+        if (name.size() >= 4 && (contains_name(lbl, name) || contains_name(subdomain, name))) {
+          consider(brand, name, 2, pack.lookalike.compound, [&] {
+            return reason("brand.lookalike.compound", "brand name of " + official + " wrapped in another domain",
+                          "chèn tên thương hiệu " + official + " vào tên miền khác");
           });
+        }
+      };
+      for (const auto& brand_label : brand.labels) match_name(brand_label);
+      for (const auto& alias : brand.aliases) {
+        if (alias.size() >= 5) match_name(alias);
+        // An alias as a whole token, next to another word or number: vcb-xacthuc, stb247.
+        // Alone (vcb.com, abb.com, eib.org) it is far more often someone else.
+        if (tokens.size() < 2) continue;
+        for (const auto token : tokens) {
+          if (token == alias) {
+            consider(brand, alias, 3, pack.lookalike.alias, [&] {
+              return reason("brand.lookalike.alias", "uses the short name '" + alias + "' of " + official,
+                            "dùng tên viết tắt '" + alias + "' của " + official);
+            });
+          }
         }
       }
     }
+  };
+  match_names(label, host_subdomain, false);
+  const auto labels = digit_variants(label);
+  const auto subdomains = digit_variants(host_subdomain);
+  for (std::size_t v = 0; v < std::max(labels.size(), subdomains.size()); ++v) {
+    match_names(v < labels.size() ? labels[v] : label, v < subdomains.size() ? subdomains[v] : host_subdomain, true);
   }
   return best;
 }
@@ -456,6 +521,73 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return osa_distance(a, b);
 }
 
+bool negated(const text::Folded& folded, std::string_view source, std::size_t begin) {
+  // Folded negations; those that fold together with other words count only as written with
+  // their own diacritics (or none): "đừng", not "dùng" or "đúng".
+  struct Negation {
+    std::string_view word;
+    std::array<std::string_view, 2> written;  // empty: any spelling
+  };
+  static constexpr Negation kNegations[] = {
+      {"khong", {}},           {"chua", {"chưa", "chua"}}, {"dung", {"đừng", ""}}, {"cho", {"chớ", ""}},
+      {"cam", {"cấm", ""}},    {"mien", {"miễn", "mien"}}, {"tranh", {"tránh", ""}}, {"khoi", {"khỏi", ""}},
+      {"chang", {"chẳng", ""}}, {"cha", {"chả", ""}},
+  };
+  static constexpr std::string_view kClauseWords[] = {"va", "roi", "thi", "nhung", "ma", "nen", "vi"};
+  constexpr int kWindow = 8;
+  const std::string& t = folded.text;
+  auto word_before = [&](std::size_t end, std::size_t& word_begin) -> bool {
+    // Moves left over one separator run; false at a clause boundary or the start.
+    std::size_t e = end;
+    while (e > 0 && !text::is_word_byte(t[e - 1])) {
+      const char c = t[e - 1];
+      if (c == ',' || c == '.' || c == ';' || c == ':' || c == '!' || c == '?' || c == '(' || c == ')' || c == '[' ||
+          c == ']')
+        return false;
+      if (c == ' ') {
+        const auto [b, x] = folded.source_span(e - 1, e);
+        if (source.substr(b, x - b).find('\n') != std::string_view::npos) return false;
+      }
+      --e;
+    }
+    if (e == 0) return false;
+    std::size_t b = e;
+    while (b > 0 && text::is_word_byte(t[b - 1])) --b;
+    word_begin = b;
+    return true;
+  };
+  std::size_t pos = begin;
+  for (int n = 0; n < kWindow; ++n) {
+    std::size_t b = 0;
+    if (!word_before(pos, b)) return false;
+    std::size_t e = b;
+    while (e < t.size() && text::is_word_byte(t[e])) ++e;
+    const std::string_view word(t.data() + b, e - b);
+    if (std::find(std::begin(kClauseWords), std::end(kClauseWords), word) != std::end(kClauseWords)) return false;
+    for (const auto& neg : kNegations) {
+      if (word != neg.word) continue;
+      if (!neg.written[0].empty()) {
+        const auto [sb, se] = folded.source_span(b, e);
+        std::string written;
+        icu::UnicodeString::fromUTF8(icu::StringPiece(source.data() + sb, static_cast<int32_t>(se - sb)))
+            .toLower()
+            .toUTF8String(written);
+        if (written != neg.written[0] && written != neg.written[1]) break;
+      }
+      // "nếu không chuyển tiền ..." is a threat, not a negation.
+      std::size_t pb = 0;
+      if (word == "khong" && word_before(b, pb)) {
+        std::size_t pe = pb;
+        while (pe < t.size() && text::is_word_byte(t[pe])) ++pe;
+        if (std::string_view(t.data() + pb, pe - pb) == "neu") return false;
+      }
+      return true;
+    }
+    pos = b;
+  }
+  return false;
+}
+
 std::size_t edit_distance(std::u32string_view a, std::u32string_view b) {
   return osa_distance(a, b);
 }
@@ -502,22 +634,75 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
   for (std::size_t m = 0; m < matches_.size(); ++m) {
     if (first_match_[matches_[m].phrase] == std::string::npos) first_match_[matches_[m].phrase] = m;
   }
+  // Per rule: whether it fired (negatable rules: a match outside a negation), with the
+  // quotes of its phrases. A match inside a negated one is negated too: "mã otp" in
+  // "không ... cung cấp mã otp" is as far from the "không" as the longer phrase is.
+  const std::size_t rule_count = pack_->phrase_rules.size();
+  fired_.assign(rule_count, false);
+  negated_.assign(matches_.size(), false);
+  for (std::size_t k = 0; k < matches_.size(); ++k) {
+    if (pack_->phrase_rules[pack_->phrase_rule[matches_[k].phrase]].negatable)
+      negated_[k] = negated(folded_, event.text, matches_[k].begin);
+  }
+  for (std::size_t k = 0; k < matches_.size(); ++k) {
+    if (!negated_[k]) continue;
+    for (std::size_t j = 0; j < matches_.size(); ++j) {
+      if (matches_[j].begin >= matches_[k].begin && matches_[j].begin < matches_[k].end) negated_[j] = true;
+    }
+  }
   for (std::size_t flat = 0; flat < first_match_.size();) {
-    const PhraseRule& rule = pack_->phrase_rules[pack_->phrase_rule[flat]];
-    bool fired = false;
-    for (std::size_t p = 0; p < rule.phrases.size(); ++p, ++flat) {
+    const std::size_t r = pack_->phrase_rule[flat];
+    const PhraseRule& rule = pack_->phrase_rules[r];
+    for (std::size_t p = 0; p < rule.entries(); ++p, ++flat) {
       if (first_match_[flat] == std::string::npos) continue;
-      const PhraseMatcher::Match& m = matches_[first_match_[flat]];
-      Finding& f = by_category[rule.category];
-      if (!fired) f.hits.push_back(RuleHit{rule.id, rule.subtype, rule.reason_en, rule.reason_vi, rule.weight});
-      fired = true;
+      const PhraseMatcher::Match* m = &matches_[first_match_[flat]];
+      if (rule.negatable) {
+        m = nullptr;
+        for (std::size_t k = first_match_[flat]; k < matches_.size() && m == nullptr; ++k) {
+          if (matches_[k].phrase == flat && !negated_[k]) m = &matches_[k];
+        }
+        if (m == nullptr) continue;
+      }
+      fired_[r] = true;
       // Quoted only if the category flags (below): most matches are of posts that do not.
-      const auto [b, e] = folded_.source_span(m.begin, m.end);
+      const auto [b, e] = folded_.source_span(m->begin, m->end);
       pending_.push_back(PendingQuote{&rule, b, e});
     }
   }
+  // A rule with partners counts only next to one of them (partners have none of their own).
+  for (std::size_t r = 0; r < rule_count; ++r) {
+    const PhraseRule& rule = pack_->phrase_rules[r];
+    if (!fired_[r] || rule.with_rules.empty()) continue;
+    fired_[r] = std::any_of(rule.with_rules.begin(), rule.with_rules.end(), [&](std::size_t w) { return fired_[w]; });
+  }
+  // Counter-signals for defanged links wait until the links are known.
+  bool deferred = false;
+  for (std::size_t r = 0; r < rule_count; ++r) {
+    const PhraseRule& rule = pack_->phrase_rules[r];
+    if (!fired_[r]) continue;
+    if (rule.defanged_links_only) {
+      deferred = true;
+      continue;
+    }
+    by_category[rule.category].hits.push_back(RuleHit{rule.id, rule.subtype, rule.reason_en, rule.reason_vi, rule.weight});
+  }
 
+  links_defanged_ = false;
   if (pack_->category("fraud_link") != nullptr) detect_links(event, by_category);
+  for (std::size_t r = 0; deferred && r < rule_count; ++r) {
+    const PhraseRule& rule = pack_->phrase_rules[r];
+    if (!fired_[r] || !rule.defanged_links_only) continue;
+    if (links_defanged_) {
+      by_category[rule.category].hits.push_back(
+          RuleHit{rule.id, rule.subtype, rule.reason_en, rule.reason_vi, rule.weight});
+    } else {
+      fired_[r] = false;
+    }
+  }
+  // Quotes only of the rules that count.
+  std::erase_if(pending_, [&](const PendingQuote& q) {
+    return !fired_[static_cast<std::size_t>(q.rule - pack_->phrase_rules.data())];
+  });
 
   for (const auto& category : pack_->categories) {
     auto it = by_category.find(category.name);
@@ -625,6 +810,15 @@ void Detector::detect_links(const Event& event, std::map<std::string, Finding>& 
   };
   std::vector<Pending> pending;
   std::vector<UrlSignal> signals;
+  // Whether the links behind the signals are written defanged ("hxxp://", "[.]"), for the
+  // counter-signals of warnings that quote a fake domain (PhraseRule::defanged_links_only).
+  bool plain_signal = false;
+  bool defanged_signal = false;
+  auto note_link = [&](const extract::Entity& e) {
+    const bool defanged =
+        e.in_text() && extract::written_defanged(std::string_view(event.text).substr(e.start, e.end - e.start));
+    (defanged ? defanged_signal : plain_signal) = true;
+  };
   for (const auto& e : entities_) {
     if (e.type != extract::EntityType::kUrl) continue;
     const Link link = link_of(e.value, *pack_);
@@ -634,6 +828,7 @@ void Detector::detect_links(const Event& event, std::map<std::string, Finding>& 
         anchored = true;
         if (std::none_of(listed.begin(), listed.end(), [&](const Listed& l) { return l.domain == hit->domain; }))
           listed.push_back(Listed{std::string(hit->domain), std::string(hit->feed), std::string(hit->reason)});
+        note_link(e);
         add_hit(RuleHit{std::string(kBlocklistRule), "", "", "", pack_->blocklist_weight, {}});
         add_entity(extract::EntityType::kDomain, hit->domain, "");
         add_entity(extract::EntityType::kUrl, e.value, "");
@@ -648,6 +843,7 @@ void Detector::detect_links(const Event& event, std::map<std::string, Finding>& 
         if (std::none_of(lookalikes_.begin(), lookalikes_.end(),
                          [&](const Imitation& x) { return x.domain == link.domain; }))
           lookalikes_.push_back(Imitation{link.domain, l.brand->domains.front()});
+        note_link(e);
         add_hit(RuleHit{l.rule_id, "", l.reason_en, l.reason_vi, l.weight, {}});
         add_entity(extract::EntityType::kDomain, link.domain, l.brand->domains.front());
         add_entity(extract::EntityType::kUrl, e.value, "");
@@ -667,6 +863,7 @@ void Detector::detect_links(const Event& event, std::map<std::string, Finding>& 
   // or scam wording (a fraud_link phrase rule).
   if (anchored) {
     for (const auto& p : pending) {
+      note_link(*p.entity);
       const UrlRule& rule = *p.signal.rule;
       add_hit(RuleHit{rule.id,
                       "",
@@ -681,6 +878,7 @@ void Detector::detect_links(const Event& event, std::map<std::string, Finding>& 
       add_evidence(rule.id, *p.entity);
     }
   }
+  links_defanged_ = defanged_signal && !plain_signal;
   if (links.hits.empty()) return;
   if (!listed.empty()) {
     auto& hit =

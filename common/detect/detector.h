@@ -94,6 +94,10 @@ class Detector {
   std::unique_ptr<PhraseMatcher::Scratch> scratch_;
   std::vector<PhraseMatcher::Match> matches_;
   std::vector<std::size_t> first_match_;  // per flat phrase: index into matches_, or npos
+  std::vector<bool> fired_;               // per phrase rule, of the current post
+  std::vector<bool> negated_;             // per match, of negatable rules
+  // Of the current post: every link behind a fraud_link signal is written defanged.
+  bool links_defanged_ = false;
   // Phrase matches of the post (source byte spans), quoted only for categories that flag.
   struct PendingQuote {
     const PhraseRule* rule;
@@ -105,6 +109,13 @@ class Detector {
   std::vector<extract::Entity> entities_;
   std::vector<Imitation> lookalikes_;
 };
+
+// Whether the phrase match at folded byte `begin` stands right after a negation in the same
+// clause: "không", "chưa", "đừng", "chớ", "cấm", "miễn", "tránh" (ambiguous folded words only
+// as written with their diacritics, or without any) at most a few words before it, with no
+// punctuation, line break or conjunction ("và", "rồi", "thì", "nhưng", "mà") in between.
+// "nếu không ..." is a condition (a threat: "nếu không chuyển tiền"), not a negation.
+bool negated(const text::Folded& folded, std::string_view source, std::size_t begin);
 
 // Damerau-Levenshtein distance (optimal string alignment) between two ASCII strings.
 std::size_t edit_distance(std::string_view a, std::string_view b);

@@ -48,7 +48,8 @@ PhraseMatcher::~PhraseMatcher() {
   hs_free_database(static_cast<hs_database_t*>(database_));
 }
 
-Result<std::unique_ptr<const PhraseMatcher>> PhraseMatcher::compile(const std::vector<std::string>& phrases) {
+Result<std::unique_ptr<const PhraseMatcher>> PhraseMatcher::compile(const std::vector<std::string>& phrases,
+                                                                    const std::vector<bool>& regex) {
   std::unique_ptr<PhraseMatcher> m(new PhraseMatcher());
   m->phrase_count_ = phrases.size();
   if (phrases.empty()) return std::unique_ptr<const PhraseMatcher>(std::move(m));
@@ -58,7 +59,8 @@ Result<std::unique_ptr<const PhraseMatcher>> PhraseMatcher::compile(const std::v
   std::vector<unsigned int> ids;
   patterns.reserve(phrases.size());
   for (std::size_t i = 0; i < phrases.size(); ++i) {
-    patterns.push_back(escape_literal(phrases[i]));
+    const bool is_regex = i < regex.size() && regex[i];
+    patterns.push_back(is_regex ? phrases[i] : escape_literal(phrases[i]));
     ids.push_back(static_cast<unsigned int>(i));
   }
   for (const auto& p : patterns) expressions.push_back(p.c_str());
@@ -69,7 +71,8 @@ Result<std::unique_ptr<const PhraseMatcher>> PhraseMatcher::compile(const std::v
     std::string message = error != nullptr && error->message != nullptr ? error->message : "unknown error";
     const int which = error != nullptr ? error->expression : -1;
     hs_free_compile_error(error);
-    return invalid_argument("phrase " +
+    const bool bad_regex = which >= 0 && static_cast<std::size_t>(which) < regex.size() && regex[static_cast<std::size_t>(which)];
+    return invalid_argument((bad_regex ? "pattern " : "phrase ") +
                             (which >= 0 ? "'" + phrases[static_cast<std::size_t>(which)] + "'" : std::string("set")) +
                             " does not compile: " + message);
   }

@@ -39,8 +39,10 @@ class PhraseMatcher {
   PhraseMatcher(const PhraseMatcher&) = delete;
   PhraseMatcher& operator=(const PhraseMatcher&) = delete;
 
-  // Phrases are matched literally (already folded by the caller).
-  static Result<std::unique_ptr<const PhraseMatcher>> compile(const std::vector<std::string>& phrases);
+  // Phrases are matched literally (already folded by the caller); those whose `regex` flag is
+  // set are regular expressions (Hyperscan syntax). Either way a match must be whole words.
+  static Result<std::unique_ptr<const PhraseMatcher>> compile(const std::vector<std::string>& phrases,
+                                                              const std::vector<bool>& regex = {});
 
   // Replaces `out` with every whole-word occurrence of every phrase, ordered by begin offset.
   [[nodiscard]] Status scan(std::string_view text, Scratch& scratch, std::vector<Match>& out) const;

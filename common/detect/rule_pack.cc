@@ -284,7 +284,28 @@ RulePack parse(const YAML::Node& root) {
       if (f.empty()) throw LoadError{at + ": phrase '" + p + "' is empty after folding"};
       r.phrases.push_back(std::move(f));
     }
-    if (r.phrases.empty()) throw LoadError{at + ": 'phrases' must list at least one phrase"};
+    for (const auto& p : string_list(node, "patterns", at)) {
+      // Patterns meet folded text: lower-case ASCII, no diacritics (đ is d).
+      // Upper-case letters only in escapes (\D, \S).
+      bool folded_form = !p.empty();
+      for (std::size_t k = 0; k < p.size(); ++k) {
+        const auto u = static_cast<unsigned char>(p[k]);
+        if (u >= 0x80 || (p[k] >= 'A' && p[k] <= 'Z' && (k == 0 || p[k - 1] != '\\'))) folded_form = false;
+      }
+      if (!folded_form)
+        throw LoadError{at + ": pattern '" + p + "' must be written folded (lower-case ASCII, no diacritics)"};
+      r.patterns.push_back(p);
+    }
+    if (r.entries() == 0) throw LoadError{at + ": 'phrases' or 'patterns' must list at least one phrase"};
+    r.with = string_list(node, "with", at);
+    if (node["negatable"]) r.negatable = bool_value(node, "negatable", at);
+    if (r.negatable && r.weight < 0) throw LoadError{at + ": 'negatable' is for positive rules (a counter-signal is not negated)"};
+    if (const auto wl = node["when_links"]) {
+      if (!wl.IsScalar() || wl.as<std::string>() != "defanged")
+        throw LoadError{at + ": 'when_links' must be 'defanged'"};
+      if (r.weight > 0) throw LoadError{at + ": 'when_links' is for counter-signals (negative weight)"};
+      r.defanged_links_only = true;
+    }
     if (const auto st = node["subtype"]) {
       if (!st.IsScalar()) throw LoadError{at + ": 'subtype' must be a word like loan_shark"};
       r.subtype = st.as<std::string>();
@@ -295,6 +316,19 @@ RulePack parse(const YAML::Node& root) {
       if (r.weight < 0) throw LoadError{at + ": a counter-signal (negative weight) cannot name a subtype"};
     }
     pack.phrase_rules.push_back(std::move(r));
+  }
+  // `with`: partners in the same category, positive and unconditional themselves.
+  for (auto& r : pack.phrase_rules) {
+    const std::string at = "rule " + r.id;
+    for (const auto& id : r.with) {
+      const auto it = std::find_if(pack.phrase_rules.begin(), pack.phrase_rules.end(),
+                                   [&](const PhraseRule& o) { return o.id == id; });
+      if (it == pack.phrase_rules.end()) throw LoadError{at + ": 'with' names an unknown rule '" + id + "'"};
+      if (it->category != r.category || it->weight < 0 || !it->with.empty() || &*it == &r)
+        throw LoadError{at + ": 'with' rule '" + id +
+                        "' must be another positive rule of the same category without a 'with' of its own"};
+      r.with_rules.push_back(static_cast<std::size_t>(it - pack.phrase_rules.begin()));
+    }
   }
 
   const auto brands = root["brands"];
@@ -356,6 +390,8 @@ RulePack parse(const YAML::Node& root) {
     pack.lookalike.compound = int_value(lw, "compound", "lookalike", pack.lookalike.compound);
     pack.lookalike.alias = int_value(lw, "alias", "lookalike", pack.lookalike.alias);
     pack.lookalike.confusable = int_value(lw, "confusable", "lookalike", pack.lookalike.confusable);
+    pack.lookalike.digits = int_value(lw, "digits", "lookalike", pack.lookalike.digits);
+    if (pack.lookalike.digits < 1 || pack.lookalike.digits > 100) throw LoadError{"lookalike.digits: must be 1..100"};
     if (pack.lookalike.confusable < 1 || pack.lookalike.confusable > 100)
       throw LoadError{"lookalike.confusable: must be 1..100"};
   }
@@ -471,13 +507,20 @@ Result<std::shared_ptr<const RulePack>> load_rule_pack(const std::string& path) 
     const YAML::Node root = YAML::LoadFile(path);
     auto pack = std::make_shared<RulePack>(parse(root));
     std::vector<std::string> phrases;
+    std::vector<bool> regex;
     for (std::size_t r = 0; r < pack->phrase_rules.size(); ++r) {
       for (const auto& phrase : pack->phrase_rules[r].phrases) {
         phrases.push_back(phrase);
+        regex.push_back(false);
+        pack->phrase_rule.push_back(static_cast<std::uint32_t>(r));
+      }
+      for (const auto& pattern : pack->phrase_rules[r].patterns) {
+        phrases.push_back(pattern);
+        regex.push_back(true);
         pack->phrase_rule.push_back(static_cast<std::uint32_t>(r));
       }
     }
-    auto matcher = PhraseMatcher::compile(phrases);
+    auto matcher = PhraseMatcher::compile(phrases, regex);
     if (!matcher.is_ok()) return invalid_argument(path + ": " + matcher.status().message());
     pack->matcher = std::move(matcher.value());
     return std::shared_ptr<const RulePack>(std::move(pack));

@@ -22,9 +22,27 @@ struct PhraseRule {
   std::string reason_en;
   std::string reason_vi;
   std::vector<std::string> phrases;  // folded
+  // Regular expressions (Hyperscan syntax) over the folded text, for wording with numbers in
+  // it ("lãi 3%/ngày", "2tr/1000 data"); written folded (lower-case ASCII). Matched as whole
+  // words like phrases. Flat index: phrases first, then patterns.
+  std::vector<std::string> patterns;
   // Optional kind within the category ("loan_shark" for a scam rule): a flag carries the
   // subtype of its heaviest positive rule that has one.
   std::string subtype;
+  // The rule counts only when one of these rules (same category, positive, unconditional)
+  // also fired in the post: a signal that is ordinary alone but decisive next to another
+  // ("chuyển tiền" next to a claimed authority or a video call). Indices into phrase_rules.
+  std::vector<std::string> with;
+  std::vector<std::size_t> with_rules;
+  // A match right after a negation in the same clause ("không chuyển tiền", "đừng cung cấp
+  // mã OTP", "miễn phí hồ sơ") does not count; "nếu không ..." (a threat) still does.
+  bool negatable = false;
+  // A counter-signal of the post's links that applies only when every link behind the
+  // post's fraud_link signals is written defanged (hxxp://, [.]): a warning that quotes a fake
+  // domain so that nobody can click it. YAML `when_links: defanged`.
+  bool defanged_links_only = false;
+
+  std::size_t entries() const { return phrases.size() + patterns.size(); }
 };
 
 struct Brand {
@@ -45,6 +63,7 @@ struct LookalikeWeights {
   int compound = 55;    // brand label inside a longer label or a subdomain (vietcombank-khuyenmai)
   int alias = 50;       // an alias as a whole token (vcb-xacthuc.com)
   int confusable = 70;  // a non-ASCII label whose confusable skeleton is a brand's (vietcombаnk, Cyrillic 'а')
+  int digits = 60;      // a label that is a brand's once digits are read as letters (techc0mbank, m0mo)
 };
 
 // A URL risk signal (fraud_link): a property of a link that phishing pages have but many

@@ -49,6 +49,11 @@ void extract_all(std::string_view text, const text::Folded& folded, TimestampMs 
 // kDomain entity; t.me links also a Telegram handle, zalo.me/<phone> links a phone.
 void find_urls(std::string_view text, std::vector<Entity>& out);
 
+// Whether a URL as written in a post is defanged (hxxp://, [.], (.), {.}, [dot], " dot ", [:],
+// [/]): made unclickable on purpose, as warnings quote fake domains and some spammers write
+// theirs. `written` is the URL's span in the text.
+bool written_defanged(std::string_view written);
+
 // Adds a URL from a structured field (attachments, hidden links, tip targets).
 void add_url(std::string_view url, std::vector<Entity>& out);
 

@@ -6,6 +6,7 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace vigil::text {
 namespace {
@@ -268,8 +269,18 @@ constexpr Spelling kSpellings[] = {
     {"zl", "zalo"},     {"fb", "facebook"},       {"tele", "telegram"},    {"mk", "minh"},       {"vs", "voi"},
     {"ng", "nguoi"},    {"ae", "anh em"},         {"nt", "nhan tin"},      {"dt", "dien thoai"}, {"sp", "san pham"},
     {"sl", "so luong"}, {"inb", "inbox"},         {"nhiu", "nhieu"},       {"dk", "dang ky"},    {"dky", "dang ky"},
-    {"r", "roi"},
+    {"r", "roi"},       {"k", "khong"},
 };
+
+// "k" is "không" in chat ("k cần thế chấp", "được k?") but "nghìn" after a number ("150 k",
+// "35 k/hộp"), a letter in names and codes ("vitamin k", "k-pop", "lớp 12k"): only a k that
+// stands alone between spaces or sentence punctuation and does not follow a number is không.
+bool k_means_khong(std::string_view t, std::size_t i, std::size_t j, bool after_number) {
+  auto separator = [](char c) { return c == ' ' || c == ',' || c == '.' || c == '!' || c == '?' || c == ';' || c == ':'; };
+  if (after_number) return false;
+  if (i > 0 && !separator(t[i - 1]) && t[i - 1] != '(') return false;
+  return j == t.size() || separator(t[j]) || t[j] == ')';
+}
 
 // Chat spellings are at most 4 letters: pack them into integers and binary-search, since this
 // runs for every word of every post.
@@ -305,6 +316,21 @@ char leet_letter(char c) {
   }
 }
 
+// A number followed by a unit, and maybe more digits: "3tr", "1tr5", "12usdt", "20gb".
+bool amount_with_unit(std::string_view w) {
+  static constexpr std::string_view kUnits[] = {"tr", "trieu", "ty", "k", "usdt", "usd", "vnd", "d", "m", "gb", "mb",
+                                                "tb", "kg", "km", "cm", "mm", "h", "p", "ml", "l"};
+  std::size_t a = 0;
+  while (a < w.size() && w[a] >= '0' && w[a] <= '9') ++a;
+  if (a == 0) return false;
+  std::size_t b = a;
+  while (b < w.size() && ascii_letter(w[b])) ++b;
+  for (std::size_t c = b; c < w.size(); ++c) {
+    if (w[c] < '0' || w[c] > '9') return false;
+  }
+  return std::find(std::begin(kUnits), std::end(kUnits), w.substr(a, b - a)) != std::end(kUnits);
+}
+
 // Per word: leetspeak (d4t4 -> data) in words that are mostly letters, runs of three or more
 // equal letters collapsed (baaaan -> ban), then chat spellings (ko -> khong).
 void fold_words(const Folded& in, Folded& out) {
@@ -319,6 +345,7 @@ void fold_words(const Folded& in, Folded& out) {
   std::vector<std::size_t>& from = scratch.from;
   std::vector<std::size_t>& to = scratch.to;
   std::size_t i = 0;
+  bool after_number = false;  // the previous word is a number ("150 k", "1.500 k")
   while (i < t.size()) {
     if (!token_char(t[i])) {
       r.copy(i++);
@@ -326,10 +353,20 @@ void fold_words(const Folded& in, Folded& out) {
     }
     std::size_t j = i;
     while (j < t.size() && token_char(t[j])) ++j;
+    const bool number = std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i), t.begin() + static_cast<std::ptrdiff_t>(j),
+                                    [](char c) { return c >= '0' && c <= '9'; });
+    const bool previous_number = std::exchange(after_number, number);
+    if (j - i == 1 && t[i] == 'k' && !k_means_khong(t, i, j, previous_number)) {
+      r.copy(i, j);
+      i = j;
+      continue;
+    }
     std::size_t letters = 0, others = 0;
     for (std::size_t k = i; k < j; ++k) (ascii_letter(t[k]) ? letters : others) += 1;
     // "4g", "50k", "2024" keep their digits; "d4t4", "kh4ch", "b@n", "$im", "r3" lose them.
-    const bool leet = letters >= others && (letters >= 2 || ascii_letter(t[i])) && t[i] != '@';
+    // Amounts with a unit keep their digits too: "3tr", "1tr5", "12usdt", "5kg".
+    const bool leet = letters >= others && (letters >= 2 || ascii_letter(t[i])) && t[i] != '@' &&
+                      !amount_with_unit(std::string_view(t).substr(i, j - i));
     // Most words need none of this: no leet characters, no letter run, too long to be a chat
     // spelling. They are copied as they are.
     bool plain = true;

@@ -52,6 +52,9 @@ namespace {
 TEST(FoldWords, LeetspeakOnlyInWordsThatAreMostlyLetters) {
   EXPECT_EQ(folded("B@n d4t4 kh4ch h4ng, $im r3"), "ban data khach hang, sim re");
   EXPECT_EQ(folded("gói 4G 50k 2024 data 5g"), "goi 4g 50k 2024 data 5g");
+  // Amounts with a unit are numbers, not leetspeak: "3tr" is not "etr".
+  EXPECT_EQ(folded("3tr/1000 data, 1tr5/bộ, 12usdt, 10GB"), "3tr/1000 data, 1tr5/bo, 12usdt, 10gb");
+  EXPECT_EQ(folded("4nh ơi"), "anh oi");
 }
 
 TEST(FoldWords, SpelledOutWordsAreJoined) {
@@ -67,7 +70,16 @@ TEST(FoldWords, RepeatsCollapsedButDoublesKept) {
 }
 
 TEST(FoldWords, ChatSpellings) {
-  EXPECT_EQ(folded("ko bán, dc k? sđt stk"), "khong ban, duoc k? so dien thoai so tai khoan");
+  EXPECT_EQ(folded("ko bán, dc k? sđt stk"), "khong ban, duoc khong? so dien thoai so tai khoan");
+}
+
+TEST(FoldWords, KIsKhongExceptAfterANumberOrInsideACode) {
+  EXPECT_EQ(folded("vay k cần thẩm định, K thế chấp"), "vay khong can tham dinh, khong the chap");
+  EXPECT_EQ(folded("đi được k."), "di duoc khong.");
+  // After a number it is "nghìn"; next to other characters it is a letter.
+  EXPECT_EQ(folded("áo 150 k thôi, 35 k/hộp, 1.500 k"), "ao 150 k thoi, 35 k/hop, 1.500 k");
+  EXPECT_EQ(folded("vitamin-k k-pop 50k 12k"), "vitamin-k k-pop 50k 12k");
+  EXPECT_EQ(folded("áo 150 k, k có size M"), "ao 150 k, khong co size m");
 }
 
 TEST(FoldWords, OffsetsStillQuoteTheOriginal) {
