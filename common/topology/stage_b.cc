@@ -544,6 +544,8 @@ class StageB::RingApply {
         if (got.value()) ++stats_.corrupt_state;
         it->second = RingNode();
         it->second.shown.push_back(key);
+      } else {
+        loaded_[key] = std::move(*got.value());
       }
     }
     out = &it->second;
@@ -566,10 +568,11 @@ class StageB::RingApply {
   }
 
   Status edge_known(const std::string& a, const std::string& b, bool& known) {
-    auto got = get(edge_key(a, b));
+    std::string key = edge_key(a, b);
+    auto got = get(key);
     if (!got.is_ok()) return got.status();
     known = got.value().has_value();
-    edges_.push_back(edge_key(a, b));  // written again either way: it was seen now
+    if (!known || refresh_due(got.value()->expire_at)) edges_.push_back(std::move(key));
     return Status::ok();
   }
 
@@ -614,11 +617,15 @@ class StageB::RingApply {
   bool merged_flagged(const std::string& root) const { return merged_.count(root) > 0; }
   RingNode& at(const std::string& key) { return nodes_[key]; }
 
+  // Writes the nodes that changed, and those read whose expiry is due for a refresh: most
+  // links touch a big component's root and change nothing there but its size.
   Status save() {
-    const TimestampMs expire_at = t_ + b_.pack_->state.first_seen_retention;
+    const TimestampMs expire_at = expiry();
     for (const auto& [key, n] : nodes_) {
       b_.buffer_.clear();
       n.encode(b_.buffer_);
+      const auto it = loaded_.find(key);
+      if (it != loaded_.end() && it->second.value == b_.buffer_ && !refresh_due(it->second.expire_at)) continue;
       VIGIL_RETURN_IF_ERROR(b_.put(kRings, partition_, key, b_.buffer_, expire_at));
     }
     for (const auto& key : edges_) VIGIL_RETURN_IF_ERROR(b_.put(kRings, partition_, key, "", expire_at));
@@ -626,6 +633,11 @@ class StageB::RingApply {
   }
 
  private:
+  TimestampMs expiry() const { return t_ + b_.pack_->state.first_seen_retention; }
+  // Expiry moves forward at most once a day per key: a day's less retention for far fewer
+  // writes. Decided from stored values and the link's time only, so the same in every run.
+  bool refresh_due(TimestampMs stored_expiry) const { return expiry() - stored_expiry >= 86'400'000; }
+
   // Expiry against the link's own time, not the partition's stream time: the same in every run.
   Result<std::optional<state::Stored>> get(const std::string& key) {
     auto got = b_.store_.get(kRings, partition_, key);
@@ -639,6 +651,7 @@ class StageB::RingApply {
   TimestampMs t_;
   Stats& stats_;
   std::map<std::string, RingNode> nodes_;
+  std::map<std::string, state::Stored> loaded_;  // as read, to write back only what changed
   std::vector<std::string> edges_;
   std::set<std::string> merged_;
 };
