@@ -856,5 +856,20 @@ TEST(StateRestore, ReadyzIsUnreadyWhileRestoringAndReadyAfter) {
                kEntries, static_cast<double>(bytes) / 1e6, seconds, seconds > 0 ? kEntries / seconds : 0.0);
 }
 
+// State topics made earlier with another partition count: the detector refuses to start and
+// says what to set, rather than waiting forever for ring watermarks of missing partitions.
+TEST(StateConfig, StateTopicsWithOtherPartitionCountsAreRefused) {
+  Deployment d;
+  d.write_config("w1");  // state.partitions: kStatePartitions
+  create_topics({d.observations}, kStatePartitions - 1);
+  create_topics({d.changelog}, kStatePartitions - 1, {{"cleanup.policy", "compact"}});
+  const int pid = d.start("w1", "w1.log");
+  const auto code = wait_exit(pid, 60s);
+  ASSERT_TRUE(code.has_value()) << "still running\n" << tail(d.log("w1.log"));
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(d.log("w1.log").find("set state.partitions to " + std::to_string(kStatePartitions - 1)), std::string::npos)
+      << d.log("w1.log");
+}
+
 }  // namespace
 }  // namespace vigil::testing

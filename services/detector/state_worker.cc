@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/io/kafka/admin.h"
 #include "common/io/kafka/kafka_io.h"
 #include "common/state/store.h"
@@ -166,13 +168,27 @@ Status create_state_topics(const DetectorConfig& config) {
   props.emplace("log_level", "3");
   auto admin = io::open_kafka_admin(props);
   if (!admin.is_ok()) return admin.status();
-  return admin.value()->create_topics({
+  VIGIL_RETURN_IF_ERROR(admin.value()->create_topics({
       {config.state.observations_topic, config.state.partitions, -1, {}},
       {config.state.changelog_topic,
        config.state.partitions,
        -1,
        {{"cleanup.policy", "compact"}, {"min.compaction.lag.ms", "60000"}}},
-  });
+  }));
+  // Topics made earlier (by hand, or with another setting) must have the partitions the
+  // config says: the changelog partition of a state partition has its number, and the ring
+  // coordinator waits for a watermark from each of state.partitions partitions.
+  auto parts = admin.value()->partitions({config.state.observations_topic, config.state.changelog_topic});
+  if (!parts.is_ok()) return parts.status();
+  for (const auto& topic : {config.state.observations_topic, config.state.changelog_topic}) {
+    const auto n = std::count_if(parts.value().begin(), parts.value().end(),
+                                 [&](const io::TopicPartitionOffset& p) { return p.topic == topic; });
+    if (n != config.state.partitions)
+      return invalid_argument("state.partitions is " + std::to_string(config.state.partitions) + " but topic " + topic +
+                              " has " + std::to_string(n) + " partitions: set state.partitions to " +
+                              std::to_string(n) + " (both state topics need the same count)");
+  }
+  return Status::ok();
 }
 
 }  // namespace vigil::detector
