@@ -1,14 +1,15 @@
 #include "common/detect/detector.h"
 
+#include <unicode/unistr.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 
 #include "common/extract/url.h"
-
-#include <unicode/unistr.h>
 
 namespace vigil::detect {
 namespace {
@@ -230,8 +231,7 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
     text::fold(unicode, folded);
     label = folded.text.substr(0, folded.text.find('.'));
   }
-  const std::string host_subdomain =
-      host.size() > domain.size() ? host.substr(0, host.size() - domain.size() - 1) : "";
+  const std::string host_subdomain = host.size() > domain.size() ? host.substr(0, host.size() - domain.size() - 1) : "";
   // `describe` builds the rule id and reasons only for a candidate that wins: most URLs meet
   // many brands, and strings for losers were most of this function's allocations.
   struct Reason {
@@ -294,9 +294,8 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
           // Short names (acb, shb, scb.co.th) under another suffix are too often someone else.
           // Spelt with digits ("m0mo.vn", "g00gle.com") it is never the brand itself.
           if (digits && name.size() >= 4) {
-            consider(brand, name, 1, pack.lookalike.digits, [&] {
-              return reason("", "host imitates " + official, "tên miền giả mạo " + official);
-            });
+            consider(brand, name, 1, pack.lookalike.digits,
+                     [&] { return reason("", "host imitates " + official, "tên miền giả mạo " + official); });
           } else if (name.size() >= 4 && !brand.global) {
             consider(brand, name, 0, pack.lookalike.same_label, [&] {
               return Reason{"brand.lookalike.suffix", "uses the name of " + official + " under another suffix",
@@ -529,9 +528,16 @@ bool negated(const text::Folded& folded, std::string_view source, std::size_t be
     std::array<std::string_view, 2> written;  // empty: any spelling
   };
   static constexpr Negation kNegations[] = {
-      {"khong", {}},           {"chua", {"chưa", "chua"}}, {"dung", {"đừng", ""}}, {"cho", {"chớ", ""}},
-      {"cam", {"cấm", ""}},    {"mien", {"miễn", "mien"}}, {"tranh", {"tránh", ""}}, {"khoi", {"khỏi", ""}},
-      {"chang", {"chẳng", ""}}, {"cha", {"chả", ""}},
+      {"khong", {}},
+      {"chua", {"chưa", "chua"}},
+      {"dung", {"đừng", ""}},
+      {"cho", {"chớ", ""}},
+      {"cam", {"cấm", ""}},
+      {"mien", {"miễn", "mien"}},
+      {"tranh", {"tránh", ""}},
+      {"khoi", {"khỏi", ""}},
+      {"chang", {"chẳng", ""}},
+      {"cha", {"chả", ""}},
   };
   static constexpr std::string_view kClauseWords[] = {"va", "roi", "thi", "nhung", "ma", "nen", "vi"};
   constexpr int kWindow = 8;
@@ -592,7 +598,26 @@ std::size_t edit_distance(std::u32string_view a, std::u32string_view b) {
   return osa_distance(a, b);
 }
 
-Detector::Detector(std::shared_ptr<const RulePack> pack) : pack_(std::move(pack)) {
+// Bounded: forgotten wholesale when full (a memo, not a cache to tune). Same pack for the
+// Detector's lifetime, so entries never go stale.
+struct Detector::LookalikeMemo {
+  static constexpr std::size_t kMaxEntries = 8192;
+  std::unordered_map<std::string, Lookalike> by_host;  // key: host '\n' registrable domain
+
+  const Lookalike& get(const RulePack& pack, const Confusables* confusables, std::string_view host,
+                       const std::string& domain) {
+    key.assign(host).append(1, '\n').append(domain);
+    if (auto it = by_host.find(key); it != by_host.end()) return it->second;
+    if (by_host.size() >= kMaxEntries) by_host.clear();
+    return by_host.emplace(key, match_brand(pack, confusables, std::string(host), domain)).first->second;
+  }
+  std::string key;
+};
+
+Detector::~Detector() = default;
+
+Detector::Detector(std::shared_ptr<const RulePack> pack)
+    : pack_(std::move(pack)), lookalike_memo_(std::make_unique<LookalikeMemo>()) {
   if (pack_->matcher) scratch_ = std::make_unique<PhraseMatcher::Scratch>(*pack_->matcher);
   // The pack loader computed the brands' skeletons with the same checker, so it opened.
   if (auto c = Confusables::shared(); c.is_ok()) confusables_ = c.value();
@@ -684,7 +709,8 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       deferred = true;
       continue;
     }
-    by_category[rule.category].hits.push_back(RuleHit{rule.id, rule.subtype, rule.reason_en, rule.reason_vi, rule.weight});
+    by_category[rule.category].hits.push_back(
+        RuleHit{rule.id, rule.subtype, rule.reason_en, rule.reason_vi, rule.weight});
   }
 
   links_defanged_ = false;
@@ -837,7 +863,7 @@ void Detector::detect_links(const Event& event, std::map<std::string, Finding>& 
     }
     // Brand lookalikes.
     if (!link.ip && !link.domain.empty()) {
-      const Lookalike l = match_brand(*pack_, confusables_, std::string(link.host), link.domain);
+      const Lookalike& l = lookalike_memo_->get(*pack_, confusables_, link.host, link.domain);
       if (l.brand != nullptr) {
         anchored = true;
         if (std::none_of(lookalikes_.begin(), lookalikes_.end(),

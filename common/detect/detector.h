@@ -64,6 +64,7 @@ std::string_view severity_for(int score, const SeverityThresholds& thresholds = 
 class Detector {
  public:
   explicit Detector(std::shared_ptr<const RulePack> pack);
+  ~Detector();
 
   const RulePack& pack() const { return *pack_; }
 
@@ -108,6 +109,10 @@ class Detector {
   text::Folded folded_;
   std::vector<extract::Entity> entities_;
   std::vector<Imitation> lookalikes_;
+  // Brand lookalike results by host: spreading links repeat the same hosts post after post,
+  // and comparing a host with every brand is the costliest part of detection after the scan.
+  struct LookalikeMemo;
+  std::unique_ptr<LookalikeMemo> lookalike_memo_;
 };
 
 // Whether the phrase match at folded byte `begin` stands right after a negation in the same
