@@ -615,6 +615,8 @@ struct Detector::LookalikeMemo {
 };
 
 Detector::~Detector() = default;
+Detector::Detector(Detector&&) noexcept = default;
+Detector& Detector::operator=(Detector&&) noexcept = default;
 
 Detector::Detector(std::shared_ptr<const RulePack> pack)
     : pack_(std::move(pack)), lookalike_memo_(std::make_unique<LookalikeMemo>()) {
@@ -649,6 +651,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
 
   // Findings by category, in the order the pack declares categories (deterministic output).
   std::map<std::string, Finding> by_category;
+  phrase_hits_.clear();
 
   // One scan for all phrases of all rules; then, per rule in pack order, the first whole-word
   // occurrence of each of its phrases.
@@ -709,8 +712,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       deferred = true;
       continue;
     }
-    by_category[rule.category].hits.push_back(
-        RuleHit{rule.id, rule.subtype, rule.reason_en, rule.reason_vi, rule.weight});
+    add_phrase_hit(rule, by_category);
   }
 
   links_defanged_ = false;
@@ -719,8 +721,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     const PhraseRule& rule = pack_->phrase_rules[r];
     if (!fired_[r] || !rule.defanged_links_only) continue;
     if (links_defanged_) {
-      by_category[rule.category].hits.push_back(
-          RuleHit{rule.id, rule.subtype, rule.reason_en, rule.reason_vi, rule.weight});
+      add_phrase_hit(rule, by_category);
     } else {
       fired_[r] = false;
     }
@@ -741,6 +742,13 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     f.score = std::clamp(score, 0, 100);
     if (f.score < category.threshold) continue;
     f.category = category.name;
+    for (const auto& [rule, index] : phrase_hits_) {
+      if (rule->category != category.name) continue;
+      RuleHit& h = f.hits[index];
+      h.id = rule->id;
+      h.reason_en = rule->reason_en;
+      h.reason_vi = rule->reason_vi;
+    }
     int heaviest = 0;
     for (const auto& h : f.hits) {
       if (!h.subtype.empty() && h.weight > heaviest) {
@@ -782,6 +790,15 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     });
     out.push_back(std::move(f));
   }
+}
+
+void Detector::add_phrase_hit(const PhraseRule& rule, std::map<std::string, Finding>& by_category) {
+  // Weight and subtype now, for the score; the rule's id and reasons only if its category
+  // flags (most posts with a matching phrase do not): copying them was most of detection's
+  // allocations. The subtype is short enough to stay in place.
+  auto& hits = by_category[rule.category].hits;
+  hits.push_back(RuleHit{"", rule.subtype, "", "", rule.weight});
+  phrase_hits_.emplace_back(&rule, hits.size() - 1);
 }
 
 void Detector::detect_links(const Event& event, std::map<std::string, Finding>& by_category) {

@@ -65,6 +65,8 @@ class Detector {
  public:
   explicit Detector(std::shared_ptr<const RulePack> pack);
   ~Detector();
+  Detector(Detector&&) noexcept;
+  Detector& operator=(Detector&&) noexcept;
 
   const RulePack& pack() const { return *pack_; }
 
@@ -88,6 +90,7 @@ class Detector {
  private:
   // The fraud_link signals of the post's links: known-bad feeds, brand lookalikes, URL rules.
   void detect_links(const Event& event, std::map<std::string, Finding>& by_category);
+  void add_phrase_hit(const PhraseRule& rule, std::map<std::string, Finding>& by_category);
 
   std::shared_ptr<const RulePack> pack_;
   std::shared_ptr<const Blocklist> blocklist_;
@@ -106,6 +109,8 @@ class Detector {
     std::size_t end;
   };
   std::vector<PendingQuote> pending_;
+  // Hits of phrase rules, by index into their category's hits: filled in if it flags.
+  std::vector<std::pair<const PhraseRule*, std::size_t>> phrase_hits_;
   text::Folded folded_;
   std::vector<extract::Entity> entities_;
   std::vector<Imitation> lookalikes_;
