@@ -29,11 +29,13 @@ std::string escape_literal(std::string_view phrase) {
 struct ScanContext {
   std::string_view text;
   std::vector<PhraseMatcher::Match>* out;
+  const std::uint32_t* literal_length;
 };
 
 int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int, void* context) {
   auto* ctx = static_cast<ScanContext*>(context);
   const std::string_view t = ctx->text;
+  if (const std::uint32_t n = ctx->literal_length[id]; n != 0) from = to - n;
   // Word boundaries are checked here rather than with \b, so that letters of other scripts
   // (bytes >= 0x80 in folded text) count as part of a word, as everywhere else in Vigil.
   const bool left = from == 0 || !text::is_word_byte(t[from - 1]);
@@ -55,12 +57,15 @@ Result<std::unique_ptr<const PhraseMatcher>> PhraseMatcher::compile(const std::v
   if (phrases.empty()) return std::unique_ptr<const PhraseMatcher>(std::move(m));
   std::vector<std::string> patterns;
   std::vector<const char*> expressions;
-  std::vector<unsigned int> flags(phrases.size(), HS_FLAG_SOM_LEFTMOST);
+  std::vector<unsigned int> flags;
   std::vector<unsigned int> ids;
   patterns.reserve(phrases.size());
   for (std::size_t i = 0; i < phrases.size(); ++i) {
     const bool is_regex = i < regex.size() && regex[i];
+    if (!is_regex && phrases[i].empty()) return invalid_argument("an empty phrase would match everywhere");
     patterns.push_back(is_regex ? phrases[i] : escape_literal(phrases[i]));
+    flags.push_back(is_regex ? HS_FLAG_SOM_LEFTMOST : 0U);
+    m->literal_length_.push_back(is_regex ? 0U : static_cast<std::uint32_t>(phrases[i].size()));
     ids.push_back(static_cast<unsigned int>(i));
   }
   for (const auto& p : patterns) expressions.push_back(p.c_str());
@@ -71,7 +76,8 @@ Result<std::unique_ptr<const PhraseMatcher>> PhraseMatcher::compile(const std::v
     std::string message = error != nullptr && error->message != nullptr ? error->message : "unknown error";
     const int which = error != nullptr ? error->expression : -1;
     hs_free_compile_error(error);
-    const bool bad_regex = which >= 0 && static_cast<std::size_t>(which) < regex.size() && regex[static_cast<std::size_t>(which)];
+    const bool bad_regex =
+        which >= 0 && static_cast<std::size_t>(which) < regex.size() && regex[static_cast<std::size_t>(which)];
     return invalid_argument((bad_regex ? "pattern " : "phrase ") +
                             (which >= 0 ? "'" + phrases[static_cast<std::size_t>(which)] + "'" : std::string("set")) +
                             " does not compile: " + message);
@@ -94,7 +100,7 @@ Status PhraseMatcher::scan(std::string_view text, Scratch& scratch, std::vector<
   out.clear();
   if (database_ == nullptr) return Status::ok();
   if (scratch.scratch_ == nullptr) return internal_error("hyperscan scratch was not allocated");
-  ScanContext ctx{text, &out};
+  ScanContext ctx{text, &out, literal_length_.data()};
   const hs_error_t rc =
       hs_scan(static_cast<hs_database_t*>(database_), text.data(), static_cast<unsigned int>(text.size()), 0,
               static_cast<hs_scratch_t*>(scratch.scratch_), on_match, &ctx);

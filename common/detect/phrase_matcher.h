@@ -53,6 +53,9 @@ class PhraseMatcher {
   PhraseMatcher() = default;
   void* database_ = nullptr;
   std::size_t phrase_count_ = 0;
+  // Byte length of each literal phrase, 0 for a regular expression. Literals are compiled
+  // without start-of-match tracking (their start is end - length), which Hyperscan makes pay.
+  std::vector<std::uint32_t> literal_length_;
 };
 
 }  // namespace vigil::detect
