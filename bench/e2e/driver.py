@@ -116,8 +116,9 @@ def measure(name, proc, watches, total, timeout=900):
         if now - start > timeout:
             raise SystemExit(f"e2e: {name}: not done after {timeout} s (committed {c0}/{total})")
     hwm = vm_hwm_kb(proc.pid)
-    secs = done_at[0] - first[0]
-    n = total - first[1]
+    # (A latency run calls this only to wait for the end: first and done may be one sample.)
+    secs = max(done_at[0] - first[0], 1e-3)
+    n = max(total - first[1], 1)
     cpu = done_at[2] - first[2]
     return {"records": n, "seconds": secs, "records_per_s": n / secs, "cpu_seconds": cpu,
             "cpu_s_per_m": cpu / n * 1e6, "records_per_cpu_s": n / cpu if cpu > 0 else None,
@@ -139,6 +140,9 @@ def detector_config(path, prefix, group, state, obs_parts):
         f.write(f"rule_pack: {ROOT}/rules/vn-core.yaml\n")
         f.write(f"kafka:\n  bootstrap.servers: {B}\n")
         f.write(f"kafka_consumer:\n  group.id: {group}\n")
+        for kv in filter(None, E.get("E2E_VIGIL_CONSUMER", "").split(",")):
+            k, v = kv.split("=", 1)
+            f.write(f"  {k}: {v}\n")
         f.write(f"kafka_producer:\n  transactional.id: {group}.txn\n")
         f.write("inputs:\n")
         for p, adapter in PLATFORMS:
@@ -210,7 +214,7 @@ def latency(kind, rate, corpus):
     """Fresh topics, the processor started first, then vigil-replay at `rate` stamping now."""
     prefix = f"lat{kind}{os.getpid()}"
     tool("create", "-p", str(PARTS), *raw_topics(prefix))
-    n = max(1000, int(rate * LAT_SECONDS))
+    n = min(RECORDS, max(1000, int(rate * LAT_SECONDS)))
     log(f"latency: {kind} at {rate:.0f} records/s, {n} records")
     if kind == "peer":
         group, proc, watches, flags = start_peer("peerlat", prefix)
@@ -218,7 +222,10 @@ def latency(kind, rate, corpus):
         group, proc, watches, flags = start_vigil("vigillat", prefix, True)
     lat = subprocess.Popen([TOOL, "latency", "-b", B, "-r", ",".join(raw_topics(prefix)),
                             "-f", ",".join(f"{flags}{c}" for c in CATEGORIES),
-                            "--skip-ms", str(int(LAT_SECONDS * 1000 / 3))],
+                            "--skip-ms", str(int(LAT_SECONDS * 1000 / 3)),
+                            # The measuring consumer fetches without waiting (a parked fetch would
+                            # add up to fetch.wait.max.ms to what the systems are measured for).
+                            "-X", "fetch.wait.max.ms=5"],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     lat.stdout.readline()  # ready
     try:
@@ -239,7 +246,7 @@ def latency(kind, rate, corpus):
         for w in watches:
             w.close()
     r = json.loads(out.strip().splitlines()[-1])
-    r.update({"rate": rate, "records": n, "vm_hwm_kb": m["vm_hwm_kb"], "cpu_s_per_m": m["cpu_s_per_m"]})
+    r.update({"rate": rate, "records": n, "vm_hwm_kb": m["vm_hwm_kb"]})
     log(f"latency {kind}: {r}")
     return r
 
@@ -271,7 +278,7 @@ def main():
     for kind in ("vigil", "peer"):
         if (not ONLY or kind in ONLY) and LAT_SECONDS > 0:
             rate = results[kind]["records_per_s"] * 0.5
-            n = max(1000, int(rate * LAT_SECONDS))
+            n = min(RECORDS, max(1000, int(rate * LAT_SECONDS)))
             # The first n records of the corpus, as their own archive.
             with open(corpus) as src, open(corpus + f".{n}", "w") as dst:
                 for i, line in enumerate(src):

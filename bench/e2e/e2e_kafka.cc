@@ -332,6 +332,7 @@ int latency(const Args& a) {
   watch_stdin();
   using Key = std::tuple<std::string, int, long long>;
   std::vector<std::pair<Key, long long>> seen;  // source -> received (wall ms)
+  std::vector<bool> stateful;                     // stage B's (windowed, first-seen, ring) flags
   std::printf("ready\n");
   std::fflush(stdout);
   while (!g_stdin_closed) {
@@ -341,8 +342,12 @@ int latency(const Args& a) {
     std::string topic;
     int partition = 0;
     long long offset = 0;
-    if (source_of(std::string_view(static_cast<const char*>(m->payload()), m->len()), topic, partition, offset))
+    const std::string_view v(static_cast<const char*>(m->payload()), m->len());
+    if (source_of(v, topic, partition, offset)) {
       seen.emplace_back(Key{topic, partition, offset}, received);
+      stateful.push_back(v.find("\"window\":") != std::string_view::npos ||
+                         v.find("\"ring\":") != std::string_view::npos);
+    }
   }
   consumer->close();
   std::map<Key, long long> produced;
@@ -356,21 +361,29 @@ int latency(const Args& a) {
   long long first_produced = -1;
   for (const auto& [k, p] : produced)
     if (p > 0 && (first_produced < 0 || p < first_produced)) first_produced = p;
-  std::vector<long long> ms;
+  std::vector<long long> ms, content, state;
   std::size_t warmup = 0;
-  for (const auto& [k, r] : seen) {
-    const long long p = produced[k];
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    const long long p = produced[seen[i].first];
     if (p <= 0) continue;
     if (p < first_produced + a.skip_ms) {
       ++warmup;
       continue;
     }
-    ms.push_back(r - p);
+    ms.push_back(seen[i].second - p);
+    (stateful[i] ? state : content).push_back(seen[i].second - p);
   }
-  std::sort(ms.begin(), ms.end());
-  auto pct = [&](double q) { return ms.empty() ? -1 : ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * ms.size()))]; };
-  std::printf("{\"flags\":%zu,\"warmup\":%zu,\"measured\":%zu,\"p50_ms\":%lld,\"p99_ms\":%lld,\"max_ms\":%lld}\n",
-              seen.size(), warmup, ms.size(), pct(0.5), pct(0.99), ms.empty() ? -1 : ms.back());
+  auto pct = [](std::vector<long long>& v, double q) -> long long {
+    if (v.empty()) return -1;
+    std::sort(v.begin(), v.end());
+    return q >= 1 ? v.back() : v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
+  };
+  std::printf("{\"flags\":%zu,\"warmup\":%zu,\"measured\":%zu,\"p50_ms\":%lld,\"p99_ms\":%lld,\"max_ms\":%lld,"
+              "\"content\":%zu,\"content_p50_ms\":%lld,\"content_p99_ms\":%lld,\"content_max_ms\":%lld,"
+              "\"stateful\":%zu,\"stateful_p50_ms\":%lld,\"stateful_p99_ms\":%lld,\"stateful_max_ms\":%lld}\n",
+              seen.size(), warmup, ms.size(), pct(ms, 0.5), pct(ms, 0.99), pct(ms, 1), content.size(),
+              pct(content, 0.5), pct(content, 0.99), pct(content, 1), state.size(), pct(state, 0.5), pct(state, 0.99),
+              pct(state, 1));
   return 0;
 }
 

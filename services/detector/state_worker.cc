@@ -89,6 +89,11 @@ Result<std::unique_ptr<StateWorker>> StateWorker::open(const DetectorConfig& con
   consumer.properties["group.id"] = group;
   if (auto it = consumer.properties.find("group.instance.id"); it != consumer.properties.end())
     it->second = suffixed(it->second);
+  // The observations topic is written in transactions by stage A (and by stage B itself: ring
+  // messages), and a read_committed fetch parked on it waits out fetch.wait.max.ms (500 ms by
+  // default) before it sees a commit: every hop of an observation cost up to half a second
+  // (docs/performance.md, "End-to-end on real Kafka"). A short wait unless configured.
+  consumer.properties.emplace("fetch.wait.max.ms", "20");
   consumer.topics = {config.state.observations_topic};
   auto* stage = impl->stage.get();
   auto* probe = impl->probe.get();
