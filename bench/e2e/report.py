@@ -152,7 +152,11 @@ def main():
     else:
         doc = doc.rstrip("\n") + "\n\n" + text + "\n"
     open(DOC, "w").write(doc)
-    plot(r)
+    try:
+        plot(r)
+    except ImportError:
+        print("e2e: no matplotlib for /usr/bin/python3 (apt-get install python3-matplotlib): PNG not written",
+              file=sys.stderr)
     print(text)
 
 

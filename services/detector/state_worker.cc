@@ -94,6 +94,8 @@ Result<std::unique_ptr<StateWorker>> StateWorker::open(const DetectorConfig& con
   // default) before it sees a commit: every hop of an observation cost up to half a second
   // (docs/performance.md, "End-to-end on real Kafka"). A short wait unless configured.
   consumer.properties.emplace("fetch.wait.max.ms", "20");
+  // As for stage A (main.cc): 16 MiB of prefetch instead of librdkafka's 64 MiB.
+  consumer.properties.emplace("queued.max.messages.kbytes", "16384");
   consumer.topics = {config.state.observations_topic};
   auto* stage = impl->stage.get();
   auto* probe = impl->probe.get();
