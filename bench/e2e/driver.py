@@ -179,7 +179,8 @@ def start_peer(name, prefix):
     tool("create", "-p", "1", *[f"{flags}{c}" for c in CATEGORIES])
     logf = open(os.path.join(WORK, f"{name}.log"), "w")
     cp = os.path.join(PEER_DIR, "target/vigil-peer.jar") + ":" + os.path.join(PEER_DIR, "target/lib/*")
-    proc = subprocess.Popen(["java", f"-Xms{PEER_HEAP}", f"-Xmx{PEER_HEAP}", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+    proc = subprocess.Popen(["java", "-Xms64m", f"-Xmx{PEER_HEAP}", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                             f"-Dpeer.props={E.get('E2E_PEER_PROPS', '')}",
                              "-cp", cp, "dev.vigil.peer.PeerApp", B, app, os.path.join(ROOT, "rules/vn-core.yaml"),
                              os.path.join(WORK, f"{app}.state"), PEER_THREADS, f"{prefix}.", flags],
                             stdout=logf, stderr=subprocess.STDOUT)

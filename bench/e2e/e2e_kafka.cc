@@ -24,6 +24,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -271,18 +272,28 @@ void read_all(const Args& a, const std::vector<std::string>& topics, F&& f) {
 }
 
 int count(const Args& a) {
-  std::map<std::string, std::pair<long long, long long>> n;  // topic -> (records, updates)
-  for (const auto& t : a.topics) n[t] = {0, 0};
+  struct Counts {
+    long long records = 0, updates = 0;
+    std::set<std::string> ids;  // distinct flag_id: a flag and its updates share one
+  };
+  std::map<std::string, Counts> n;
+  for (const auto& t : a.topics) n[t];
   read_all(a, a.topics, [&](const RdKafka::Message& m) {
     auto& c = n[m.topic_name()];
-    ++c.first;
+    ++c.records;
     const std::string_view v(static_cast<const char*>(m.payload()), m.len());
-    if (v.find("\"kind\":\"update\"") != std::string_view::npos) ++c.second;
+    if (v.find("\"kind\":\"update\"") != std::string_view::npos) ++c.updates;
+    constexpr std::string_view kId = "\"flag_id\":\"";
+    if (const auto at = v.find(kId); at != std::string_view::npos) {
+      const auto b = at + kId.size();
+      c.ids.emplace(v.substr(b, v.find('"', b) - b));
+    }
   });
   std::printf("{");
   bool first = true;
   for (const auto& [t, c] : n) {
-    std::printf("%s\"%s\":{\"records\":%lld,\"updates\":%lld}", first ? "" : ",", t.c_str(), c.first, c.second);
+    std::printf("%s\"%s\":{\"records\":%lld,\"updates\":%lld,\"distinct\":%zu}", first ? "" : ",", t.c_str(),
+                c.records, c.updates, c.ids.size());
     first = false;
   }
   std::printf("}\n");

@@ -36,8 +36,10 @@ def fmt(x, d=0):
 def flags_cell(f):
     parts = []
     for c in CATS:
-        v = f.get(c, {"records": 0, "updates": 0})
-        parts.append(f"{v['records']:,}" + (f" ({v['updates']:,} upd.)" if v["updates"] else ""))
+        v = f.get(c, {"records": 0, "updates": 0, "distinct": 0})
+        dup = v["records"] - v["updates"] - v.get("distinct", 0)
+        parts.append(f"{v['records']:,}" + (f" ({v['updates']:,} upd." + (f", {dup:,} repeated ids" if dup else "") + ")"
+                                            if v["updates"] or dup else ""))
     return " / ".join(parts)
 
 

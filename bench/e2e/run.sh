@@ -27,8 +27,12 @@
 #   E2E_PARTITIONS=2          partitions of each raw topic, of vigil.observations and the peer's
 #                             repartition topic
 #   E2E_LATENCY_SECONDS=30    length of each rate-limited latency run (0: skip them)
-#   E2E_PEER_HEAP=512m        the peer's -Xms/-Xmx
+#   E2E_PEER_HEAP=512m        the peer's -Xmx (-Xms64m: the heap grows only as far as it needs)
 #   E2E_PEER_THREADS=2        the peer's num.stream.threads
+#   E2E_PEER_PROPS=k=v,...    extra StreamsConfig properties for the peer (e.g.
+#                             consumer.fetch.max.wait.ms=20)
+#   E2E_VIGIL_BATCH, E2E_VIGIL_STATE_BATCH, E2E_VIGIL_CONSUMER=k=v,...   the detector's
+#                             batch.max_records, state.batch_max_records, kafka_consumer extras
 #   E2E_ONLY=raw,stage_a,vigil,peer   run only these phases (then the docs are not rewritten)
 #   E2E_NO_DOCS=1             do not touch docs/ (results stay in the work directory)
 #   E2E_BUILD=build/release   build directory; VIGIL_KAFKA_BOOTSTRAP: use that broker instead
