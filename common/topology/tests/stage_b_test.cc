@@ -463,5 +463,25 @@ TEST_F(StageBTest, EntitiesUsedTogetherFormOneRingFlaggedOnceThenUpdated) {
   EXPECT_EQ(flag_id(rings[0]), rings[0].key);
 }
 
+// With a restorer (online: changelog and expiry sweep), batch after batch, a first-seen rule
+// flags an entity once, also when a later observation moves its first sighting back. (Online
+// runs of bench/e2e showed repeats of first-seen flags that this does not reproduce: see
+// docs/performance.md, "End-to-end on real Kafka".)
+TEST_F(StageBTest, FirstSeenFlagsOnceAcrossBatchesOnline) {
+  MemoryChangelog log;
+  auto store = open("db");
+  Restorer restorer(*store, log, stage_b_stores());
+  StageB b(config_, pack(), *store, &restorer);
+  std::size_t flags = 0;
+  std::int64_t offset = 0;
+  // The second sighting is earlier than the first (a platform with second-granular times).
+  for (const TimestampMs t : {kT0 + 1500, kT0, kT0 + 10 * kMin, kT0 + 20 * kMin, kT0 + 30 * kMin}) {
+    flags += batch(b, {observation("domain", "vietcombamk.top", "facebook:a", t, offset++, {}, "vietcombank.com.vn")},
+                   &log)
+                 .size();
+  }
+  EXPECT_EQ(flags, 1u);
+}
+
 }  // namespace
 }  // namespace vigil::topology
