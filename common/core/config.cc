@@ -204,7 +204,8 @@ DetectorConfig load_detector_config(const std::string& path) {
     c.state.dir = p.lexically_normal().string();
   };
   if (const auto st = root["state"]) {
-    check_keys(st, path, "state", {"enabled", "observations_topic", "changelog_topic", "dir", "partitions"});
+    check_keys(st, path, "state", {"enabled", "observations_topic", "changelog_topic", "dir", "partitions",
+                                          "batch_max_records"});
     c.state.enabled = scalar<bool>(st["enabled"], path, "state.enabled", c.state.enabled);
     c.state.observations_topic =
         scalar<std::string>(st["observations_topic"], path, "state.observations_topic", c.state.observations_topic);
@@ -218,6 +219,9 @@ DetectorConfig load_detector_config(const std::string& path) {
     }
     c.state.partitions = scalar<int>(st["partitions"], path, "state.partitions", c.state.partitions);
     if (c.state.partitions < 1 || c.state.partitions > 10000) fail(path, "state.partitions", "must be 1..10000");
+    c.state.batch_max_records =
+        scalar<std::size_t>(st["batch_max_records"], path, "state.batch_max_records", c.state.batch_max_records);
+    if (c.state.batch_max_records == 0) fail(path, "state.batch_max_records", "must be > 0");
   }
   resolve_state_dir();
   return c;

@@ -55,6 +55,10 @@ struct StateConfig {
   // Partitions of the two topics when the detector creates them; offline, the number of
   // in-memory partitions (use the online count so both judge late records alike).
   int partitions = 6;
+  // Observations per stage B batch (= per transaction). One raw record gives several
+  // observations (one per entity, plus ring messages), so stage B's batches are larger than
+  // stage A's for the same transaction rate.
+  std::size_t batch_max_records = 2000;
 };
 
 struct DetectorConfig {

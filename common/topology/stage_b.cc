@@ -273,7 +273,7 @@ Status StageB::process(const io::Record& in, std::vector<io::Record>& out, Stats
     if (rule.when_lookalike && obs_.brand.empty()) continue;
     if (rule.measure == detect::StatefulMeasure::kDistinctReporters && obs_.kind != "report") continue;
     if (rule.measure == detect::StatefulMeasure::kFirstSeen) {
-      VIGIL_RETURN_IF_ERROR(apply_first_seen(rule, partition, key, first_seen, out, stats, in));
+      VIGIL_RETURN_IF_ERROR(apply_first_seen(rule, partition, key, first_seen, ps->stream_time, out, stats, in));
     } else {
       VIGIL_RETURN_IF_ERROR(apply_windows(rule, partition, key, ps->stream_time, out, stats, in));
     }
@@ -282,9 +282,14 @@ Status StageB::process(const io::Record& in, std::vector<io::Record>& out, Stats
 }
 
 Status StageB::apply_first_seen(const detect::StatefulRule& rule, std::int32_t partition, const std::string& key,
-                                TimestampMs first_seen, std::vector<io::Record>& out, Stats& stats,
-                                const io::Record& in) {
+                                TimestampMs first_seen, TimestampMs stream_time, std::vector<io::Record>& out,
+                                Stats& stats, const io::Record& in) {
   if (obs_.event_time - first_seen >= rule.window) return Status::ok();
+  // [first_seen, first_seen + window) closed once stream time passed its end plus the grace,
+  // and its suppression entry expires then (the sweep removes it online). An observation that
+  // comes later is late, as for windows: without this it flagged the entity again, once per
+  // batch, whenever the input partitions ran far apart in event time.
+  if (first_seen + rule.window + pack_->state.grace < stream_time) return Status::ok();
   const std::string skey = rule.id + "|" + key;
   auto got = get_live(kSuppress, partition, skey);
   if (!got.is_ok()) return got.status();

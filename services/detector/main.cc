@@ -219,6 +219,9 @@ int main(int argc, char** argv) {
     consumer.properties = config.kafka.common;
     consumer.properties.emplace("group.id", "vigil-detector");
     for (const auto& [k, v] : config.kafka.consumer) consumer.properties[k] = v;
+    // librdkafka prefetches up to 64 MiB per consumer by default: a backlog fills it, and at
+    // stage A's ~10 000 records/s 16 MiB is still more than a second of work ahead.
+    consumer.properties.emplace("queued.max.messages.kbytes", "16384");
     for (const auto& input : config.inputs) consumer.topics.push_back(input.topic);
     consumer.on_lag = [&probe](const std::vector<vigil::io::PartitionLag>& lags) {
       for (const auto& l : lags) probe.on_consumer_lag(l.topic, l.partition, l.lag);

@@ -91,6 +91,13 @@ Result<std::unique_ptr<StateWorker>> StateWorker::open(const DetectorConfig& con
   consumer.properties["group.id"] = group;
   if (auto it = consumer.properties.find("group.instance.id"); it != consumer.properties.end())
     it->second = suffixed(it->second);
+  // The observations topic is written in transactions by stage A (and by stage B itself: ring
+  // messages), and a read_committed fetch parked on it waits out fetch.wait.max.ms (500 ms by
+  // default) before it sees a commit: every hop of an observation cost up to half a second
+  // (docs/performance.md, "End-to-end on real Kafka"). A short wait unless configured.
+  consumer.properties.emplace("fetch.wait.max.ms", "20");
+  // As for stage A (main.cc): 16 MiB of prefetch instead of librdkafka's 64 MiB.
+  consumer.properties.emplace("queued.max.messages.kbytes", "16384");
   consumer.topics = {config.state.observations_topic};
   auto* stage = impl->stage.get();
   auto* probe = impl->probe.get();
@@ -126,8 +133,8 @@ Result<std::unique_ptr<StateWorker>> StateWorker::open(const DetectorConfig& con
   if (!sink.is_ok()) return sink.status();
   impl->sink = std::move(sink.value());
 
-  topology::RunnerOptions options{config.batch_max_records, std::chrono::milliseconds(config.batch_max_wait_ms), 5,
-                                  nullptr};
+  topology::RunnerOptions options{config.state.batch_max_records,
+                                  std::chrono::milliseconds(config.batch_max_wait_ms), 5, nullptr};
   auto* raw = impl.get();
   options.between_batches = [raw] {
     std::shared_ptr<const detect::RulePack> next;

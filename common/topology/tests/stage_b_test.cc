@@ -534,5 +534,27 @@ TEST_F(StageBTest, RingFlagsDoNotDependOnArrivalOrder) {
   EXPECT_EQ(forward, mixed);
 }
 
+// Found by bench/e2e: online, input partitions read far apart in event time made stage B see
+// observations many hours behind its stream time. The first-seen suppression entry expires at
+// the end of the rule's window plus the grace and the online sweep removes it; a late sighting
+// within the window then flagged the entity again, with the same flag_id, once per batch. It is
+// late now, as for windows.
+TEST_F(StageBTest, FirstSeenFlagsOnceAlsoForLateObservationsAfterTheSweep) {
+  MemoryChangelog log;
+  auto store = open("db");
+  Restorer restorer(*store, log, stage_b_stores());
+  StageB b(config_, pack(), *store, &restorer);
+  const auto sighting = [&](TimestampMs t, std::int64_t offset) {
+    return observation("domain", "vietcombamk.top", "facebook:a", t, offset, {}, "vietcombank.com.vn");
+  };
+  std::size_t flags = batch(b, {sighting(kT0, 0)}, &log).size();
+  EXPECT_EQ(flags, 1u);
+  // A day and more later (stream time passes the window's end plus the grace; the sweep runs).
+  flags += batch(b, {sighting(kT0 + 26 * 60 * kMin, 1)}, &log).size();
+  // Then a sighting from the first hour, read late.
+  flags += batch(b, {sighting(kT0 + 60 * kMin, 2)}, &log).size();
+  EXPECT_EQ(flags, 1u);
+}
+
 }  // namespace
 }  // namespace vigil::topology
