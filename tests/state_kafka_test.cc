@@ -837,9 +837,10 @@ TEST(StateRestore, ReadyzIsUnreadyWhileRestoringAndReadyAfter) {
     const double after = metric(page, "vigil_restoring_partitions");
     // Restoring before and after the probe: the 503 was given during the restore.
     if (before >= 1 && after >= 1 && ready.starts_with("HTTP/1.1 503")) unready_while_restoring = true;
-    // Ready only counts once all state arrived; a 200 with anything restoring fails below.
+    // Ready only counts once all state arrived: a 200 with partitions restoring on both sides
+    // of it fails (on one side only, the restore may have ended in between).
     if (ready.starts_with("HTTP/1.1 200")) {
-      EXPECT_EQ(before, 0) << "ready while restoring\n" << page;
+      EXPECT_FALSE(before >= 1 && after >= 1) << "ready while restoring\n" << page;
       ready_after = metric(page, "vigil_state_assigned_partitions") == kStatePartitions;
     }
     std::this_thread::sleep_for(5ms);
