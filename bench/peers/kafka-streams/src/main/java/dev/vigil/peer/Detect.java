@@ -194,6 +194,12 @@ final class Detect {
   static final class PhraseRule {
     String id, category, subtype;
     int weight;
+    // vn-core 2026.12 conditions (docs/rule-packs.md): regexes on the folded text, partner
+    // rules it needs, and counter-signals for defanged links only. Negation is not ported.
+    List<java.util.regex.Pattern> patterns = new ArrayList<>();
+    List<String> with = new ArrayList<>();
+    List<Integer> withIdx = new ArrayList<>();
+    boolean defangedOnly;
   }
 
   static final class Brand {
@@ -265,6 +271,16 @@ final class Detect {
         int sp = f.indexOf(' ');
         String first = sp < 0 ? f : f.substring(0, sp);
         p.byFirstWord.computeIfAbsent(first, k -> new ArrayList<>()).add(new Object[] {f, idx});
+      }
+      for (JsonNode pt : r.path("patterns")) rule.patterns.add(java.util.regex.Pattern.compile(pt.asText()));
+      for (JsonNode w : r.path("with")) rule.with.add(w.asText());
+      rule.defangedOnly = "defanged".equals(r.path("when_links").asText(""));
+    }
+    for (PhraseRule rule : p.rules) {
+      for (String w : rule.with) {
+        for (int k = 0; k < p.rules.size(); k++) {
+          if (p.rules.get(k).id.equals(w)) rule.withIdx.add(k);
+        }
       }
     }
     JsonNode l = y.path("lookalike");
@@ -339,6 +355,34 @@ final class Detect {
         }
       }
       i = j;
+    }
+    // Regex patterns: a match that starts and ends on word boundaries, as Vigil checks them.
+    for (int r = 0; r < p.rules.size(); r++) {
+      PhraseRule rule = p.rules.get(r);
+      for (int k = 0; !fired[r] && k < rule.patterns.size(); k++) {
+        java.util.regex.Matcher m = rule.patterns.get(k).matcher(t);
+        while (m.find()) {
+          boolean left = m.start() == 0 || !wordChar(t.charAt(m.start() - 1));
+          boolean right = m.end() == n || !wordChar(t.charAt(m.end()));
+          if (left && right) {
+            fired[r] = true;
+            break;
+          }
+        }
+      }
+    }
+    // Counter-signals for defanged links: the corpus spreads its links plainly, so they never apply.
+    for (int r = 0; r < p.rules.size(); r++) {
+      if (p.rules.get(r).defangedOnly) fired[r] = false;
+    }
+    // A rule with partners counts only next to one of them.
+    boolean[] before = fired.clone();
+    for (int r = 0; r < p.rules.size(); r++) {
+      PhraseRule rule = p.rules.get(r);
+      if (!fired[r] || rule.withIdx.isEmpty()) continue;
+      boolean any = false;
+      for (int w : rule.withIdx) any |= before[w];
+      fired[r] = any;
     }
   }
 
