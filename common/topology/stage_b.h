@@ -101,8 +101,8 @@ class StageB final : public Processor {
   void drain_bad_changelog(std::vector<io::Record>& out, Stats& stats);
   Status update_first_seen(std::int32_t partition, const std::string& key, TimestampMs& first_seen);
   Status apply_first_seen(const detect::StatefulRule& rule, std::int32_t partition, const std::string& key,
-                          TimestampMs first_seen, TimestampMs stream_time, std::vector<io::Record>& out,
-                          Stats& stats, const io::Record& in);
+                          TimestampMs first_seen, TimestampMs stream_time, std::vector<io::Record>& out, Stats& stats,
+                          const io::Record& in);
   Status apply_windows(const detect::StatefulRule& rule, std::int32_t partition, const std::string& key,
                        TimestampMs stream_time, std::vector<io::Record>& out, Stats& stats, const io::Record& in);
   void emit(const detect::StatefulRule& rule, const std::string& flag_id, bool update, TimestampMs window_start,
