@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libhyperscan-dev libicu-dev libpsl-dev publicsuffix libidn2-dev
   libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libzstd-dev zlib1g-dev zstd
-  kcat openjdk-17-jre-headless maven python3 python3-jsonschema python3-yaml ccache
+  kcat openjdk-17-jre-headless maven python3 python3-jsonschema python3-yaml python3-matplotlib ccache
 )
 
 missing=()
