@@ -7,7 +7,8 @@
 //   e2e_kafka progress -b B -g GROUP TOPIC...               every 100 ms: "<ms> <committed> <end> <partitions>"
 //                                                           summed over the topics' partitions (until stdin closes)
 //   e2e_kafka count    -b B TOPIC...                        read_committed records per topic, as JSON
-//   e2e_kafka latency  -b B -r RAWTOPICS -f FLAGTOPICS [--skip-ms WARMUP]  read flags as they commit (read_committed) until
+//   e2e_kafka latency  -b B -r RAWTOPICS -f FLAGTOPICS [--skip-ms WARMUP]  read flags as they commit (read_committed)
+//   until
 //                                                           stdin closes; then each flag's source record's
 //                                                           produce timestamp: event -> flag visible, JSON
 #include <librdkafka/rdkafka.h>
@@ -191,9 +192,10 @@ int raw(const Args& a) {
   getrusage(RUSAGE_SELF, &ru);
   auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
   const double cpu = secs(ru.ru_utime) + secs(ru.ru_stime) - secs(ru0.ru_utime) - secs(ru0.ru_stime);
-  std::printf("{\"records\":%lld,\"bytes\":%lld,\"seconds\":%.3f,\"first_to_last_seconds\":%.3f,"
-              "\"startup_seconds\":%.3f,\"cpu_seconds\":%.3f,\"vm_hwm_kb\":%ld}\n",
-              n, bytes, last - timer.assigned, last - first, timer.assigned - t_start, cpu, vm_hwm_kb());
+  std::printf(
+      "{\"records\":%lld,\"bytes\":%lld,\"seconds\":%.3f,\"first_to_last_seconds\":%.3f,"
+      "\"startup_seconds\":%.3f,\"cpu_seconds\":%.3f,\"vm_hwm_kb\":%ld}\n",
+      n, bytes, last - timer.assigned, last - first, timer.assigned - t_start, cpu, vm_hwm_kb());
   consumer->close();
   return 0;
 }
@@ -254,7 +256,8 @@ void read_all(const Args& a, const std::vector<std::string>& topics, F&& f) {
   if (!consumer) die(err);
   const auto tps = partitions_of(consumer.get(), topics);
   std::vector<RdKafka::TopicPartition*> list;
-  for (const auto& [t, p] : tps) list.push_back(RdKafka::TopicPartition::create(t, p, RdKafka::Topic::OFFSET_BEGINNING));
+  for (const auto& [t, p] : tps)
+    list.push_back(RdKafka::TopicPartition::create(t, p, RdKafka::Topic::OFFSET_BEGINNING));
   consumer->assign(list);
   RdKafka::TopicPartition::destroy(list);
   std::size_t eof = 0;
@@ -292,8 +295,8 @@ int count(const Args& a) {
   std::printf("{");
   bool first = true;
   for (const auto& [t, c] : n) {
-    std::printf("%s\"%s\":{\"records\":%lld,\"updates\":%lld,\"distinct\":%zu}", first ? "" : ",", t.c_str(),
-                c.records, c.updates, c.ids.size());
+    std::printf("%s\"%s\":{\"records\":%lld,\"updates\":%lld,\"distinct\":%zu}", first ? "" : ",", t.c_str(), c.records,
+                c.updates, c.ids.size());
     first = false;
   }
   std::printf("}\n");
@@ -337,13 +340,14 @@ int latency(const Args& a) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
-  for (const auto& [t, p] : tps) list.push_back(RdKafka::TopicPartition::create(t, p, RdKafka::Topic::OFFSET_BEGINNING));
+  for (const auto& [t, p] : tps)
+    list.push_back(RdKafka::TopicPartition::create(t, p, RdKafka::Topic::OFFSET_BEGINNING));
   consumer->assign(list);
   RdKafka::TopicPartition::destroy(list);
   watch_stdin();
   using Key = std::tuple<std::string, int, long long>;
   std::vector<std::pair<Key, long long>> seen;  // source -> received (wall ms)
-  std::vector<bool> stateful;                     // stage B's (windowed, first-seen, ring) flags
+  std::vector<bool> stateful;                   // stage B's (windowed, first-seen, ring) flags
   std::printf("ready\n");
   std::fflush(stdout);
   while (!g_stdin_closed) {
@@ -389,12 +393,12 @@ int latency(const Args& a) {
     std::sort(v.begin(), v.end());
     return q >= 1 ? v.back() : v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
   };
-  std::printf("{\"flags\":%zu,\"warmup\":%zu,\"measured\":%zu,\"p50_ms\":%lld,\"p99_ms\":%lld,\"max_ms\":%lld,"
-              "\"content\":%zu,\"content_p50_ms\":%lld,\"content_p99_ms\":%lld,\"content_max_ms\":%lld,"
-              "\"stateful\":%zu,\"stateful_p50_ms\":%lld,\"stateful_p99_ms\":%lld,\"stateful_max_ms\":%lld}\n",
-              seen.size(), warmup, ms.size(), pct(ms, 0.5), pct(ms, 0.99), pct(ms, 1), content.size(),
-              pct(content, 0.5), pct(content, 0.99), pct(content, 1), state.size(), pct(state, 0.5), pct(state, 0.99),
-              pct(state, 1));
+  std::printf(
+      "{\"flags\":%zu,\"warmup\":%zu,\"measured\":%zu,\"p50_ms\":%lld,\"p99_ms\":%lld,\"max_ms\":%lld,"
+      "\"content\":%zu,\"content_p50_ms\":%lld,\"content_p99_ms\":%lld,\"content_max_ms\":%lld,"
+      "\"stateful\":%zu,\"stateful_p50_ms\":%lld,\"stateful_p99_ms\":%lld,\"stateful_max_ms\":%lld}\n",
+      seen.size(), warmup, ms.size(), pct(ms, 0.5), pct(ms, 0.99), pct(ms, 1), content.size(), pct(content, 0.5),
+      pct(content, 0.99), pct(content, 1), state.size(), pct(state, 0.5), pct(state, 0.99), pct(state, 1));
   return 0;
 }
 
@@ -413,18 +417,25 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) die(s + " needs a value");
       return argv[++i];
     };
-    if (s == "-b") a.bootstrap = next();
-    else if (s == "-g") a.group = next();
-    else if (s == "-p") a.partitions = std::stoi(next());
-    else if (s == "-r") a.raw = split(next());
-    else if (s == "-f") a.flags = split(next());
-    else if (s == "--skip-ms") a.skip_ms = std::stoll(next());
+    if (s == "-b")
+      a.bootstrap = next();
+    else if (s == "-g")
+      a.group = next();
+    else if (s == "-p")
+      a.partitions = std::stoi(next());
+    else if (s == "-r")
+      a.raw = split(next());
+    else if (s == "-f")
+      a.flags = split(next());
+    else if (s == "--skip-ms")
+      a.skip_ms = std::stoll(next());
     else if (s == "-X") {
       const std::string kv = next();
       const auto eq = kv.find('=');
       if (eq == std::string::npos) die("-X wants key=value");
       a.props.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    } else a.topics.push_back(s);
+    } else
+      a.topics.push_back(s);
   }
   if (a.bootstrap.empty()) die("-b BOOTSTRAP is required");
   if (cmd == "create") return create(a);

@@ -204,8 +204,8 @@ DetectorConfig load_detector_config(const std::string& path) {
     c.state.dir = p.lexically_normal().string();
   };
   if (const auto st = root["state"]) {
-    check_keys(st, path, "state", {"enabled", "observations_topic", "changelog_topic", "dir", "partitions",
-                                          "batch_max_records"});
+    check_keys(st, path, "state",
+               {"enabled", "observations_topic", "changelog_topic", "dir", "partitions", "batch_max_records"});
     c.state.enabled = scalar<bool>(st["enabled"], path, "state.enabled", c.state.enabled);
     c.state.observations_topic =
         scalar<std::string>(st["observations_topic"], path, "state.observations_topic", c.state.observations_topic);

@@ -299,7 +299,8 @@ RulePack parse(const YAML::Node& root) {
     if (r.entries() == 0) throw LoadError{at + ": 'phrases' or 'patterns' must list at least one phrase"};
     r.with = string_list(node, "with", at);
     if (node["negatable"]) r.negatable = bool_value(node, "negatable", at);
-    if (r.negatable && r.weight < 0) throw LoadError{at + ": 'negatable' is for positive rules (a counter-signal is not negated)"};
+    if (r.negatable && r.weight < 0)
+      throw LoadError{at + ": 'negatable' is for positive rules (a counter-signal is not negated)"};
     if (const auto wl = node["when_links"]) {
       if (!wl.IsScalar() || wl.as<std::string>() != "defanged")
         throw LoadError{at + ": 'when_links' must be 'defanged'"};

@@ -164,8 +164,8 @@ void deobfuscate(std::string_view in, Deobfuscated& out) {
 }  // namespace
 
 bool written_defanged(std::string_view written) {
-  static constexpr std::array<std::string_view, 10> kMarks = {"hxxp", "[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}",
-                                                              " dot ", "[:]", "[/]"};
+  static constexpr std::array<std::string_view, 10> kMarks = {"hxxp",  "[.]",   "(.)",   "{.}", "[dot]",
+                                                              "(dot)", "{dot}", " dot ", "[:]", "[/]"};
   for (std::size_t i = 0; i < written.size(); ++i) {
     for (const auto mark : kMarks) {
       if (starts_with_ci(written, i, mark)) return true;

@@ -276,7 +276,9 @@ constexpr Spelling kSpellings[] = {
 // "35 k/hộp"), a letter in names and codes ("vitamin k", "k-pop", "lớp 12k"): only a k that
 // stands alone between spaces or sentence punctuation and does not follow a number is không.
 bool k_means_khong(std::string_view t, std::size_t i, std::size_t j, bool after_number) {
-  auto separator = [](char c) { return c == ' ' || c == ',' || c == '.' || c == '!' || c == '?' || c == ';' || c == ':'; };
+  auto separator = [](char c) {
+    return c == ' ' || c == ',' || c == '.' || c == '!' || c == '?' || c == ';' || c == ':';
+  };
   if (after_number) return false;
   if (i > 0 && !separator(t[i - 1]) && t[i - 1] != '(') return false;
   return j == t.size() || separator(t[j]) || t[j] == ')';
@@ -318,8 +320,8 @@ char leet_letter(char c) {
 
 // A number followed by a unit, and maybe more digits: "3tr", "1tr5", "12usdt", "20gb".
 bool amount_with_unit(std::string_view w) {
-  static constexpr std::string_view kUnits[] = {"tr", "trieu", "ty", "k", "usdt", "usd", "vnd", "d", "m", "gb", "mb",
-                                                "tb", "kg", "km", "cm", "mm", "h", "p", "ml", "l"};
+  static constexpr std::string_view kUnits[] = {"tr", "trieu", "ty", "k",  "usdt", "usd", "vnd", "d", "m",  "gb",
+                                                "mb", "tb",    "kg", "km", "cm",   "mm",  "h",   "p", "ml", "l"};
   std::size_t a = 0;
   while (a < w.size() && w[a] >= '0' && w[a] <= '9') ++a;
   if (a == 0) return false;
@@ -353,8 +355,9 @@ void fold_words(const Folded& in, Folded& out) {
     }
     std::size_t j = i;
     while (j < t.size() && token_char(t[j])) ++j;
-    const bool number = std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i), t.begin() + static_cast<std::ptrdiff_t>(j),
-                                    [](char c) { return c >= '0' && c <= '9'; });
+    const bool number =
+        std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i), t.begin() + static_cast<std::ptrdiff_t>(j),
+                    [](char c) { return c >= '0' && c <= '9'; });
     const bool previous_number = std::exchange(after_number, number);
     if (j - i == 1 && t[i] == 'k' && !k_means_khong(t, i, j, previous_number)) {
       r.copy(i, j);

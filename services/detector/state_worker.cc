@@ -133,8 +133,8 @@ Result<std::unique_ptr<StateWorker>> StateWorker::open(const DetectorConfig& con
   if (!sink.is_ok()) return sink.status();
   impl->sink = std::move(sink.value());
 
-  topology::RunnerOptions options{config.state.batch_max_records,
-                                  std::chrono::milliseconds(config.batch_max_wait_ms), 5, nullptr};
+  topology::RunnerOptions options{config.state.batch_max_records, std::chrono::milliseconds(config.batch_max_wait_ms),
+                                  5, nullptr};
   auto* raw = impl.get();
   options.between_batches = [raw] {
     std::shared_ptr<const detect::RulePack> next;

@@ -198,13 +198,13 @@ TEST(BrandRegistry, DigitsForLettersAreReadAsLetters) {
   const std::pair<const char*, const char*> cases[] = {
       {"https://techc0mbank-uudai.com/", "techcombank.com.vn"},  // 0 for o, in a compound
       {"https://vietc0mbank-xacthuc.com/", "vietcombank.com.vn"},
-      {"https://s4combank-xacminh.net/", "sacombank.com.vn"},   // 4 for a
+      {"https://s4combank-xacminh.net/", "sacombank.com.vn"},  // 4 for a
       {"http://m0mo-xacthuc.com/", "momo.vn"},                 // short name: too short for an edit
       {"http://m0mo.vn/", "momo.vn"},                          // the name itself under its own suffix
       {"https://vne1d-capnhat.com/", "vneid.gov.vn"},          // 1 for i
       {"https://agr1bank-vay.com/", "agribank.com.vn"},
       {"https://dangnhap.b1dv-khuyenmai.top/", "bidv.com.vn"},
-      {"https://v1b-uudai.com/", "vib.com.vn"},                // a short alias as a token
+      {"https://v1b-uudai.com/", "vib.com.vn"},                           // a short alias as a token
       {"https://x.vietc0mbank.secure-login.top/", "vietcombank.com.vn"},  // in a subdomain
   };
   for (const auto& [url, brand] : cases) EXPECT_EQ(flagged_as(url), brand) << url;
@@ -215,8 +215,8 @@ TEST(BrandRegistry, DigitsForLettersAreReadAsLetters) {
   EXPECT_EQ(f->hits.back().id, "brand.lookalike.digits");
   EXPECT_EQ(f->score, core_pack()->lookalike.compound);
   // Numbers in real names stay numbers: runs of digits, digits at either end of a word.
-  for (const char* d : {"kenh14.vn", "24h.com.vn", "123job.vn", "1office.vn", "5giay.vn", "9pay.vn", "k14.vn",
-                        "f88.vn", "m4u.vn", "7eleven.vn", "b2b.vn", "vn1.vn"}) {
+  for (const char* d : {"kenh14.vn", "24h.com.vn", "123job.vn", "1office.vn", "5giay.vn", "9pay.vn", "k14.vn", "f88.vn",
+                        "m4u.vn", "7eleven.vn", "b2b.vn", "vn1.vn"}) {
     EXPECT_EQ(flagged_as(std::string("https://") + d + "/"), "") << d;
   }
 }

@@ -155,9 +155,10 @@ TEST(RulePack, ConditionsAreValidated) {
     ASSERT_FALSE(r.is_ok()) << rule;
     EXPECT_NE(r.status().message().find(message), std::string::npos) << r.status().message();
   }
-  auto ok = load_rule_pack(write("pack-pattern-escape.yaml", head + base +
-                                                                "  - {id: b, category: scam, weight: 30, reason_en: e, "
-                                                                "reason_vi: v, patterns: ['lai\\S+ \\d+']}\n"));
+  auto ok =
+      load_rule_pack(write("pack-pattern-escape.yaml", head + base +
+                                                           "  - {id: b, category: scam, weight: 30, reason_en: e, "
+                                                           "reason_vi: v, patterns: ['lai\\S+ \\d+']}\n"));
   EXPECT_TRUE(ok.is_ok()) << ok.status().to_string();
 }
 
