@@ -676,6 +676,10 @@ void StageB::send_ring(std::string_view msg, std::vector<io::Record>& out,
   m.member_flagged = false;
   m.from_partition = -1;
   fill(m);
+  to_coordinator(m, out);
+}
+
+void StageB::to_coordinator(const Observation& m, std::vector<io::Record>& out) {
   io::Record& r = out.emplace_back();
   r.topic = config_.state.observations_topic;
   r.key = observation_key(kCoordinatorType, kCoordinatorValue);
@@ -712,12 +716,7 @@ void StageB::send_watermarks(std::vector<io::Record>& out) {
     m.event_time = it->second.watermark_sent;
     m.msg = "wm";
     m.from_partition = p;
-    io::Record& r = out.emplace_back();
-    r.topic = config_.state.observations_topic;
-    r.key = observation_key(kCoordinatorType, kCoordinatorValue);
-    r.value.emplace();
-    encode_observation(m, *r.value);
-    r.timestamp = clock_();
+    to_coordinator(m, out);
   }
   watermark_dirty_.clear();
 }

@@ -93,6 +93,8 @@ class StageB final : public Processor {
   Status apply_links(std::int32_t partition, TimestampMs to, std::vector<io::Record>& out, Stats& stats,
                      const io::Record& in);
   void send_ring(std::string_view msg, std::vector<io::Record>& out, const std::function<void(Observation&)>& fill);
+  // The record of a ring message: keyed "ring:coordinator" on the observations topic.
+  void to_coordinator(const Observation& m, std::vector<io::Record>& out);
   void emit_ring(const std::string& root, const RingNode& node, bool update, std::vector<io::Record>& out, Stats& stats,
                  const io::Record& in);
   Status finish_restore(const Restored& r, Stats& stats);
