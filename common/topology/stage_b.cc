@@ -771,18 +771,12 @@ Status StageB::ring_message(std::int32_t partition, std::vector<io::Record>& out
     global = std::min(global, w);
   }
   if (global == kNoTime || global <= applied) return Status::ok();
-  VIGIL_RETURN_IF_ERROR(apply_links(partition, global, out, stats, in));
+  VIGIL_RETURN_IF_ERROR(apply_links(partition, applied, global, out, stats, in));
   return write_time(std::string(kAppliedKey), global);
 }
 
-Status StageB::apply_links(std::int32_t partition, TimestampMs to, std::vector<io::Record>& out, Stats& stats,
-                           const io::Record& in) {
-  TimestampMs applied = kNoTime;
-  {
-    auto got = store_.get(kMeta, partition, kAppliedKey);
-    if (!got.is_ok()) return got.status();
-    if (got.value()) state::Decoder(got.value()->value).signed_varint(applied);
-  }
+Status StageB::apply_links(std::int32_t partition, TimestampMs applied, TimestampMs to, std::vector<io::Record>& out,
+                           Stats& stats, const io::Record& in) {
   const std::string prefix = pending_prefix();
   // Everything with a time in (applied, to]; keys of time `applied` end in kSep, below ' '.
   const std::string first = applied == kNoTime ? prefix : prefix + time_hex(applied) + ' ';

@@ -90,8 +90,9 @@ class StageB final : public Processor {
   Status ensure_partition(std::int32_t partition, std::vector<io::Record>& out, Stats& stats, PartitionState*& state);
   void ring_observation(const PartitionState& ps, const std::string& key, std::vector<io::Record>& out, Stats& stats);
   Status ring_message(std::int32_t partition, std::vector<io::Record>& out, Stats& stats, const io::Record& in);
-  Status apply_links(std::int32_t partition, TimestampMs to, std::vector<io::Record>& out, Stats& stats,
-                     const io::Record& in);
+  // Applies the pending links with times in (applied, to], in key order.
+  Status apply_links(std::int32_t partition, TimestampMs applied, TimestampMs to, std::vector<io::Record>& out,
+                     Stats& stats, const io::Record& in);
   void send_ring(std::string_view msg, std::vector<io::Record>& out, const std::function<void(Observation&)>& fill);
   // The record of a ring message: keyed "ring:coordinator" on the observations topic.
   void to_coordinator(const Observation& m, std::vector<io::Record>& out);
