@@ -215,11 +215,48 @@ void BM_ParseDetect(benchmark::State& state) {
       static_cast<double>(flagged) / static_cast<double>(state.iterations() * corpus().size());
 }
 
+// The one Hyperscan scan of all phrase rules, alone, over texts folded beforehand: the part of
+// detection that grows with the pack.
+void BM_PhraseScan(benchmark::State& state) {
+  auto pack = vigil::detect::load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+  if (!pack.is_ok() || !pack.value()->matcher) {
+    state.SkipWithError("rules/vn-core.yaml does not load");
+    return;
+  }
+  const vigil::detect::PhraseMatcher& matcher = *pack.value()->matcher;
+  std::map<std::string, std::unique_ptr<vigil::Adapter>> adapters;
+  for (const auto& input : vigil::default_detector_config().inputs)
+    adapters[input.topic] = vigil::make_adapter(input.adapter);
+  std::vector<std::string> texts;
+  vigil::Event event;
+  vigil::text::Folded folded;
+  for (const auto& r : corpus()) {
+    (void)adapters[r.topic]->parse(*r.value, event);
+    vigil::text::fold(event.text, folded);
+    texts.push_back(folded.text);
+  }
+  vigil::detect::PhraseMatcher::Scratch scratch(matcher);
+  std::vector<vigil::detect::PhraseMatcher::Match> matches;
+  std::size_t found = 0;
+  const auto before = g_allocations.load();
+  for (auto _ : state) {
+    for (const auto& t : texts) {
+      if (!matcher.scan(t, scratch, matches).is_ok()) state.SkipWithError("scan failed");
+      found += matches.size();
+    }
+  }
+  benchmark::DoNotOptimize(found);
+  finish(state, before);
+  state.counters["matches_per_record"] =
+      static_cast<double>(found) / static_cast<double>(state.iterations() * corpus().size());
+}
+
 BENCHMARK(BM_SimdjsonAlone)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Adapters<Stage::kParse>)->Name("BM_Parse")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Adapters<Stage::kNormalise>)->Name("BM_ParseNormalise")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Adapters<Stage::kExtract>)->Name("BM_ParseNormaliseExtract")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ParseDetect)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PhraseScan)->Unit(benchmark::kMillisecond);
 
 // Remembers each benchmark's throughput to print ratios to simdjson alone at the end.
 class RatioReporter : public benchmark::ConsoleReporter {

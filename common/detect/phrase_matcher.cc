@@ -30,12 +30,20 @@ struct ScanContext {
   std::string_view text;
   std::vector<PhraseMatcher::Match>* out;
   const std::uint32_t* literal_length;
+  bool starts_known = false;     // scanning the database that tracks where patterns start
+  bool pattern_matched = false;  // a pattern matched in the first database (start unknown)
 };
 
 int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int, void* context) {
   auto* ctx = static_cast<ScanContext*>(context);
   const std::string_view t = ctx->text;
-  if (const std::uint32_t n = ctx->literal_length[id]; n != 0) from = to - n;
+  if (const std::uint32_t n = ctx->literal_length[id]; n != 0) {
+    from = to - n;
+  } else if (!ctx->starts_known) {
+    // The first database does not know where a pattern's match starts: the second one will.
+    ctx->pattern_matched = true;
+    return 0;
+  }
   // Word boundaries are checked here rather than with \b, so that letters of other scripts
   // (bytes >= 0x80 in folded text) count as part of a word, as everywhere else in Vigil.
   const bool left = from == 0 || !text::is_word_byte(t[from - 1]);
@@ -44,37 +52,17 @@ int on_match(unsigned int id, unsigned long long from, unsigned long long to, un
   return 0;
 }
 
-}  // namespace
-
-PhraseMatcher::~PhraseMatcher() {
-  hs_free_database(static_cast<hs_database_t*>(database_));
-}
-
-Result<std::unique_ptr<const PhraseMatcher>> PhraseMatcher::compile(const std::vector<std::string>& phrases,
-                                                                    const std::vector<bool>& regex) {
-  std::unique_ptr<PhraseMatcher> m(new PhraseMatcher());
-  m->phrase_count_ = phrases.size();
-  if (phrases.empty()) return std::unique_ptr<const PhraseMatcher>(std::move(m));
-  std::vector<std::string> patterns;
-  std::vector<const char*> expressions;
-  std::vector<unsigned int> flags;
-  std::vector<unsigned int> ids;
-  patterns.reserve(phrases.size());
-  for (std::size_t i = 0; i < phrases.size(); ++i) {
-    const bool is_regex = i < regex.size() && regex[i];
-    if (!is_regex && phrases[i].empty()) return invalid_argument("an empty phrase would match everywhere");
-    patterns.push_back(is_regex ? phrases[i] : escape_literal(phrases[i]));
-    flags.push_back(is_regex ? HS_FLAG_SOM_LEFTMOST : 0U);
-    m->literal_length_.push_back(is_regex ? 0U : static_cast<std::uint32_t>(phrases[i].size()));
-    ids.push_back(static_cast<unsigned int>(i));
-  }
-  for (const auto& p : patterns) expressions.push_back(p.c_str());
+// Compiles `expressions` (ids and flags alongside) into a block-mode database, or says which
+// phrase does not compile.
+Result<hs_database_t*> compile_database(const std::vector<const char*>& expressions,
+                                        const std::vector<unsigned int>& flags, const std::vector<unsigned int>& ids,
+                                        const std::vector<std::string>& phrases, const std::vector<bool>& regex) {
   hs_database_t* db = nullptr;
   hs_compile_error_t* error = nullptr;
   if (hs_compile_multi(expressions.data(), flags.data(), ids.data(), static_cast<unsigned int>(expressions.size()),
                        HS_MODE_BLOCK, nullptr, &db, &error) != HS_SUCCESS) {
     std::string message = error != nullptr && error->message != nullptr ? error->message : "unknown error";
-    const int which = error != nullptr ? error->expression : -1;
+    const int which = error != nullptr && error->expression >= 0 ? static_cast<int>(ids[error->expression]) : -1;
     hs_free_compile_error(error);
     const bool bad_regex =
         which >= 0 && static_cast<std::size_t>(which) < regex.size() && regex[static_cast<std::size_t>(which)];
@@ -82,14 +70,67 @@ Result<std::unique_ptr<const PhraseMatcher>> PhraseMatcher::compile(const std::v
                             (which >= 0 ? "'" + phrases[static_cast<std::size_t>(which)] + "'" : std::string("set")) +
                             " does not compile: " + message);
   }
-  m->database_ = db;
+  return db;
+}
+
+}  // namespace
+
+PhraseMatcher::~PhraseMatcher() {
+  hs_free_database(static_cast<hs_database_t*>(database_));
+  hs_free_database(static_cast<hs_database_t*>(pattern_database_));
+}
+
+Result<std::unique_ptr<const PhraseMatcher>> PhraseMatcher::compile(const std::vector<std::string>& phrases,
+                                                                    const std::vector<bool>& regex) {
+  std::unique_ptr<PhraseMatcher> m(new PhraseMatcher());
+  m->phrase_count_ = phrases.size();
+  if (phrases.empty()) return std::unique_ptr<const PhraseMatcher>(std::move(m));
+  // Every phrase and pattern goes into the first database without start-of-match tracking:
+  // for patterns it costs more than all literals together, as every digit may start one.
+  // Patterns rarely match, so only then does the second database, the patterns alone with
+  // leftmost start tracking, scan the text again to say where their matches begin.
+  std::vector<std::string> patterns;
+  std::vector<const char*> expressions, pattern_expressions;
+  std::vector<unsigned int> flags, pattern_flags;
+  std::vector<unsigned int> ids, pattern_ids;
+  patterns.reserve(phrases.size());
+  for (std::size_t i = 0; i < phrases.size(); ++i) {
+    const bool is_regex = i < regex.size() && regex[i];
+    if (!is_regex && phrases[i].empty()) return invalid_argument("an empty phrase would match everywhere");
+    patterns.push_back(is_regex ? phrases[i] : escape_literal(phrases[i]));
+    m->literal_length_.push_back(is_regex ? 0U : static_cast<std::uint32_t>(phrases[i].size()));
+    ids.push_back(static_cast<unsigned int>(i));
+    flags.push_back(0U);
+  }
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    expressions.push_back(patterns[i].c_str());
+    if (m->literal_length_[i] != 0) continue;
+    pattern_expressions.push_back(patterns[i].c_str());
+    pattern_ids.push_back(static_cast<unsigned int>(i));
+    pattern_flags.push_back(HS_FLAG_SOM_LEFTMOST);
+  }
+  auto db = compile_database(expressions, flags, ids, phrases, regex);
+  if (!db.is_ok()) return db.status();
+  m->database_ = db.value();
+  if (!pattern_expressions.empty()) {
+    auto pattern_db = compile_database(pattern_expressions, pattern_flags, pattern_ids, phrases, regex);
+    if (!pattern_db.is_ok()) return pattern_db.status();
+    m->pattern_database_ = pattern_db.value();
+  }
   return std::unique_ptr<const PhraseMatcher>(std::move(m));
 }
 
 PhraseMatcher::Scratch::Scratch(const PhraseMatcher& matcher) {
   if (matcher.database_ == nullptr) return;
   hs_scratch_t* s = nullptr;
-  if (hs_alloc_scratch(static_cast<hs_database_t*>(matcher.database_), &s) == HS_SUCCESS) scratch_ = s;
+  // One scratch serves both databases (hs_alloc_scratch grows it to fit the second).
+  if (hs_alloc_scratch(static_cast<hs_database_t*>(matcher.database_), &s) != HS_SUCCESS) return;
+  if (matcher.pattern_database_ != nullptr &&
+      hs_alloc_scratch(static_cast<hs_database_t*>(matcher.pattern_database_), &s) != HS_SUCCESS) {
+    hs_free_scratch(s);
+    return;
+  }
+  scratch_ = s;
 }
 
 PhraseMatcher::Scratch::~Scratch() {
@@ -105,6 +146,13 @@ Status PhraseMatcher::scan(std::string_view text, Scratch& scratch, std::vector<
       hs_scan(static_cast<hs_database_t*>(database_), text.data(), static_cast<unsigned int>(text.size()), 0,
               static_cast<hs_scratch_t*>(scratch.scratch_), on_match, &ctx);
   if (rc != HS_SUCCESS) return internal_error("hyperscan scan failed with code " + std::to_string(rc));
+  if (ctx.pattern_matched) {
+    ctx.starts_known = true;
+    const hs_error_t prc =
+        hs_scan(static_cast<hs_database_t*>(pattern_database_), text.data(), static_cast<unsigned int>(text.size()), 0,
+                static_cast<hs_scratch_t*>(scratch.scratch_), on_match, &ctx);
+    if (prc != HS_SUCCESS) return internal_error("hyperscan scan failed with code " + std::to_string(prc));
+  }
   // Hyperscan reports in order of match end; rules want reading order.
   std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.phrase < b.phrase;

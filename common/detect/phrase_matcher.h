@@ -51,10 +51,12 @@ class PhraseMatcher {
 
  private:
   PhraseMatcher() = default;
-  void* database_ = nullptr;
+  void* database_ = nullptr;          // every phrase and pattern, no start-of-match tracking
+  void* pattern_database_ = nullptr;  // the patterns alone, with leftmost start tracking
   std::size_t phrase_count_ = 0;
-  // Byte length of each literal phrase, 0 for a regular expression. Literals are compiled
-  // without start-of-match tracking (their start is end - length), which Hyperscan makes pay.
+  // Byte length of each literal phrase, 0 for a regular expression. Nothing in the first
+  // database tracks where matches start (Hyperscan makes that pay): a literal starts at
+  // end - length.
   std::vector<std::uint32_t> literal_length_;
 };
 

@@ -7,8 +7,8 @@ namespace {
 
 using Matches = std::vector<std::tuple<std::uint32_t, std::size_t, std::size_t>>;
 
-Matches scan(const std::vector<std::string>& phrases, std::string_view text) {
-  auto m = PhraseMatcher::compile(phrases);
+Matches scan(const std::vector<std::string>& phrases, std::string_view text, const std::vector<bool>& regex = {}) {
+  auto m = PhraseMatcher::compile(phrases, regex);
   EXPECT_TRUE(m.is_ok()) << m.status().to_string();
   PhraseMatcher::Scratch scratch(*m.value());
   std::vector<PhraseMatcher::Match> out;
@@ -34,6 +34,17 @@ TEST(PhraseMatcher, PunctuationIsLiteralNotRegex) {
 TEST(PhraseMatcher, NonAsciiLettersAreWordCharacters) {
   // Folded text keeps letters of other scripts; "data" inside "dataш" is not a whole word.
   EXPECT_EQ(scan({"data"}, "data\xd1\x88 data"), (Matches{{0, 7, 11}}));
+}
+
+TEST(PhraseMatcher, PatternsGiveTheirLeftmostStartAmongLiterals) {
+  // Patterns are found without start tracking first, then located by a second scan: the
+  // spans must be the same as a single scan with start tracking would give, including a
+  // match at offset 0 and one that is not a whole word.
+  const std::vector<std::string> phrases = {"data", "[0-9]+ ?k ?/ ?so", "so"};
+  const std::vector<bool> regex = {false, true, false};
+  EXPECT_EQ(scan(phrases, "500k/so data, ban 2 k / so; x12k/so", regex),
+            (Matches{{1, 0, 7}, {2, 5, 7}, {0, 8, 12}, {1, 18, 26}, {2, 24, 26}, {2, 33, 35}}));
+  EXPECT_EQ(scan(phrases, "data data", regex), (Matches{{0, 0, 4}, {0, 5, 9}}));
 }
 
 TEST(PhraseMatcher, EmptySetMatchesNothing) {
