@@ -649,8 +649,16 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     entities_.push_back(extract::Entity{extract::EntityType::kHandle, lowered, event.platform, 0, 0});
   }
 
-  // Findings by category, in the order the pack declares categories (deterministic output).
-  std::map<std::string, Finding> by_category;
+  // Findings by category, in the order the pack declares categories (deterministic output);
+  // reused across posts so their hit lists stop allocating. A category with hits is scored.
+  by_category_.resize(pack_->categories.size());
+  for (Finding& f : by_category_) {
+    f.category.clear();
+    f.subtype.clear();
+    f.hits.clear();
+    f.entities.clear();
+    f.evidence.clear();
+  }
   phrase_hits_.clear();
 
   // One scan for all phrases of all rules; then, per rule in pack order, the first whole-word
@@ -712,16 +720,17 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       deferred = true;
       continue;
     }
-    add_phrase_hit(rule, by_category);
+    add_phrase_hit(rule);
   }
 
   links_defanged_ = false;
-  if (pack_->category("fraud_link") != nullptr) detect_links(event, by_category);
+  if (const Category* links = pack_->category("fraud_link"); links != nullptr)
+    detect_links(event, by_category_[static_cast<std::size_t>(links - pack_->categories.data())]);
   for (std::size_t r = 0; deferred && r < rule_count; ++r) {
     const PhraseRule& rule = pack_->phrase_rules[r];
     if (!fired_[r] || !rule.defanged_links_only) continue;
     if (links_defanged_) {
-      add_phrase_hit(rule, by_category);
+      add_phrase_hit(rule);
     } else {
       fired_[r] = false;
     }
@@ -731,10 +740,10 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     return !fired_[static_cast<std::size_t>(q.rule - pack_->phrase_rules.data())];
   });
 
-  for (const auto& category : pack_->categories) {
-    auto it = by_category.find(category.name);
-    if (it == by_category.end()) continue;
-    Finding& f = it->second;
+  for (std::size_t c = 0; c < pack_->categories.size(); ++c) {
+    const Category& category = pack_->categories[c];
+    if (by_category_[c].hits.empty()) continue;
+    Finding& f = by_category_[c];
     int score = 0;
     for (const auto& h : f.hits) score += h.weight;
     // A lookalike domain counts once however many URLs point at it; text lures add to it.
@@ -789,25 +798,22 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       return a.start < b.start;
     });
     out.push_back(std::move(f));
+    f = Finding{};
   }
 }
 
-void Detector::add_phrase_hit(const PhraseRule& rule, std::map<std::string, Finding>& by_category) {
+void Detector::add_phrase_hit(const PhraseRule& rule) {
   // Weight and subtype now, for the score; the rule's id and reasons only if its category
   // flags (most posts with a matching phrase do not): copying them was most of detection's
   // allocations. The subtype is short enough to stay in place.
-  auto& hits = by_category[rule.category].hits;
+  auto& hits = by_category_[rule.category_index].hits;
   hits.push_back(RuleHit{"", rule.subtype, "", "", rule.weight});
   phrase_hits_.emplace_back(&rule, hits.size() - 1);
 }
 
-void Detector::detect_links(const Event& event, std::map<std::string, Finding>& by_category) {
+void Detector::detect_links(const Event& event, Finding& f) {
   // Scam wording aimed at links (the fraud_link phrase rules) is an anchor for URL rules.
-  bool anchored = false;
-  if (const auto it = by_category.find("fraud_link"); it != by_category.end()) {
-    anchored =
-        std::any_of(it->second.hits.begin(), it->second.hits.end(), [](const RuleHit& h) { return h.weight > 0; });
-  }
+  bool anchored = std::any_of(f.hits.begin(), f.hits.end(), [](const RuleHit& h) { return h.weight > 0; });
   Finding links;
   auto add_entity = [&](extract::EntityType type, std::string_view value, std::string_view brand) {
     for (auto& fe : links.entities) {
@@ -945,7 +951,6 @@ void Detector::detect_links(const Event& event, std::map<std::string, Finding>& 
              std::any_of(listed.begin(), listed.end(), [&](const Listed& l) { return l.domain == fe.value; });
     });
   }
-  Finding& f = by_category["fraud_link"];
   for (auto& h : links.hits) f.hits.push_back(std::move(h));
   for (auto& fe : links.entities) f.entities.push_back(std::move(fe));
   for (auto& ev : links.evidence) f.evidence.push_back(std::move(ev));

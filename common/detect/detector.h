@@ -89,8 +89,9 @@ class Detector {
 
  private:
   // The fraud_link signals of the post's links: known-bad feeds, brand lookalikes, URL rules.
-  void detect_links(const Event& event, std::map<std::string, Finding>& by_category);
-  void add_phrase_hit(const PhraseRule& rule, std::map<std::string, Finding>& by_category);
+  // `links` is the fraud_link category's finding.
+  void detect_links(const Event& event, Finding& links);
+  void add_phrase_hit(const PhraseRule& rule);
 
   std::shared_ptr<const RulePack> pack_;
   std::shared_ptr<const Blocklist> blocklist_;
@@ -99,6 +100,7 @@ class Detector {
   std::vector<PhraseMatcher::Match> matches_;
   std::vector<std::size_t> first_match_;  // per flat phrase: index into matches_, or npos
   std::vector<bool> fired_;               // per phrase rule, of the current post
+  std::vector<Finding> by_category_;      // per category of the pack, of the current post
   std::vector<bool> negated_;             // per match, of negatable rules
   // Of the current post: every link behind a fraud_link signal is written defanged.
   bool links_defanged_ = false;

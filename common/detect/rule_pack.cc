@@ -272,8 +272,9 @@ RulePack parse(const YAML::Node& root) {
     const std::string at = "rule " + r.id;
     if (!ids.insert(r.id).second) throw LoadError{at + ": duplicate rule id"};
     r.category = req_string(node, "category", at);
-    if (pack.category(r.category) == nullptr)
-      throw LoadError{at + ": category '" + r.category + "' is not declared under categories"};
+    const Category* category = pack.category(r.category);
+    if (category == nullptr) throw LoadError{at + ": category '" + r.category + "' is not declared under categories"};
+    r.category_index = static_cast<std::size_t>(category - pack.categories.data());
     r.weight = int_value(node, "weight", at, 0);
     if (r.weight == 0 || r.weight < -100 || r.weight > 100)
       throw LoadError{at + ": 'weight' must be a non-zero integer in -100..100"};

@@ -18,7 +18,8 @@ namespace vigil::detect {
 struct PhraseRule {
   std::string id;
   std::string category;
-  int weight = 0;  // negative weights are counter-signals (news, police warnings, SIM plans)
+  std::size_t category_index = 0;  // of `category` in RulePack::categories
+  int weight = 0;                  // negative weights are counter-signals (news, police warnings, SIM plans)
   std::string reason_en;
   std::string reason_vi;
   std::vector<std::string> phrases;  // folded
