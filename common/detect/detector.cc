@@ -661,15 +661,11 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
   }
   phrase_hits_.clear();
 
-  // One scan for all phrases of all rules; then, per rule in pack order, the first whole-word
-  // occurrence of each of its phrases.
+  // One scan for all phrases of all rules; then the first whole-word occurrence of each
+  // phrase that counts.
   matches_.clear();
   pending_.clear();
   if (pack_->matcher && !pack_->matcher->scan(folded_.text, *scratch_, matches_).is_ok()) matches_.clear();
-  first_match_.assign(pack_->phrase_rule.size(), std::string::npos);
-  for (std::size_t m = 0; m < matches_.size(); ++m) {
-    if (first_match_[matches_[m].phrase] == std::string::npos) first_match_[matches_[m].phrase] = m;
-  }
   // Per rule: whether it fired (negatable rules: a match outside a negation), with the
   // quotes of its phrases. A match inside a negated one is negated too: "mã otp" in
   // "không ... cung cấp mã otp" is as far from the "không" as the longer phrase is.
@@ -686,25 +682,22 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       if (matches_[j].begin >= matches_[k].begin && matches_[j].begin < matches_[k].end) negated_[j] = true;
     }
   }
-  for (std::size_t flat = 0; flat < first_match_.size();) {
-    const std::size_t r = pack_->phrase_rule[flat];
+  // Matches come in reading order, so the first of each phrase that counts (for negatable
+  // rules: outside a negation) is the one quoted. Only the phrases seen are reset after: a
+  // pack has hundreds of phrases and a post matches a dozen.
+  quoted_.resize(pack_->phrase_rule.size());
+  for (std::size_t k = 0; k < matches_.size(); ++k) {
+    const PhraseMatcher::Match& m = matches_[k];
+    const std::size_t r = pack_->phrase_rule[m.phrase];
     const PhraseRule& rule = pack_->phrase_rules[r];
-    for (std::size_t p = 0; p < rule.entries(); ++p, ++flat) {
-      if (first_match_[flat] == std::string::npos) continue;
-      const PhraseMatcher::Match* m = &matches_[first_match_[flat]];
-      if (rule.negatable) {
-        m = nullptr;
-        for (std::size_t k = first_match_[flat]; k < matches_.size() && m == nullptr; ++k) {
-          if (matches_[k].phrase == flat && !negated_[k]) m = &matches_[k];
-        }
-        if (m == nullptr) continue;
-      }
-      fired_[r] = true;
-      // Quoted only if the category flags (below): most matches are of posts that do not.
-      const auto [b, e] = folded_.source_span(m->begin, m->end);
-      pending_.push_back(PendingQuote{&rule, b, e});
-    }
+    if (quoted_[m.phrase] || (rule.negatable && negated_[k])) continue;
+    quoted_[m.phrase] = true;
+    fired_[r] = true;
+    // Quoted only if the category flags (below): most matches are of posts that do not.
+    const auto [b, e] = folded_.source_span(m.begin, m.end);
+    pending_.push_back(PendingQuote{&rule, m.phrase, b, e});
   }
+  for (const auto& m : matches_) quoted_[m.phrase] = false;
   // A rule with partners counts only next to one of them (partners have none of their own).
   for (std::size_t r = 0; r < rule_count; ++r) {
     const PhraseRule& rule = pack_->phrase_rules[r];
@@ -782,8 +775,9 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false, ""});
     if (!f.entities.empty()) f.entities.front().primary = true;
     // The phrase quotes of this category, in text order so code points are counted once.
-    std::sort(pending_.begin(), pending_.end(),
-              [](const PendingQuote& a, const PendingQuote& b) { return a.begin < b.begin; });
+    std::sort(pending_.begin(), pending_.end(), [](const PendingQuote& a, const PendingQuote& b) {
+      return a.begin != b.begin ? a.begin < b.begin : a.phrase < b.phrase;
+    });
     CodePointCursor cursor(event.text);
     for (const auto& q : pending_) {
       if (q.rule->category != category.name) continue;
