@@ -394,16 +394,24 @@ bool host_under(std::string_view host, std::string_view domain) {
 }
 
 // A link as the URL rules see it.
+// What the rules need to know of a host, the same every time it comes back.
+struct HostFacts {
+  std::string domain;  // registrable domain, or the address of an IPv4 host; empty when neither
+  bool ip = false;
+  bool official = false;  // on (or under) an official brand domain
+  Lookalike lookalike;    // the brand it imitates, if any (not for IP hosts)
+};
+
 struct Link {
   std::string_view url;   // canonical
   std::string_view host;  // canonical
   std::string_view path;  // from the first '/' after the host up to '?', lower case not applied
-  std::string domain;     // registrable domain, or the address of an IPv4 host; empty when neither
+  std::string_view domain;
   bool ip = false;
-  bool official = false;  // on (or under) an official brand domain
+  bool official = false;
 };
 
-Link link_of(std::string_view url, const RulePack& pack) {
+Link link_of(std::string_view url, const HostFacts& facts) {
   Link l;
   l.url = url;
   l.host = extract::url_host(url);
@@ -411,10 +419,9 @@ Link link_of(std::string_view url, const RulePack& pack) {
   const std::size_t after_host = (scheme == std::string_view::npos ? 0 : scheme + 3) + l.host.size();
   std::string_view rest = url.substr(after_host);
   l.path = rest.substr(0, std::min(rest.find('?'), rest.size()));
-  const auto ip = extract::normalize_ipv4(l.host);
-  l.ip = ip.has_value() && *ip == l.host;
-  l.domain = l.ip ? std::string(l.host) : extract::registrable_domain(l.host);
-  l.official = !l.ip && !l.domain.empty() && pack.official.count(l.domain) != 0;
+  l.domain = facts.domain;
+  l.ip = facts.ip;
+  l.official = facts.official;
   return l;
 }
 
@@ -598,18 +605,27 @@ std::size_t edit_distance(std::u32string_view a, std::u32string_view b) {
   return osa_distance(a, b);
 }
 
+// Facts of each host seen: spreading links repeat the same hosts post after post, and
+// comparing a host with every brand is the costliest part of detection after the scan.
 // Bounded: forgotten wholesale when full (a memo, not a cache to tune). Same pack for the
 // Detector's lifetime, so entries never go stale.
-struct Detector::LookalikeMemo {
+struct Detector::HostMemo {
   static constexpr std::size_t kMaxEntries = 8192;
-  std::unordered_map<std::string, Lookalike> by_host;  // key: host '\n' registrable domain
+  std::unordered_map<std::string, HostFacts> by_host;
 
-  const Lookalike& get(const RulePack& pack, const Confusables* confusables, std::string_view host,
-                       const std::string& domain) {
-    key.assign(host).append(1, '\n').append(domain);
+  const HostFacts& get(const RulePack& pack, const Confusables* confusables, std::string_view host) {
+    key.assign(host);
     if (auto it = by_host.find(key); it != by_host.end()) return it->second;
     if (by_host.size() >= kMaxEntries) by_host.clear();
-    return by_host.emplace(key, match_brand(pack, confusables, std::string(host), domain)).first->second;
+    HostFacts f;
+    // A canonical URL's IPv4 host is already in dotted decimal.
+    f.ip = !host.empty() &&
+           std::all_of(host.begin(), host.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); }) &&
+           extract::normalize_ipv4(host) == host;
+    f.domain = f.ip ? key : extract::registrable_domain(host);
+    f.official = !f.ip && !f.domain.empty() && pack.official.count(f.domain) != 0;
+    if (!f.ip && !f.domain.empty()) f.lookalike = match_brand(pack, confusables, key, f.domain);
+    return by_host.emplace(key, std::move(f)).first->second;
   }
   std::string key;
 };
@@ -619,7 +635,7 @@ Detector::Detector(Detector&&) noexcept = default;
 Detector& Detector::operator=(Detector&&) noexcept = default;
 
 Detector::Detector(std::shared_ptr<const RulePack> pack)
-    : pack_(std::move(pack)), lookalike_memo_(std::make_unique<LookalikeMemo>()) {
+    : pack_(std::move(pack)), host_memo_(std::make_unique<HostMemo>()) {
   if (pack_->matcher) scratch_ = std::make_unique<PhraseMatcher::Scratch>(*pack_->matcher);
   // The pack loader computed the brands' skeletons with the same checker, so it opened.
   if (auto c = Confusables::shared(); c.is_ok()) confusables_ = c.value();
@@ -864,7 +880,8 @@ void Detector::detect_links(const Event& event, Finding& f) {
   };
   for (const auto& e : entities_) {
     if (e.type != extract::EntityType::kUrl) continue;
-    const Link link = link_of(e.value, *pack_);
+    const HostFacts& facts = host_memo_->get(*pack_, confusables_, extract::url_host(e.value));
+    const Link link = link_of(e.value, facts);
     // Known-bad feeds. Official brand domains never flag, whatever a feed says.
     if (blocklist_ != nullptr && !link.official) {
       if (const auto hit = blocklist_->match(link.host)) {
@@ -880,12 +897,12 @@ void Detector::detect_links(const Event& event, Finding& f) {
     }
     // Brand lookalikes.
     if (!link.ip && !link.domain.empty()) {
-      const Lookalike& l = lookalike_memo_->get(*pack_, confusables_, link.host, link.domain);
+      const Lookalike& l = facts.lookalike;
       if (l.brand != nullptr) {
         anchored = true;
         if (std::none_of(lookalikes_.begin(), lookalikes_.end(),
                          [&](const Imitation& x) { return x.domain == link.domain; }))
-          lookalikes_.push_back(Imitation{link.domain, l.brand->domains.front()});
+          lookalikes_.push_back(Imitation{std::string(link.domain), l.brand->domains.front()});
         note_link(e);
         add_hit(RuleHit{l.rule_id, "", l.reason_en, l.reason_vi, l.weight, {}});
         add_entity(extract::EntityType::kDomain, link.domain, l.brand->domains.front());
@@ -898,7 +915,7 @@ void Detector::detect_links(const Event& event, Finding& f) {
     url_signals(*pack_, link, signals);
     for (const auto& sig : signals) {
       if (sig.rule->kind == UrlRule::Kind::kBrandInPath) anchored = true;
-      pending.push_back(Pending{sig, &e, link.domain});
+      pending.push_back(Pending{sig, &e, std::string(link.domain)});
     }
   }
   // Alone, a shortener, a free site or a .xyz host is what millions of honest links are: URL

@@ -117,10 +117,9 @@ class Detector {
   text::Folded folded_;
   std::vector<extract::Entity> entities_;
   std::vector<Imitation> lookalikes_;
-  // Brand lookalike results by host: spreading links repeat the same hosts post after post,
-  // and comparing a host with every brand is the costliest part of detection after the scan.
-  struct LookalikeMemo;
-  std::unique_ptr<LookalikeMemo> lookalike_memo_;
+  // Registrable domain, official or not, brand lookalike: by host (detector.cc).
+  struct HostMemo;
+  std::unique_ptr<HostMemo> host_memo_;
 };
 
 // Whether the phrase match at folded byte `begin` stands right after a negation in the same
