@@ -283,7 +283,9 @@ RulePack parse(const YAML::Node& root) {
     for (const auto& p : string_list(node, "phrases", at)) {
       std::string f = folded(p);
       if (f.empty()) throw LoadError{at + ": phrase '" + p + "' is empty after folding"};
-      r.phrases.push_back(std::move(f));
+      // Spellings that fold alike ("số điện thoại", "sđt") are one phrase: quoted twice, the
+      // same words would show twice in a flag's evidence.
+      if (std::find(r.phrases.begin(), r.phrases.end(), f) == r.phrases.end()) r.phrases.push_back(std::move(f));
     }
     for (const auto& p : string_list(node, "patterns", at)) {
       // Patterns meet folded text: lower-case ASCII, no diacritics (đ is d).

@@ -131,6 +131,24 @@ TEST(DefangedWarning, AWarningQuotingADefangedDomainDoesNotFlag) {
   for (const auto& ev : f->evidence) EXPECT_NE(ev.rule, "warning");
 }
 
+TEST(RulePack, SpellingsThatFoldAlikeAreQuotedOnce) {
+  auto pack = load_rule_pack(write("pack-fold-alike.yaml", R"(rule_pack: x
+version: 1
+categories: {personal_data: {threshold: 50}}
+phrase_rules:
+  - {id: fields, category: personal_data, weight: 60, reason_en: e, reason_vi: v,
+     phrases: [số điện thoại, so dien thoai, SỐ ĐIỆN THOẠI, sđt]}
+)"));
+  ASSERT_TRUE(pack.is_ok()) << pack.status().to_string();
+  EXPECT_EQ(pack.value()->phrase_rules[0].phrases, (std::vector<std::string>{"so dien thoai"}));
+  Detector d(pack.value());
+  std::vector<Finding> out;
+  d.detect(event("Bán list số điện thoại"), out);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].evidence.size(), 1u);
+  EXPECT_EQ(out[0].evidence[0].quote, "số điện thoại");
+}
+
 TEST(RulePack, ConditionsAreValidated) {
   const std::string head = "rule_pack: x\nversion: 1\ncategories: {scam: {}, other: {}}\nphrase_rules:\n";
   const std::string base = "  - {id: a, category: scam, weight: 30, reason_en: e, reason_vi: v, phrases: [x]}\n";
