@@ -282,6 +282,16 @@ class RatioReporter : public benchmark::ConsoleReporter {
       std::printf("%-40s %10.1f %15.0f%% %18.2f\n", name.c_str(), bps / 1e6,
                   simdjson > 0 ? 100.0 * bps / simdjson : 0.0, allocations_.at(name));
     }
+    // Issue #4's measure: the time detection adds to parse + normalise + extract.
+    auto rate = [&](const std::string& name) {  // the median when repeated
+      const auto median = throughput_.find(name + "_median");
+      const auto single = throughput_.find(name);
+      return median != throughput_.end() ? median->second : single != throughput_.end() ? single->second : 0.0;
+    };
+    if (const double extract = rate("BM_ParseNormaliseExtract"), detect = rate("BM_ParseDetect");
+        extract > 0 && detect > 0)
+      std::printf("detection adds %.0f%% to the time of parse + normalise + extract\n",
+                  100.0 * (extract / detect - 1.0));
     std::printf("corpus: %zu records, %.1f MB, %.0f bytes per record on average\n", corpus().size(),
                 corpus_bytes() / 1e6, static_cast<double>(corpus_bytes()) / static_cast<double>(corpus().size()));
   }
