@@ -156,6 +156,17 @@ TEST(Malformed, PreciseReasons) {
   EXPECT_EQ(parse("facebook", std::string(100, ' ') + "{}", AdapterLimits{50, 64}).status.reason, "too_large");
   EXPECT_EQ(parse("facebook", std::string(100, '[') + std::string(100, ']'), AdapterLimits{1 << 20, 64}).status.reason,
             "too_deep");
+  // Depth is counted outside strings, with '{' and '[' mixed, at every offset of the 8-byte
+  // blocks the bracket count reads: exactly the limit passes, one more level fails.
+  for (std::size_t pad = 0; pad < 18; ++pad) {
+    std::string at_limit = std::string(pad % 9, ' ') + "{\"a\":";
+    for (int d = 1; d < 4; ++d) at_limit += d % 2 != 0 ? "[" : "{\"b\":";
+    at_limit += pad < 9 ? "1" : "\"[[[[{{{{\"";
+    for (int d = 3; d >= 1; --d) at_limit += d % 2 != 0 ? "]" : "}";
+    at_limit += "}";
+    EXPECT_NE(parse("facebook", at_limit, AdapterLimits{1 << 20, 4}).status.reason, "too_deep") << at_limit;
+    EXPECT_EQ(parse("facebook", at_limit, AdapterLimits{1 << 20, 3}).status.reason, "too_deep") << at_limit;
+  }
   EXPECT_EQ(make_adapter("myspace"), nullptr);
   // Found by the fuzzer: a huge create_time overflowed when scaled to milliseconds.
   EXPECT_EQ(parse("tiktok", R"({"id":"1","create_time":"3676500000000000001"})").status.reason, "wrong_type");
