@@ -84,7 +84,7 @@ class Detector {
     std::string domain;
     std::string brand;
   };
-  const std::vector<extract::Entity>& entities() const { return entities_; }
+  const extract::EntityList& entities() const { return entities_; }
   const std::vector<Imitation>& lookalikes() const { return lookalikes_; }
 
  private:
@@ -112,7 +112,7 @@ class Detector {
   // Hits of phrase rules, by index into their category's hits: filled in if it flags.
   std::vector<std::pair<const PhraseRule*, std::size_t>> phrase_hits_;
   text::Folded folded_;
-  std::vector<extract::Entity> entities_;
+  extract::EntityList entities_;
   std::vector<Imitation> lookalikes_;
   // Brand lookalike results by host: spreading links repeat the same hosts post after post,
   // and comparing a host with every brand is the costliest part of detection after the scan.
