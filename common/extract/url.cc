@@ -1,8 +1,10 @@
 #include "common/extract/url.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
+#include <functional>
 
 #include "common/extract/extract.h"
 
@@ -154,8 +156,18 @@ void canonicalize_host(std::string_view raw, std::string& host) {
     host.clear();
     append_ipv4(host, *ip);
   } else if (!ascii) {
-    // Rare (Unicode hosts): IDNA allocates.
-    if (std::string converted = canonical_host(host); !converted.empty()) host = std::move(converted);
+    // Unicode hosts are rare, but a campaign repeats its lookalike host: remember the last few
+    // IDNA conversions (libidn2 allocates) so the steady path does not convert again.
+    struct Slot {
+      std::string host, ascii;
+    };
+    thread_local std::array<Slot, 64> memo;
+    Slot& slot = memo[std::hash<std::string_view>{}(host) % memo.size()];
+    if (slot.host != host) {
+      slot.ascii = canonical_host(host);
+      slot.host.assign(host);
+    }
+    if (!slot.ascii.empty()) host.assign(slot.ascii);
   }
 }
 
