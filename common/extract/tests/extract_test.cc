@@ -184,3 +184,85 @@ TEST(Provinces, OfficialListWithGaps) {
 
 }  // namespace
 }  // namespace vigil::extract
+
+namespace vigil::extract {
+namespace {
+
+TEST(EntityList, ReusedAcrossPostsGivesWhatAFreshListGives) {
+  const std::string_view posts[] = {
+      "Bán data, liên hệ 0912345678 hoặc https://kho-data.top/mua?id=1, tele @kho_data_vip",
+      "STK 0071000123456 Vietcombank, CCCD 079203001234",
+      "",
+      "mail Data.Seller@Gmail.com, link hxxp://evil[.]top/a",
+  };
+  EntityList reused;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto post : posts) {
+      reused.clear();
+      text::Folded folded;
+      text::fold(post, folded);
+      extract_all(post, folded, kApril2024, reused);
+      const EntityList fresh = all(post);
+      ASSERT_EQ(reused.size(), fresh.size()) << post;
+      for (std::size_t i = 0; i < fresh.size(); ++i) {
+        EXPECT_EQ(reused[i].type, fresh[i].type);
+        EXPECT_EQ(reused[i].value, fresh[i].value);
+        EXPECT_EQ(reused[i].qualifier, fresh[i].qualifier);
+        EXPECT_EQ(reused[i].start, fresh[i].start);
+        EXPECT_EQ(reused[i].end, fresh[i].end);
+      }
+    }
+  }
+  // Appending one of its own entities while the list grows.
+  EntityList es;
+  es.add(EntityType::kUrl, "https://a-rather-long-url-beyond-small-strings.vn/path", "", 1, 2);
+  for (int i = 0; i < 20; ++i) es.push_back(es[0]);
+  EXPECT_EQ(es.back().value, "https://a-rather-long-url-beyond-small-strings.vn/path");
+  EXPECT_FALSE(es.add_unique(EntityType::kUrl, es[0].value, "", 0, 0));
+}
+
+// Candidates are found 16 bytes at a time: each kind at every offset around a block edge.
+TEST(Scan, CandidatesAtEveryOffset) {
+  for (std::size_t k = 0; k < 40; ++k) {
+    const std::string pad(k, 'a');
+    const std::string post = pad + " 0912345678 +84987654321 O912345670 a@shop.vn hxxp://evil[.]top bad dot com";
+    const EntityList es = all(post);
+    EXPECT_EQ(values(es, EntityType::kPhone), (Values{"+84912345678", "+84987654321", "+84912345670"})) << k;
+    EXPECT_EQ(values(es, EntityType::kEmail), Values{"a@shop.vn"}) << k;
+    EXPECT_EQ(values(es, EntityType::kDomain), (Values{"evil.top", "bad.com"})) << k;
+    for (const auto& e : es) {
+      if (e.type == EntityType::kPhone && e.value == "+84912345678") {
+        EXPECT_EQ(e.start, k + 1);
+      }
+    }
+    // At the very start and end of the text.
+    EXPECT_EQ(values(all("0912345678" + pad), EntityType::kPhone).size(), k == 0 ? 1U : 0U);
+    EXPECT_EQ(values(all(pad + " 0912345678"), EntityType::kPhone), Values{"+84912345678"});
+  }
+}
+
+TEST(Extract, TrickyNegativesDatesPricesOrderNumbers) {
+  for (const char* text : {"ngày 12.03.2024 lúc 10:30, giá 1.500.000đ (đã giảm 20%)",
+                           "Mã đơn hàng DH2024031512345 đã giao, v.v... xong.Rồi",
+                           "đơn #0912345678123 trị giá 2.500.000 VNĐ", "tỷ lệ 1:1000, version 3.14, (08) 3823 4567",
+                           "giảm (50%) [hot] {sale} cho 100.000 khách", "số 0079203001234 không phải CCCD"}) {
+    const EntityList es = all(text);
+    EXPECT_TRUE(es.empty()) << text << " -> " << es.front().value;
+  }
+}
+
+TEST(Urls, BracketsWithoutObfuscationKeepSpans) {
+  // '(' or '[' alone do not make a post obfuscated; spans still point into the text as written.
+  const std::string text = "(ưu đãi) [mới] vào vietcombank-uudai.com/nhan ngay";
+  EntityList es;
+  find_urls(text, es);
+  ASSERT_EQ(values(es, EntityType::kUrl), Values{"http://vietcombank-uudai.com/nhan"});
+  EXPECT_EQ(text.substr(es[0].start, es[0].end - es[0].start), "vietcombank-uudai.com/nhan");
+  // " dot " between non-letters is no obfuscation.
+  es.clear();
+  find_urls("1 . dot . 2 and a dot b", es);
+  EXPECT_TRUE(es.empty()) << es.front().value;
+}
+
+}  // namespace
+}  // namespace vigil::extract
