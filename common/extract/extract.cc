@@ -625,6 +625,25 @@ std::string host_to_unicode(std::string_view canonical) {
   return result;
 }
 
+void host_to_unicode(std::string_view canonical, std::string& out) {
+  out.assign(canonical);
+  if (out.find("xn--") == std::string::npos) return;
+  char* converted = nullptr;
+  if (idn2_to_unicode_8z8z(out.c_str(), &converted, 0) != IDN2_OK) return;
+  out.assign(converted);
+  idn2_free(converted);
+}
+
+void registrable_domain(std::string_view canonical, std::string& out) {
+  out.assign(canonical);  // NUL-terminated for libpsl
+  const char* domain = psl_registrable_domain(psl(), out.c_str());
+  if (domain == nullptr) {
+    out.clear();
+  } else {
+    out.erase(0, static_cast<std::size_t>(domain - out.c_str()));
+  }
+}
+
 std::string registrable_domain(std::string_view canonical) {
   const std::string host(canonical);
   const char* domain = psl_registrable_domain(psl(), host.c_str());

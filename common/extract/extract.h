@@ -139,6 +139,11 @@ std::string_view url_host(std::string_view canonical_url);
 // "vietcombank.com.vn"); empty for a bare public suffix or an IP address.
 std::string registrable_domain(std::string_view canonical_host);
 
+// The same two into `out`, whose buffer is reused (no allocation once it has grown; libidn2
+// still allocates internally when a punycode label is decoded).
+void registrable_domain(std::string_view canonical_host, std::string& out);
+void host_to_unicode(std::string_view canonical_host, std::string& out);
+
 // Whether `province` (e.g. "079") is a province/city code of the CCCD numbering.
 bool is_cccd_province(std::string_view province);
 
