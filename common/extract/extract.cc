@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <functional>
 
 #include "common/extract/url.h"
 
@@ -116,10 +117,24 @@ bool known_suffix(std::string_view tld) {
   return psl_is_public_suffix2(psl(), lowered.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
 }
 
-// The registrable domain of a NUL-terminated host; empty for none. Points into `host`.
+// The registrable domain of a canonical host; empty for none. Posts link the same few hosts
+// again and again, and the Public Suffix List lookup was the largest part of handling a URL,
+// so recent answers are remembered per thread (direct-mapped; the view is valid until the next
+// call).
 std::string_view registrable_domain_of(const std::string& host) {
-  const char* domain = psl_registrable_domain(psl(), host.c_str());
-  return domain != nullptr ? std::string_view(domain) : std::string_view();
+  struct Slot {
+    std::string host, domain;
+    bool used = false;
+  };
+  thread_local std::array<Slot, 256> memo;
+  Slot& slot = memo[std::hash<std::string_view>{}(host) % memo.size()];
+  if (!slot.used || slot.host != host) {
+    const char* domain = psl_registrable_domain(psl(), host.c_str());
+    slot.domain.assign(domain != nullptr ? domain : "");
+    slot.host.assign(host);
+    slot.used = true;
+  }
+  return slot.domain;
 }
 
 // ---- folded-text context -----------------------------------------------------------------
