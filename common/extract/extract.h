@@ -41,6 +41,29 @@ class EntityList {
   using iterator = Entity*;
   using const_iterator = const Entity*;
 
+  EntityList() = default;
+  EntityList(const EntityList& other) : items_(other.begin(), other.end()), size_(other.size_) {}
+  EntityList(EntityList&& other) noexcept : items_(std::move(other.items_)), size_(other.size_) {
+    other.items_.clear();
+    other.size_ = 0;
+  }
+  EntityList& operator=(const EntityList& other) {
+    if (this != &other) {
+      clear();
+      for (const auto& e : other) push_back(e);
+    }
+    return *this;
+  }
+  EntityList& operator=(EntityList&& other) noexcept {
+    if (this != &other) {
+      items_ = std::move(other.items_);
+      size_ = other.size_;
+      other.items_.clear();
+      other.size_ = 0;
+    }
+    return *this;
+  }
+
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   Entity& operator[](std::size_t i) { return items_[i]; }

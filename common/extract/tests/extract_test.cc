@@ -219,6 +219,15 @@ TEST(EntityList, ReusedAcrossPostsGivesWhatAFreshListGives) {
   for (int i = 0; i < 20; ++i) es.push_back(es[0]);
   EXPECT_EQ(es.back().value, "https://a-rather-long-url-beyond-small-strings.vn/path");
   EXPECT_FALSE(es.add_unique(EntityType::kUrl, es[0].value, "", 0, 0));
+  // Copies hold the entities only; a moved-from list is empty.
+  EntityList copy = es;
+  EXPECT_EQ(copy.size(), 21U);
+  es.clear();
+  copy = es;
+  EXPECT_TRUE(copy.empty());
+  EntityList moved = std::move(reused);
+  EXPECT_TRUE(reused.empty());  // NOLINT(bugprone-use-after-move): moved-from is defined here
+  EXPECT_EQ(moved.size(), all(posts[3]).size());
 }
 
 // Candidates are found 16 bytes at a time: each kind at every offset around a block edge.
