@@ -151,7 +151,7 @@ void BM_Adapters(benchmark::State& state) {
   std::vector<const vigil::Adapter*> by_record;
   vigil::Event event;
   vigil::text::Folded folded;
-  std::vector<vigil::extract::Entity> entities;
+  vigil::extract::EntityList entities;
   std::size_t failures = 0, found = 0;
   // One warm-up pass so that buffers reach their steady size before counting.
   for (const auto& r : corpus()) {

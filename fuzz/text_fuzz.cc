@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (i > 0 && folded.origin[i] < folded.origin[i - 1]) __builtin_trap();
   }
-  std::vector<vigil::extract::Entity> entities;
+  vigil::extract::EntityList entities;
   vigil::extract::extract_all(text, folded, 1711929600000, entities);
   for (const auto& e : entities) {
     if (e.end > text.size() || e.start > e.end) __builtin_trap();

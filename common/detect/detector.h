@@ -84,7 +84,7 @@ class Detector {
     std::string domain;
     std::string brand;
   };
-  const std::vector<extract::Entity>& entities() const { return entities_; }
+  const extract::EntityList& entities() const { return entities_; }
   const std::vector<Imitation>& lookalikes() const { return lookalikes_; }
 
  private:
@@ -115,7 +115,7 @@ class Detector {
   // Hits of phrase rules, by index into their category's hits: filled in if it flags.
   std::vector<std::pair<const PhraseRule*, std::size_t>> phrase_hits_;
   text::Folded folded_;
-  std::vector<extract::Entity> entities_;
+  extract::EntityList entities_;
   std::vector<Imitation> lookalikes_;
   // Registrable domain, official or not, brand lookalike: by host (detector.cc).
   struct HostMemo;

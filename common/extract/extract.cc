@@ -6,8 +6,14 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
+#include <functional>
 
 #include "common/extract/url.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace vigil::extract {
 namespace {
@@ -21,8 +27,30 @@ const psl_ctx_t* psl() {
   return kCtx;
 }
 
+// Byte classes, one table lookup instead of chains of comparisons in the hot loops.
+enum : std::uint8_t { kAlnum = 1, kUrlDelimiter = 2, kLocalChar = 4, kDomainChar = 8 };
+constexpr std::array<std::uint8_t, 256> kClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    std::uint8_t k = 0;
+    if (alnum) k |= kAlnum;
+    if (c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '(' || c == ')' || c == '[' || c == ']' ||
+        c == '{' || c == '}' || c == '|' || c == '`' || c == ',') {
+      k |= kUrlDelimiter;
+    }
+    if (alnum || c == '.' || c == '_' || c == '%' || c == '+' || c == '-') k |= kLocalChar;
+    if (alnum || c == '.' || c == '-') k |= kDomainChar;
+    t[static_cast<std::size_t>(c)] = k;
+  }
+  return t;
+}();
+
+bool has_class(char c, std::uint8_t k) {
+  return (kClass[static_cast<unsigned char>(c)] & k) != 0;
+}
 bool is_alnum(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+  return has_class(c, kAlnum);
 }
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
@@ -44,54 +72,6 @@ bool starts_with_ci(std::string_view s, std::size_t pos, std::string_view lower)
   return true;
 }
 
-void add_unique(std::vector<Entity>& out, Entity e) {
-  for (const auto& existing : out) {
-    if (existing.type == e.type && existing.value == e.value) return;
-  }
-  out.push_back(std::move(e));
-}
-
-bool known_suffix(std::string_view tld) {
-  if (tld.empty() || !std::all_of(tld.begin(), tld.end(),
-                                  [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '-'; })) {
-    return false;
-  }
-  std::string lowered(tld);
-  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return psl_is_public_suffix2(psl(), lowered.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
-}
-
-// ---- folded-text context -----------------------------------------------------------------
-
-std::size_t folded_index(const text::Folded& folded, std::size_t byte) {
-  return static_cast<std::size_t>(std::lower_bound(folded.origin.begin(), folded.origin.end(), byte) -
-                                  folded.origin.begin());
-}
-
-// Whether one of `words` occurs as whole words in folded.text within `before` bytes before
-// `begin` or `after` bytes after `end` (folded positions).
-bool near_words(const text::Folded& folded, std::size_t begin, std::size_t end, std::size_t before, std::size_t after,
-                std::initializer_list<std::string_view> words) {
-  const std::string_view t(folded.text);
-  const std::size_t lo = begin > before ? begin - before : 0;
-  const std::size_t hi = std::min(t.size(), end + after);
-  if (lo >= hi) return false;
-  // Search only the window: a find() over the rest of the post per digit run is quadratic.
-  const std::string_view window = t.substr(lo, hi - lo);
-  for (const auto w : words) {
-    for (std::size_t rel = window.find(w); rel != std::string_view::npos; rel = window.find(w, rel + 1)) {
-      const std::size_t pos = lo + rel, e = pos + w.size();
-      if (pos < end && e > begin) continue;  // inside the value itself
-      const bool left = pos == 0 || !is_word_byte(t[pos - 1]);
-      const bool right = e == t.size() || !is_word_byte(t[e]);
-      if (left && right) return true;
-    }
-  }
-  return false;
-}
-
-// ---- URLs ------------------------------------------------------------------------------------
-
 // A copy of the text with URL obfuscations undone, and where each byte came from.
 struct Deobfuscated {
   std::string text;
@@ -102,6 +82,116 @@ struct Deobfuscated {
     origin.push_back(static_cast<std::uint32_t>(from));
   }
 };
+
+// Where candidates can start, from one pass over a post (positions in the text, ascending).
+struct Candidates {
+  std::vector<std::uint32_t> url_marks;     // '.' and ':' (a token without either is no link)
+  std::vector<std::uint32_t> ats;           // '@'
+  std::vector<std::uint32_t> digit_starts;  // a digit after a non-word byte
+  std::vector<std::uint32_t> phone_starts;  // '0', '8', '+' or 'O' before a digit, as find_phones starts
+  bool obfuscated = false;                  // some URL obfuscation occurs (deobfuscate changes the text)
+};
+
+// Buffers reused by every extraction on a thread, so that the steady path does not allocate.
+struct Scratch {
+  Candidates candidates;
+  Deobfuscated clean;
+  UrlBuffers url;
+  std::string value;   // an entity value being put together
+  std::string suffix;  // known_suffix's lower-cased label, NUL-terminated for libpsl
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+bool known_suffix(std::string_view tld) {
+  if (tld.empty() || !std::all_of(tld.begin(), tld.end(),
+                                  [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '-'; })) {
+    return false;
+  }
+  std::string& lowered = scratch().suffix;
+  lowered.assign(tld);
+  for (char& c : lowered) c = ascii_lower(c);
+  return psl_is_public_suffix2(psl(), lowered.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+}
+
+// The registrable domain of a canonical host; empty for none. Posts link the same few hosts
+// again and again, and the Public Suffix List lookup was the largest part of handling a URL,
+// so recent answers are remembered per thread (direct-mapped; the view is valid until the next
+// call).
+std::string_view registrable_domain_of(const std::string& host) {
+  struct Slot {
+    std::string host, domain;
+    bool used = false;
+  };
+  thread_local std::array<Slot, 256> memo;
+  Slot& slot = memo[std::hash<std::string_view>{}(host) % memo.size()];
+  if (!slot.used || slot.host != host) {
+    const char* domain = psl_registrable_domain(psl(), host.c_str());
+    slot.domain.assign(domain != nullptr ? domain : "");
+    slot.host.assign(host);
+    slot.used = true;
+  }
+  return slot.domain;
+}
+
+// ---- folded-text context -----------------------------------------------------------------
+
+std::size_t folded_index(const text::Folded& folded, std::size_t byte) {
+  return static_cast<std::size_t>(std::lower_bound(folded.origin.begin(), folded.origin.end(), byte) -
+                                  folded.origin.begin());
+}
+
+// Context words, indexed by their first byte so that a window is scanned once for all of them.
+template <std::size_t N>
+struct WordSet {
+  std::array<std::string_view, N> words;
+  std::array<std::uint64_t, 256> by_first{};  // bit i: words[i] starts with this byte
+
+  constexpr explicit WordSet(std::array<std::string_view, N> w) : words(w) {
+    static_assert(N <= 64);
+    for (std::size_t i = 0; i < N; ++i) by_first[static_cast<unsigned char>(words[i][0])] |= std::uint64_t{1} << i;
+  }
+};
+
+// Calls f(index, pos) for every whole-word occurrence of a word of `set` that lies inside
+// folded.text[lo, hi); stops when f returns true.
+template <std::size_t N, typename F>
+bool for_each_word(std::string_view t, std::size_t lo, std::size_t hi, const WordSet<N>& set, F f) {
+  for (std::size_t pos = lo; pos < hi; ++pos) {
+    std::uint64_t bits = set.by_first[static_cast<unsigned char>(t[pos])];
+    if (bits == 0 || (pos > 0 && is_word_byte(t[pos - 1]))) continue;
+    while (bits != 0) {
+      const std::size_t k = static_cast<std::size_t>(__builtin_ctzll(bits));
+      bits &= bits - 1;
+      const std::string_view w = set.words[k];
+      const std::size_t e = pos + w.size();
+      if (e > hi || t.compare(pos, w.size(), w) != 0) continue;
+      if (e < t.size() && is_word_byte(t[e])) continue;
+      if (f(k, pos)) return true;
+    }
+  }
+  return false;
+}
+
+// Whether one of `words` occurs as whole words in folded.text within `before` bytes before
+// `begin` or `after` bytes after `end` (folded positions).
+template <std::size_t N>
+bool near_words(const text::Folded& folded, std::size_t begin, std::size_t end, std::size_t before, std::size_t after,
+                const WordSet<N>& words) {
+  const std::string_view t(folded.text);
+  const std::size_t lo = begin > before ? begin - before : 0;
+  const std::size_t hi = std::min(t.size(), end + after);
+  if (lo >= hi) return false;
+  // Only the window: a search over the rest of the post per digit run is quadratic.
+  return for_each_word(t, lo, hi, words, [&](std::size_t k, std::size_t pos) {
+    return !(pos < end && pos + words.words[k].size() > begin);  // not inside the value itself
+  });
+}
+
+// ---- URLs ------------------------------------------------------------------------------------
 
 void deobfuscate(std::string_view in, Deobfuscated& out) {
   static constexpr std::array<std::string_view, 6> kDots = {"[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}"};
@@ -176,9 +266,8 @@ bool written_defanged(std::string_view written) {
 
 namespace {
 
-bool url_delimiter(unsigned char c) {
-  return c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '(' || c == ')' || c == '[' || c == ']' ||
-         c == '{' || c == '}' || c == '|' || c == '`' || c == ',';
+bool url_delimiter(char c) {
+  return has_class(c, kUrlDelimiter);
 }
 
 bool valid_handle_name(std::string_view name) {
@@ -186,31 +275,61 @@ bool valid_handle_name(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) { return is_alnum(c) || c == '_'; });
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+// `prefix` + lower-cased `s`, in the scratch buffer.
+std::string_view lowered(std::string_view prefix, std::string_view s) {
+  std::string& out = scratch().value;
+  out.assign(prefix);
+  for (char c : s) out.push_back(ascii_lower(c));
   return out;
 }
 
+// One phone number at a find_phones start: the E.164 value ("+84" and nine digits) and the end
+// of the number in the text, or false.
+struct Phone {
+  char value[12];
+  std::size_t end;
+  std::string_view view() const { return {value, sizeof value}; }
+};
+bool phone_at(std::string_view text, std::size_t i, Phone& phone);
+
+// Whether find_phones starts reading a number at text[i].
+bool phone_start(std::string_view text, std::size_t i) {
+  const char c = text[i];
+  // A leading O for the 0 ("O912...") counts when a digit follows.
+  const bool letter_zero = (c == 'O' || c == 'o') && i + 1 < text.size() && is_digit(text[i + 1]);
+  if (c != '+' && c != '0' && c != '8' && !letter_zero) return false;
+  if (i > 0 && (is_word_byte(text[i - 1]) || text[i - 1] == '+')) return false;
+  const std::size_t from = c == '+' ? i + 1 : i;
+  return from < text.size() && (is_digit(text[from]) || letter_zero);
+}
+
 // Adds the URL, its domain, and what a few well-known hosts say about people behind them.
-void add_canonical(const CanonicalUrl& c, std::uint32_t start, std::uint32_t end, std::vector<Entity>& out) {
-  std::string domain = normalize_ipv4(c.host) ? c.host : registrable_domain(c.host);
-  add_unique(out, Entity{EntityType::kUrl, c.url, "", start, end});
-  if (!domain.empty()) add_unique(out, Entity{EntityType::kDomain, domain, "", start, end});
-  const std::string_view path = std::string_view(c.url).substr(c.url.find('/', c.url.find("://") + 3) + 1);
+// `url` and `host` as from canonicalize_url; `domain` the registrable domain (or the IPv4).
+void add_canonical(std::string_view url, std::string_view host, std::string_view domain, std::uint32_t start,
+                   std::uint32_t end, EntityList& out) {
+  out.add_unique(EntityType::kUrl, url, "", start, end);
+  if (!domain.empty()) out.add_unique(EntityType::kDomain, domain, "", start, end);
+  const std::string_view path = url.substr(url.find('/', url.find("://") + 3) + 1);
   const std::string_view first_segment = path.substr(0, std::min(path.find_first_of("/?"), path.size()));
-  if ((c.host == "t.me" || c.host == "telegram.me") && valid_handle_name(first_segment) &&
-      first_segment != "joinchat") {
-    add_unique(out, Entity{EntityType::kHandle, "@" + lower(first_segment), "telegram", start, end});
+  if ((host == "t.me" || host == "telegram.me") && valid_handle_name(first_segment) && first_segment != "joinchat") {
+    out.add_unique(EntityType::kHandle, lowered("@", first_segment), "telegram", start, end);
   }
-  if (c.host == "zalo.me") {
-    std::vector<Entity> phones;
-    find_phones(first_segment, phones);
-    for (auto& p : phones) add_unique(out, Entity{EntityType::kPhone, p.value, "zalo", start, end});
+  if (host == "zalo.me") {
+    for (std::size_t i = 0; i < first_segment.size(); ++i) {
+      Phone phone;
+      if (!phone_start(first_segment, i) || !phone_at(first_segment, i, phone)) continue;
+      out.add_unique(EntityType::kPhone, phone.view(), "zalo", start, end);
+      i = phone.end;
+    }
   }
 }
 
-void consider_token(std::string_view token, std::uint32_t start, std::uint32_t end, std::vector<Entity>& out) {
+void add_canonical(const UrlBuffers& c, std::uint32_t start, std::uint32_t end, EntityList& out) {
+  const bool ip = parse_ipv4(c.host).has_value();
+  add_canonical(c.url, c.host, ip ? std::string_view(c.host) : registrable_domain_of(c.host), start, end, out);
+}
+
+void consider_token(std::string_view token, std::uint32_t start, std::uint32_t end, EntityList& out) {
   const bool has_scheme = starts_with_ci(token, 0, "http://") || starts_with_ci(token, 0, "https://");
   if (!has_scheme) {
     const std::size_t host_end = std::min(token.find_first_of("/?#:"), token.size());
@@ -219,13 +338,15 @@ void consider_token(std::string_view token, std::uint32_t start, std::uint32_t e
     const auto last_dot = host.rfind('.');
     if (last_dot == std::string_view::npos || last_dot == 0) return;
     const bool ip = host.find_first_not_of("0123456789.") == std::string_view::npos &&
-                    std::count(host.begin(), host.end(), '.') == 3 && normalize_ipv4(host).has_value();
+                    std::count(host.begin(), host.end(), '.') == 3 && parse_ipv4(host).has_value();
     if (!ip && !known_suffix(host.substr(last_dot + 1))) return;
   }
-  const auto c = canonicalize_url(token);
-  if (!c) return;
-  if (!has_scheme && !normalize_ipv4(c->host) && registrable_domain(c->host).empty()) return;
-  add_canonical(*c, start, end, out);
+  UrlBuffers& c = scratch().url;
+  if (!canonicalize_url(token, c)) return;
+  const bool ip = parse_ipv4(c.host).has_value();
+  const std::string_view domain = ip ? std::string_view(c.host) : registrable_domain_of(c.host);
+  if (!has_scheme && !ip && domain.empty()) return;
+  add_canonical(c.url, c.host, domain, start, end, out);
 }
 
 // "http://3279880203/x", "https://0xC37F000B": an IPv4 address written as one number, which
@@ -235,25 +356,44 @@ bool dotless_ip_url(std::string_view token) {
   if (!has_scheme) return false;
   token.remove_prefix(token.find("://") + 3);
   const std::string_view host = token.substr(0, std::min(token.find_first_of("/?#:"), token.size()));
-  return !host.empty() && normalize_ipv4(host).has_value();
+  return !host.empty() && parse_ipv4(host).has_value();
+}
+
+bool trailing_punctuation(char c) {
+  return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?';
+}
+
+// The token t[i, j) (between URL delimiters): a URL or host when it looks like one.
+void consider_span(std::string_view t, std::size_t i, std::size_t j, const Deobfuscated* rewritten, EntityList& out) {
+  std::string_view token = t.substr(i, j - i);
+  while (!token.empty() && trailing_punctuation(token.back())) token.remove_suffix(1);
+  if (token.find('.') == std::string_view::npos && !dotless_ip_url(token)) return;
+  const auto origin = [&](std::size_t k) {
+    return rewritten != nullptr ? rewritten->origin[k] : static_cast<std::uint32_t>(k);
+  };
+  consider_token(token, origin(i), origin(i + token.size()), out);
 }
 
 // ---- digit runs ------------------------------------------------------------------------------
 
 struct DigitRun {
-  std::string digits;
+  char digits[20];
+  std::size_t size = 0;
   std::size_t start = 0;
   std::size_t end = 0;  // one past the last digit
+
+  std::string_view view() const { return {digits, size}; }
 };
 
 // Digits from `pos`, allowing one separator (space, dot, dash) between digits; stops after
 // `max_digits`. Letters for digits (O/o -> 0, l/I -> 1) only when `letters` is set and a real
 // digit is next to them.
 DigitRun read_digits(std::string_view text, std::size_t pos, std::size_t max_digits, bool letters) {
+  max_digits = std::min<std::size_t>(max_digits, sizeof DigitRun::digits);
   DigitRun run;
   run.start = pos;
   std::size_t i = pos;
-  while (i < text.size() && run.digits.size() < max_digits) {
+  while (i < text.size() && run.size < max_digits) {
     const char c = text[i];
     char digit = 0;
     if (is_digit(c)) {
@@ -264,11 +404,11 @@ DigitRun read_digits(std::string_view text, std::size_t pos, std::size_t max_dig
       if (next_digit || prev_digit) digit = (c == 'O' || c == 'o') ? '0' : '1';
     }
     if (digit != 0) {
-      run.digits.push_back(digit);
+      run.digits[run.size++] = digit;
       run.end = ++i;
       continue;
     }
-    if ((c == ' ' || c == '.' || c == '-') && !run.digits.empty() && i + 1 < text.size() &&
+    if ((c == ' ' || c == '.' || c == '-') && run.size != 0 && i + 1 < text.size() &&
         (is_digit(text[i + 1]) || (letters && i + 2 < text.size() && is_digit(text[i + 2])))) {
       ++i;
       continue;
@@ -358,29 +498,39 @@ constexpr std::array<BankName, 44> kBanks = {{
     {"zalopay", "ZaloPay"},
 }};
 
+constexpr auto kBankWords = [] {
+  std::array<std::string_view, kBanks.size()> words{};
+  for (std::size_t i = 0; i < kBanks.size(); ++i) words[i] = kBanks[i].folded;
+  return WordSet<kBanks.size()>(words);
+}();
+
 // The bank named nearest to folded position [begin, end), within `window` bytes; empty if none.
+// Ties go to the bank listed first.
 std::string_view nearest_bank(const text::Folded& folded, std::size_t begin, std::size_t end, std::size_t window) {
   const std::string_view t(folded.text);
-  std::string_view best;
-  std::size_t best_distance = window + 1;
   const std::size_t lo = begin > window ? begin - window : 0;
   const std::size_t hi = std::min(t.size(), end + window);
-  if (lo >= hi) return best;
-  const std::string_view nearby = t.substr(lo, hi - lo);
-  for (const auto& bank : kBanks) {
-    for (std::size_t rel = nearby.find(bank.folded); rel != std::string_view::npos;
-         rel = nearby.find(bank.folded, rel + 1)) {
-      const std::size_t pos = lo + rel, e = pos + bank.folded.size();
-      if ((pos > 0 && is_word_byte(t[pos - 1])) || (e < t.size() && is_word_byte(t[e]))) continue;
-      const std::size_t distance = e <= begin ? begin - e : pos >= end ? pos - end : 0;
-      if (distance < best_distance) {
-        best_distance = distance;
-        best = bank.name;
-      }
+  if (lo >= hi) return {};
+  std::size_t best = kBanks.size();
+  std::size_t best_distance = window + 1;
+  for_each_word(t, lo, hi, kBankWords, [&](std::size_t k, std::size_t pos) {
+    const std::size_t e = pos + kBanks[k].folded.size();
+    const std::size_t distance = e <= begin ? begin - e : pos >= end ? pos - end : 0;
+    if (distance < best_distance || (distance == best_distance && k < best)) {
+      best_distance = distance;
+      best = k;
     }
-  }
-  return best;
+    return false;
+  });
+  return best < kBanks.size() ? kBanks[best].name : std::string_view();
 }
+
+constexpr WordSet<9> kCccdWords(std::array<std::string_view, 9>{"cccd", "can cuoc", "cmnd", "cmt", "chung minh",
+                                                                "dinh danh", "so id", "the can cuoc", "id card"});
+constexpr WordSet<3> kCmndWords(std::array<std::string_view, 3>{"cmnd", "cmt", "chung minh"});
+constexpr WordSet<7> kAccountWords(std::array<std::string_view, 7>{"stk", "so tk", "so tai khoan", "tai khoan", "tk",
+                                                                   "account", "acc"});
+constexpr WordSet<4> kTelegramWords(std::array<std::string_view, 4>{"telegram", "tele", "tg", "tl"});
 
 }  // namespace
 
@@ -490,6 +640,25 @@ std::string host_to_unicode(std::string_view canonical) {
   return result;
 }
 
+void host_to_unicode(std::string_view canonical, std::string& out) {
+  out.assign(canonical);
+  if (out.find("xn--") == std::string::npos) return;
+  char* converted = nullptr;
+  if (idn2_to_unicode_8z8z(out.c_str(), &converted, 0) != IDN2_OK) return;
+  out.assign(converted);
+  idn2_free(converted);
+}
+
+void registrable_domain(std::string_view canonical, std::string& out) {
+  out.assign(canonical);  // NUL-terminated for libpsl
+  const char* domain = psl_registrable_domain(psl(), out.c_str());
+  if (domain == nullptr) {
+    out.clear();
+  } else {
+    out.erase(0, static_cast<std::size_t>(domain - out.c_str()));
+  }
+}
+
 std::string registrable_domain(std::string_view canonical) {
   const std::string host(canonical);
   const char* domain = psl_registrable_domain(psl(), host.c_str());
@@ -502,159 +671,244 @@ bool is_cccd_province(std::string_view province) {
   return std::binary_search(kProvinces.begin(), kProvinces.end(), code);
 }
 
-// Whether the text may hold an obfuscated URL at all; most posts do not, and then the text is
-// scanned as it is, without a rewritten copy.
-bool maybe_obfuscated(std::string_view text) {
-  // One pass; a handful of small find() calls per post cost more than the scan itself.
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    switch (text[i]) {
-      case '[':
-      case '(':
-      case '{': return true;
-      case 'x':
-      case 'X':
-        if (i > 0 && i + 1 < text.size() && ascii_lower(text[i - 1]) == 'h' && ascii_lower(text[i + 1]) == 'x')
-          return true;
-        break;
-      case ' ':
-        if (starts_with_ci(text, i, " dot ")) return true;
-        break;
-      default: break;
+namespace {
+
+// Whether deobfuscate changes the text at i (an obfuscation starts there).
+bool obfuscation_at(std::string_view in, std::size_t i) {
+  static constexpr std::array<std::string_view, 8> kMarks = {"[.]",   "(.)",   "{.}", "[dot]",
+                                                             "(dot)", "{dot}", "[:]", "[/]"};
+  switch (in[i]) {
+    case ' ':
+      return starts_with_ci(in, i, " dot ") && i > 0 && is_alnum(in[i - 1]) && i + 5 < in.size() && is_alnum(in[i + 5]);
+    case 'h':
+    case 'H': return starts_with_ci(in, i, "hxxp");
+    case '[':
+    case '(':
+    case '{':
+      for (const auto mark : kMarks) {
+        if (starts_with_ci(in, i, mark)) return true;
+      }
+      return false;
+    default: return false;
+  }
+}
+
+// What a candidate byte at text[i] means (the SIMD pass only finds bytes that may matter).
+void visit(std::string_view t, std::size_t i, Candidates& c) {
+  const char b = t[i];
+  const auto pos = static_cast<std::uint32_t>(i);
+  if (is_digit(b)) {
+    if (i > 0 && is_digit(t[i - 1])) return;  // inside a digit run: no start here
+    const char prev = i > 0 ? t[i - 1] : ' ';
+    if (!is_word_byte(prev)) {
+      c.digit_starts.push_back(pos);
+      if ((b == '0' || b == '8') && prev != '+') c.phone_starts.push_back(pos);
+    }
+    // "+84...", "O912...": the number starts one byte earlier.
+    if ((prev == '+' || prev == 'O' || prev == 'o') && i > 0 &&
+        !(i > 1 && (is_word_byte(t[i - 2]) || t[i - 2] == '+'))) {
+      c.phone_starts.push_back(pos - 1);
+    }
+    return;
+  }
+  switch (b) {
+    case '@': c.ats.push_back(pos); return;
+    case '.':
+    case ':': c.url_marks.push_back(pos); return;
+    case 'd':
+    case 'D':  // " dot "
+      if (!c.obfuscated && i > 0) c.obfuscated = obfuscation_at(t, i - 1);
+      return;
+    case 'x':
+    case 'X':  // "hxxp"
+      if (!c.obfuscated && i > 0) c.obfuscated = obfuscation_at(t, i - 1);
+      return;
+    case '[':
+    case '(':
+    case '{':
+      if (!c.obfuscated) c.obfuscated = obfuscation_at(t, i);
+      return;
+    default: return;
+  }
+}
+
+// One pass over the text for every finder: 16 bytes at a time, only candidate bytes looked at.
+void scan(std::string_view t, Candidates& c) {
+  c.url_marks.clear();
+  c.ats.clear();
+  c.digit_starts.clear();
+  c.phone_starts.clear();
+  c.obfuscated = false;
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const auto splat = [](char x) { return _mm_set1_epi8(x); };
+  const __m128i below_0 = splat('0' - 1), above_9 = splat('9' + 1);
+  const __m128i at = splat('@'), dot = splat('.'), colon = splat(':'), bracket = splat('['), paren = splat('('),
+                brace = splat('{'), d = splat('d'), D = splat('D'), x = splat('x'), X = splat('X'), space = splat(' '),
+                h = splat('h'), H = splat('H');
+  // Byte 0 has no predecessor for the SIMD loop; it is looked at on its own.
+  if (!t.empty()) {
+    visit(t, 0, c);
+    i = 1;
+  }
+  for (; i + 16 <= t.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data() + i));
+    const __m128i prev = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data() + i - 1));
+    __m128i m = _mm_and_si128(_mm_cmpgt_epi8(v, below_0), _mm_cmplt_epi8(v, above_9));
+    m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, at), _mm_cmpeq_epi8(v, dot)));
+    m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, colon), _mm_cmpeq_epi8(v, bracket)));
+    m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, paren), _mm_cmpeq_epi8(v, brace)));
+    // 'd' after a space (" dot "), 'x' after an 'h' ("hxxp").
+    const __m128i dd =
+        _mm_and_si128(_mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, D)), _mm_cmpeq_epi8(prev, space));
+    const __m128i xx = _mm_and_si128(_mm_or_si128(_mm_cmpeq_epi8(v, x), _mm_cmpeq_epi8(v, X)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(prev, h), _mm_cmpeq_epi8(prev, H)));
+    m = _mm_or_si128(m, _mm_or_si128(dd, xx));
+    for (unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(m)); bits != 0; bits &= bits - 1) {
+      visit(t, i + static_cast<std::size_t>(__builtin_ctz(bits)), c);
     }
   }
-  return false;
+#endif
+  for (; i < t.size(); ++i) visit(t, i, c);
 }
 
-bool trailing_punctuation(char c) {
-  return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?';
-}
+void deobfuscate(std::string_view in, Deobfuscated& out);
 
-void find_urls(std::string_view text, std::vector<Entity>& out) {
-  thread_local Deobfuscated clean;
+// find_urls over a scanned text.
+void urls_in(std::string_view text, const Candidates& cand, EntityList& out) {
+  if (!cand.obfuscated) {
+    // Only tokens with a '.' or ':' can be links: find the token around each.
+    std::size_t next = 0;  // tokens before this are done
+    for (const std::uint32_t mark : cand.url_marks) {
+      if (mark < next) continue;
+      std::size_t i = mark;
+      while (i > 0 && !url_delimiter(text[i - 1])) --i;
+      std::size_t j = mark + 1;
+      while (j < text.size() && !url_delimiter(text[j])) ++j;
+      consider_span(text, i, j, nullptr, out);
+      next = j;
+    }
+    return;
+  }
+  Deobfuscated& clean = scratch().clean;
   clean.text.clear();
   clean.origin.clear();
-  const bool rewritten = maybe_obfuscated(text);
-  if (rewritten) deobfuscate(text, clean);
-  const std::string_view t = rewritten ? std::string_view(clean.text) : text;
-  auto origin = [&](std::size_t i) { return rewritten ? clean.origin[i] : static_cast<std::uint32_t>(i); };
+  deobfuscate(text, clean);
+  const std::string_view t(clean.text);
   std::size_t i = 0;
   while (i < t.size()) {
-    while (i < t.size() && url_delimiter(static_cast<unsigned char>(t[i]))) ++i;
+    while (i < t.size() && url_delimiter(t[i])) ++i;
     std::size_t j = i;
-    while (j < t.size() && !url_delimiter(static_cast<unsigned char>(t[j]))) ++j;
-    std::string_view token = t.substr(i, j - i);
-    while (!token.empty() && std::string_view(".,;:!?").find(token.back()) != std::string_view::npos)
-      token.remove_suffix(1);
-    if (token.find('.') != std::string_view::npos || dotless_ip_url(token)) {
-      consider_token(token, origin(i), origin(i + token.size()), out);
-    }
+    while (j < t.size() && !url_delimiter(t[j])) ++j;
+    if (j > i) consider_span(t, i, j, &clean, out);
     i = j;
   }
 }
 
-void add_url(std::string_view url, std::vector<Entity>& out) {
-  if (const auto c = canonicalize_url(url)) add_canonical(*c, 0, 0, out);
+// The phone at a find_phones start `i`, if there is one there.
+bool phone_at(std::string_view text, std::size_t i, Phone& phone) {
+  const bool plus = text[i] == '+';
+  const std::size_t from = plus ? i + 1 : i;
+  // Peek at the country code to know how many digits to take.
+  DigitRun run = read_digits(text, from, 2, true);
+  const bool international = run.view() == "84";
+  if (plus && !international) return false;
+  run = read_digits(text, from, international ? 11 : 10, true);
+  if (!run_ends_cleanly(text, run)) return false;
+  char national[10];
+  if (international && run.size == 11) {
+    national[0] = '0';
+    std::memcpy(national + 1, run.digits + 2, 9);
+  } else if (!international && run.size == 10) {
+    std::memcpy(national, run.digits, 10);
+  } else {
+    return false;
+  }
+  // Letters may stand in for a digit or two, not for most of the number.
+  const auto real_digits = std::count_if(text.begin() + static_cast<std::ptrdiff_t>(from),
+                                         text.begin() + static_cast<std::ptrdiff_t>(run.end), is_digit);
+  if (!valid_mobile(std::string_view(national, 10)) || real_digits < static_cast<std::ptrdiff_t>(run.size) - 2)
+    return false;
+  std::memcpy(phone.value, "+84", 3);
+  std::memcpy(phone.value + 3, national + 1, 9);
+  phone.end = run.end;
+  return true;
 }
 
-void find_phones(std::string_view text, std::vector<Entity>& out) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    // A leading O for the 0 ("O912...") counts when a digit follows.
-    const bool letter_zero = (c == 'O' || c == 'o') && i + 1 < text.size() && is_digit(text[i + 1]);
-    if (c != '+' && c != '0' && c != '8' && !letter_zero) continue;
-    if (i > 0 && (is_word_byte(text[i - 1]) || text[i - 1] == '+')) continue;
-    const bool plus = c == '+';
-    const std::size_t from = plus ? i + 1 : i;
-    if (from >= text.size() || !(is_digit(text[from]) || letter_zero)) continue;
-    // Peek at the country code to know how many digits to take.
-    DigitRun run = read_digits(text, from, 2, true);
-    const bool international = run.digits == "84";
-    if (plus && !international) continue;
-    run = read_digits(text, from, international ? 11 : 10, true);
-    if (!run_ends_cleanly(text, run)) continue;
-    std::string national;
-    if (international && run.digits.size() == 11) {
-      national = "0" + run.digits.substr(2);
-    } else if (!international && run.digits.size() == 10) {
-      national = run.digits;
-    }
-    // Letters may stand in for a digit or two, not for most of the number.
-    const auto real_digits = std::count_if(text.begin() + static_cast<std::ptrdiff_t>(from),
-                                           text.begin() + static_cast<std::ptrdiff_t>(run.end), is_digit);
-    if (!valid_mobile(national) || real_digits < static_cast<std::ptrdiff_t>(run.digits.size()) - 2) continue;
-    add_unique(out, Entity{EntityType::kPhone, "+84" + national.substr(1), "", static_cast<std::uint32_t>(i),
-                           static_cast<std::uint32_t>(run.end)});
-    i = run.end;
+void phones_at(std::string_view text, const std::vector<std::uint32_t>& starts, EntityList& out) {
+  std::size_t next = 0;
+  for (const std::uint32_t i : starts) {
+    if (i < next) continue;
+    Phone phone;
+    if (!phone_at(text, i, phone)) continue;
+    out.add_unique(EntityType::kPhone, phone.view(), "", i, static_cast<std::uint32_t>(phone.end));
+    next = phone.end + 1;
   }
 }
 
-void find_emails(std::string_view text, std::vector<Entity>& out) {
-  auto local_char = [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'; };
-  auto domain_char = [](char c) { return is_alnum(c) || c == '.' || c == '-'; };
-  for (std::size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
+void emails_at(std::string_view text, const std::vector<std::uint32_t>& ats, EntityList& out) {
+  for (const std::size_t at : ats) {
     std::size_t b = at;
-    while (b > 0 && local_char(text[b - 1])) --b;
+    while (b > 0 && has_class(text[b - 1], kLocalChar)) --b;
     std::size_t e = at + 1;
-    while (e < text.size() && domain_char(text[e])) ++e;
+    while (e < text.size() && has_class(text[e], kDomainChar)) ++e;
     while (e > at + 1 && (text[e - 1] == '.' || text[e - 1] == '-')) --e;
     if (b == at || e == at + 1) continue;
     const std::string_view domain = text.substr(at + 1, e - at - 1);
     const auto dot = domain.rfind('.');
     if (dot == std::string_view::npos || !known_suffix(domain.substr(dot + 1))) continue;
-    add_unique(out, Entity{EntityType::kEmail, lower(text.substr(b, e - b)), "", static_cast<std::uint32_t>(b),
-                           static_cast<std::uint32_t>(e)});
+    out.add_unique(EntityType::kEmail, lowered("", text.substr(b, e - b)), "", static_cast<std::uint32_t>(b),
+                   static_cast<std::uint32_t>(e));
   }
 }
 
-void find_citizen_ids(std::string_view text, const text::Folded& folded, TimestampMs event_time,
-                      std::vector<Entity>& out) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (!is_digit(text[i]) || (i > 0 && is_word_byte(text[i - 1]))) continue;
+void citizen_ids_at(std::string_view text, const text::Folded& folded, TimestampMs event_time,
+                    const std::vector<std::uint32_t>& starts, EntityList& out) {
+  std::size_t next = 0;
+  for (const std::size_t i : starts) {
+    if (i < next) continue;
     const DigitRun run = read_digits(text, i, 13, false);
-    if (!run_ends_cleanly(text, run)) {
-      i = run.end;
-      continue;
-    }
+    next = run.end + 1;
+    if (run.size != 12 && run.size != 9) continue;  // (the checks below need one of them)
+    if (!run_ends_cleanly(text, run)) continue;
     const std::size_t fb = folded_index(folded, run.start), fe = folded_index(folded, run.end);
-    if (run.digits.size() == 12) {
-      const std::string& d = run.digits;
+    if (run.size == 12) {
+      const std::string_view d = run.view();
       const int century_digit = d[3] - '0';
       const int birth = 1900 + (century_digit / 2) * 100 + (d[4] - '0') * 10 + (d[5] - '0');
       const int now = event_time > 0 ? year_of(event_time) : 9999;
       const bool plausible = century_digit <= 5 && birth <= now && (event_time <= 0 || now - birth <= 120);
-      if (is_cccd_province(d.substr(0, 3)) && plausible &&
-          near_words(
-              folded, fb, fe, 150, 40,
-              {"cccd", "can cuoc", "cmnd", "cmt", "chung minh", "dinh danh", "so id", "the can cuoc", "id card"})) {
-        add_unique(out, Entity{EntityType::kCitizenId, d, "cccd", static_cast<std::uint32_t>(run.start),
-                               static_cast<std::uint32_t>(run.end)});
+      if (is_cccd_province(d.substr(0, 3)) && plausible && near_words(folded, fb, fe, 150, 40, kCccdWords)) {
+        out.add_unique(EntityType::kCitizenId, d, "cccd", static_cast<std::uint32_t>(run.start),
+                       static_cast<std::uint32_t>(run.end));
       }
-    } else if (run.digits.size() == 9 && near_words(folded, fb, fe, 150, 40, {"cmnd", "cmt", "chung minh"})) {
-      add_unique(out, Entity{EntityType::kCitizenId, run.digits, "cmnd", static_cast<std::uint32_t>(run.start),
-                             static_cast<std::uint32_t>(run.end)});
+    } else if (near_words(folded, fb, fe, 150, 40, kCmndWords)) {
+      out.add_unique(EntityType::kCitizenId, run.view(), "cmnd", static_cast<std::uint32_t>(run.start),
+                     static_cast<std::uint32_t>(run.end));
     }
-    i = run.end;
   }
 }
 
-void find_bank_accounts(std::string_view text, const text::Folded& folded, std::vector<Entity>& out) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (!is_digit(text[i]) || (i > 0 && is_word_byte(text[i - 1]))) continue;
+void bank_accounts_at(std::string_view text, const text::Folded& folded, const std::vector<std::uint32_t>& starts,
+                      EntityList& out) {
+  std::size_t next = 0;
+  for (const std::size_t i : starts) {
+    if (i < next) continue;
     const DigitRun run = read_digits(text, i, 20, false);
-    i = run.end;
-    if (run.digits.size() < 6 || run.digits.size() > 19 || !run_ends_cleanly(text, run)) continue;
+    next = run.end + 1;
+    if (run.size < 6 || run.size > 19 || !run_ends_cleanly(text, run)) continue;
     const std::size_t fb = folded_index(folded, run.start), fe = folded_index(folded, run.end);
-    const bool keyword =
-        near_words(folded, fb, fe, 25, 0, {"stk", "so tk", "so tai khoan", "tai khoan", "tk", "account", "acc"});
+    const bool keyword = near_words(folded, fb, fe, 25, 0, kAccountWords);
     const std::string_view bank = nearest_bank(folded, fb, fe, keyword ? 60 : 20);
     if (!keyword && bank.empty()) continue;
-    add_unique(out, Entity{EntityType::kBankAccount, run.digits, std::string(bank),
-                           static_cast<std::uint32_t>(run.start), static_cast<std::uint32_t>(run.end)});
+    out.add_unique(EntityType::kBankAccount, run.view(), bank, static_cast<std::uint32_t>(run.start),
+                   static_cast<std::uint32_t>(run.end));
   }
 }
 
-void find_handles(std::string_view text, const text::Folded& folded, std::vector<Entity>& out) {
-  for (std::size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
+void handles_at(std::string_view text, const text::Folded& folded, const std::vector<std::uint32_t>& ats,
+                EntityList& out) {
+  for (const std::size_t at : ats) {
     if (at > 0 && (is_word_byte(text[at - 1]) || text[at - 1] == '.' || text[at - 1] == '_')) continue;  // e-mail
     std::size_t e = at + 1;
     while (e < text.size() && (is_alnum(text[e]) || text[e] == '_')) ++e;
@@ -664,31 +918,99 @@ void find_handles(std::string_view text, const text::Folded& folded, std::vector
       continue;
     }
     const std::size_t fb = folded_index(folded, at), fe = folded_index(folded, e);
-    const bool telegram = near_words(folded, fb, fe, 60, 20, {"telegram", "tele", "tg", "tl"});
-    add_unique(out, Entity{EntityType::kHandle, "@" + lower(name), telegram ? "telegram" : "",
-                           static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(e)});
+    const bool telegram = near_words(folded, fb, fe, 60, 20, kTelegramWords);
+    out.add_unique(EntityType::kHandle, lowered("@", name), telegram ? "telegram" : "", static_cast<std::uint32_t>(at),
+                   static_cast<std::uint32_t>(e));
   }
 }
 
-void extract_all(std::string_view text, const text::Folded& folded, TimestampMs event_time, std::vector<Entity>& out) {
-  find_urls(text, out);
-  find_emails(text, out);
-  find_citizen_ids(text, folded, event_time, out);
-  find_bank_accounts(text, folded, out);
-  find_handles(text, folded, out);
+}  // namespace
+
+Entity& EntityList::add(EntityType type, std::string_view value, std::string_view qualifier, std::uint32_t start,
+                        std::uint32_t end) {
+  if (size_ == items_.size()) {
+    // The strings are made before the vector grows: value may point into one of its entities.
+    items_.push_back(Entity{type, std::string(value), std::string(qualifier), start, end});
+    return items_[size_++];
+  }
+  Entity& e = items_[size_++];
+  e.type = type;
+  e.value.assign(value);
+  e.qualifier.assign(qualifier);
+  e.start = start;
+  e.end = end;
+  return e;
+}
+
+bool EntityList::contains(EntityType type, std::string_view value) const {
+  return std::any_of(begin(), end(), [&](const Entity& e) { return e.type == type && e.value == value; });
+}
+
+bool EntityList::add_unique(EntityType type, std::string_view value, std::string_view qualifier, std::uint32_t start,
+                            std::uint32_t end) {
+  if (contains(type, value)) return false;
+  add(type, value, qualifier, start, end);
+  return true;
+}
+
+void find_urls(std::string_view text, EntityList& out) {
+  Candidates& c = scratch().candidates;
+  scan(text, c);
+  urls_in(text, c, out);
+}
+
+void add_url(std::string_view url, EntityList& out) {
+  UrlBuffers& c = scratch().url;
+  if (canonicalize_url(url, c)) add_canonical(c, 0, 0, out);
+}
+
+void find_phones(std::string_view text, EntityList& out) {
+  Candidates& c = scratch().candidates;
+  scan(text, c);
+  phones_at(text, c.phone_starts, out);
+}
+
+void find_emails(std::string_view text, EntityList& out) {
+  Candidates& c = scratch().candidates;
+  scan(text, c);
+  emails_at(text, c.ats, out);
+}
+
+void find_citizen_ids(std::string_view text, const text::Folded& folded, TimestampMs event_time, EntityList& out) {
+  Candidates& c = scratch().candidates;
+  scan(text, c);
+  citizen_ids_at(text, folded, event_time, c.digit_starts, out);
+}
+
+void find_bank_accounts(std::string_view text, const text::Folded& folded, EntityList& out) {
+  Candidates& c = scratch().candidates;
+  scan(text, c);
+  bank_accounts_at(text, folded, c.digit_starts, out);
+}
+
+void find_handles(std::string_view text, const text::Folded& folded, EntityList& out) {
+  Candidates& c = scratch().candidates;
+  scan(text, c);
+  handles_at(text, folded, c.ats, out);
+}
+
+void extract_all(std::string_view text, const text::Folded& folded, TimestampMs event_time, EntityList& out) {
+  Candidates& c = scratch().candidates;
+  scan(text, c);  // one pass finds where each finder has to look
+  urls_in(text, c, out);
+  emails_at(text, c.ats, out);
+  citizen_ids_at(text, folded, event_time, c.digit_starts, out);
+  bank_accounts_at(text, folded, c.digit_starts, out);
+  handles_at(text, folded, c.ats, out);
   const std::size_t before_phones = out.size();
-  find_phones(text, out);
+  phones_at(text, c.phone_starts, out);
   // A number written as an account ("STK 0912345678", MB accepts phone numbers as accounts)
   // is reported as the account, not a second time as a phone.
-  out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(before_phones), out.end(),
-                           [&](const Entity& phone) {
-                             return std::any_of(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(before_phones),
-                                                [&](const Entity& e) {
-                                                  return e.type == EntityType::kBankAccount && e.in_text() &&
-                                                         e.start < phone.end && phone.start < e.end;
-                                                });
-                           }),
-            out.end());
+  out.remove_from(before_phones, [&](const Entity& phone) {
+    return std::any_of(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(before_phones), [&](const Entity& e) {
+      return e.type == EntityType::kBankAccount && e.in_text() && e.start < phone.end && phone.start < e.end;
+    });
+  });
 }
 
 }  // namespace vigil::extract

@@ -1,9 +1,10 @@
 #include "common/extract/url.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
-#include <vector>
+#include <functional>
 
 #include "common/extract/extract.h"
 
@@ -17,21 +18,19 @@ int hex_value(char c) {
   return -1;
 }
 
-// One pass of percent-decoding; returns false when nothing was decoded.
-bool unescape_once(std::string& s) {
-  std::string out;
-  out.reserve(s.size());
+// One pass of percent-decoding of `in` into `out`; returns false when nothing was decoded.
+bool unescape_once(const std::string& in, std::string& out) {
+  out.clear();
   bool changed = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
       i += 2;
       changed = true;
     } else {
-      out.push_back(s[i]);
+      out.push_back(in[i]);
     }
   }
-  s.swap(out);
   return changed;
 }
 
@@ -72,106 +71,150 @@ bool parse_ipv4_part(std::string_view p, std::uint64_t& v) {
   return true;
 }
 
-std::string resolve_path(std::string_view path) {
-  std::vector<std::string_view> segments;
-  std::size_t i = 0;
+// The path with "." and ".." resolved and empty segments dropped, into `out`; a trailing slash
+// (also after a final "." or "..") is kept.
+void resolve_path(std::string_view path, std::string& out) {
   const bool trailing_slash = !path.empty() && (path.back() == '/' || path.ends_with("/.") || path.ends_with("/.."));
+  out.assign(1, '/');
+  std::size_t i = 0;
   while (i < path.size()) {
     const std::size_t j = std::min(path.find('/', i), path.size());
     const std::string_view seg = path.substr(i, j - i);
     if (seg == "..") {
-      if (!segments.empty()) segments.pop_back();
+      if (out.size() > 1) out.resize(out.rfind('/', out.size() - 2) + 1);
     } else if (!seg.empty() && seg != ".") {
-      segments.push_back(seg);
+      out.append(seg);
+      out.push_back('/');
     }
     i = j + 1;
   }
-  std::string out = "/";
-  for (std::size_t k = 0; k < segments.size(); ++k) {
-    out.append(segments[k]);
-    if (k + 1 < segments.size() || trailing_slash) out.push_back('/');
+  if (!trailing_slash && out.size() > 1) out.pop_back();
+}
+
+void append_decimal(std::string& out, unsigned v) {
+  char buf[4];
+  std::size_t n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0) out.push_back(buf[--n]);
+}
+
+void append_ipv4(std::string& out, std::uint32_t address) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    append_decimal(out, (address >> shift) & 255);
+    if (shift != 0) out.push_back('.');
   }
-  return out;
 }
 
 }  // namespace
 
-std::optional<std::string> normalize_ipv4(std::string_view host) {
-  std::vector<std::string_view> parts;
+std::optional<std::uint32_t> parse_ipv4(std::string_view host) {
+  std::uint64_t values[4];
+  std::size_t count = 0;
   std::size_t i = 0;
   while (true) {
     const std::size_t j = std::min(host.find('.', i), host.size());
-    parts.push_back(host.substr(i, j - i));
+    if (count == 4) return std::nullopt;
+    if (!parse_ipv4_part(host.substr(i, j - i), values[count])) return std::nullopt;
+    ++count;
     if (j == host.size()) break;
     i = j + 1;
   }
-  if (parts.empty() || parts.size() > 4) return std::nullopt;
-  std::vector<std::uint64_t> values;
-  for (const auto p : parts) {
-    std::uint64_t v = 0;
-    if (!parse_ipv4_part(p, v)) return std::nullopt;
-    values.push_back(v);
-  }
   // inet_aton: every part but the last is one byte; the last fills the remaining bytes.
   std::uint64_t address = 0;
-  for (std::size_t k = 0; k + 1 < values.size(); ++k) {
+  for (std::size_t k = 0; k + 1 < count; ++k) {
     if (values[k] > 255) return std::nullopt;
     address |= values[k] << (8 * (3 - k));
   }
-  const std::size_t remaining_bytes = 4 - (values.size() - 1);
-  if (remaining_bytes < 4 && values.back() >= (1ULL << (8 * remaining_bytes))) return std::nullopt;
-  address |= values.back();
-  return std::to_string((address >> 24) & 255) + "." + std::to_string((address >> 16) & 255) + "." +
-         std::to_string((address >> 8) & 255) + "." + std::to_string(address & 255);
+  const std::size_t remaining_bytes = 4 - (count - 1);
+  if (remaining_bytes < 4 && values[count - 1] >= (1ULL << (8 * remaining_bytes))) return std::nullopt;
+  address |= values[count - 1];
+  return static_cast<std::uint32_t>(address);
+}
+
+std::optional<std::string> normalize_ipv4(std::string_view host) {
+  const auto address = parse_ipv4(host);
+  if (!address) return std::nullopt;
+  std::string out;
+  append_ipv4(out, *address);
+  return out;
+}
+
+void canonicalize_host(std::string_view raw, std::string& host) {
+  host.clear();
+  bool ascii = true;
+  for (char c : raw) {
+    if (c == '.' && (host.empty() || host.back() == '.')) continue;
+    if (static_cast<unsigned char>(c) >= 0x80) ascii = false;
+    host.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+  }
+  while (!host.empty() && host.back() == '.') host.pop_back();
+  if (host.empty()) return;
+  if (const auto ip = parse_ipv4(host)) {
+    host.clear();
+    append_ipv4(host, *ip);
+  } else if (!ascii) {
+    // Unicode hosts are rare, but a campaign repeats its lookalike host: remember the last few
+    // IDNA conversions (libidn2 allocates) so the steady path does not convert again.
+    struct Slot {
+      std::string host, ascii;
+    };
+    thread_local std::array<Slot, 64> memo;
+    Slot& slot = memo[std::hash<std::string_view>{}(host) % memo.size()];
+    if (slot.host != host) {
+      slot.ascii = canonical_host(host);
+      slot.host.assign(host);
+    }
+    if (!slot.ascii.empty()) host.assign(slot.ascii);
+  }
 }
 
 std::string canonicalize_host(std::string_view raw) {
   std::string host;
-  for (char c : raw) {
-    if (c == '.' && (host.empty() || host.back() == '.')) continue;
-    host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  while (!host.empty() && host.back() == '.') host.pop_back();
-  if (host.empty()) return host;
-  if (auto ip = normalize_ipv4(host)) {
-    host = *ip;
-  } else if (std::any_of(host.begin(), host.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-    if (std::string ascii = canonical_host(host); !ascii.empty()) host = std::move(ascii);
-  }
+  canonicalize_host(raw, host);
   return host;
 }
 
-std::optional<CanonicalUrl> canonicalize_url(std::string_view raw) {
-  std::string s;
-  s.reserve(raw.size());
+bool canonicalize_url(std::string_view raw, UrlBuffers& buf) {
+  std::string& s = buf.work[0];
+  s.clear();
   for (char c : raw) {
     if (c != '\t' && c != '\r' && c != '\n') s.push_back(c);
   }
   const auto first = s.find_first_not_of(' ');
-  if (first == std::string::npos) return std::nullopt;
-  s = s.substr(first, s.find_last_not_of(' ') - first + 1);
-  if (const auto hash = s.find('#'); hash != std::string::npos) s.resize(hash);
-  for (int round = 0; round < 16 && unescape_once(s); ++round) {
-  }
+  if (first == std::string::npos) return false;
+  std::string_view trimmed = std::string_view(s).substr(first, s.find_last_not_of(' ') - first + 1);
+  if (const auto hash = trimmed.find('#'); hash != std::string_view::npos) trimmed = trimmed.substr(0, hash);
+  std::string& t = buf.work[1];
+  t.assign(trimmed);
+  std::string* cur = &t;
+  std::string* other = &s;
+  for (int round = 0; round < 16 && unescape_once(*cur, *other); ++round) std::swap(cur, other);
 
-  std::string scheme = "http";
-  std::string_view rest(s);
+  std::string_view scheme = "http";
+  std::string_view rest(*cur);
+  bool lower_scheme = false;
   if (const auto sep = rest.find("://");
       sep != std::string_view::npos && sep > 0 &&
       std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(sep),
                   [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; })) {
-    scheme.assign(rest.substr(0, sep));
-    for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    scheme = rest.substr(0, sep);
+    lower_scheme = true;
     rest.remove_prefix(sep + 3);
   }
   const std::size_t host_end = std::min(rest.find_first_of("/?"), rest.size());
   std::string_view host_part = rest.substr(0, host_end);
-  std::string_view path_and_query = rest.substr(host_end);
+  const std::string_view path_and_query = rest.substr(host_end);
   if (const auto at = host_part.rfind('@'); at != std::string_view::npos) host_part.remove_prefix(at + 1);
   if (const auto colon = host_part.rfind(':'); colon != std::string_view::npos) host_part = host_part.substr(0, colon);
 
-  const std::string host = canonicalize_host(host_part);
-  if (host.empty()) return std::nullopt;
+  std::string& scratch = buf.work[2];
+  canonicalize_host(host_part, scratch);
+  if (scratch.empty()) return false;
+  buf.host.clear();
+  escape_into(buf.host, scratch);
 
   std::string_view path = path_and_query;
   std::string_view query;
@@ -181,15 +224,24 @@ std::optional<CanonicalUrl> canonicalize_url(std::string_view raw) {
     query = path_and_query.substr(q + 1);
     has_query = true;
   }
-  CanonicalUrl out;
-  escape_into(out.host, host);
-  out.url = scheme + "://" + out.host;
-  escape_into(out.url, resolve_path(path));
-  if (has_query) {
-    out.url.push_back('?');
-    escape_into(out.url, query);
+  buf.url.assign(scheme);
+  if (lower_scheme) {
+    for (char& c : buf.url) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  return out;
+  buf.url.append("://").append(buf.host);
+  resolve_path(path, scratch);
+  escape_into(buf.url, scratch);
+  if (has_query) {
+    buf.url.push_back('?');
+    escape_into(buf.url, query);
+  }
+  return true;
+}
+
+std::optional<CanonicalUrl> canonicalize_url(std::string_view raw) {
+  UrlBuffers buf;
+  if (!canonicalize_url(raw, buf)) return std::nullopt;
+  return CanonicalUrl{std::move(buf.url), std::move(buf.host)};
 }
 
 }  // namespace vigil::extract

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,16 @@ struct CanonicalUrl {
 // re-escaped. Returns nullopt when there is no host.
 std::optional<CanonicalUrl> canonicalize_url(std::string_view raw);
 
+// canonicalize_url into buffers reused from call to call, which then stop allocating once they
+// have grown to the longest URL seen. The result is in `url` and `host`.
+struct UrlBuffers {
+  std::string url;
+  std::string host;
+  std::string work[3];  // scratch
+};
+// false when there is no host (buf.url and buf.host are then unspecified).
+bool canonicalize_url(std::string_view raw, UrlBuffers& buf);
+
 // The host part of canonicalize_url on its own: lower case, dots collapsed and trimmed, IPv4
 // in any notation as dotted decimal, IDNA (punycode) when Unicode. Anything that looks up a
 // URL's host (blocklists) canonicalises its keys with this, so both sides agree. A Unicode
@@ -27,5 +38,9 @@ std::string canonicalize_host(std::string_view host);
 
 // The IPv4 address in `host` in any inet_aton notation, as dotted decimal; nullopt otherwise.
 std::optional<std::string> normalize_ipv4(std::string_view host);
+// The same as a number, without allocating.
+std::optional<std::uint32_t> parse_ipv4(std::string_view host);
+// canonicalize_host into `out` (its buffer reused).
+void canonicalize_host(std::string_view host, std::string& out);
 
 }  // namespace vigil::extract

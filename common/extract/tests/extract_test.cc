@@ -7,7 +7,7 @@ namespace {
 
 using Values = std::vector<std::string>;
 
-Values values(const std::vector<Entity>& es, EntityType t) {
+Values values(const EntityList& es, EntityType t) {
   Values out;
   for (const auto& e : es) {
     if (e.type == t) out.push_back(e.value);
@@ -18,16 +18,16 @@ Values values(const std::vector<Entity>& es, EntityType t) {
 // 2024-04-01: CCCD birth years are checked against the event time.
 constexpr TimestampMs kApril2024 = 1711929600000;
 
-std::vector<Entity> all(std::string_view text) {
+EntityList all(std::string_view text) {
   text::Folded folded;
   text::fold(text, folded);
-  std::vector<Entity> out;
+  EntityList out;
   extract_all(text, folded, kApril2024, out);
   return out;
 }
 
 TEST(Urls, FindsSchemeAndBareHostsWithRegistrableDomain) {
-  std::vector<Entity> es;
+  EntityList es;
   find_urls("Xác thực tại https://Login.VietcomBamk.com.vn/xac-thuc?id=1, hoặc momo-vn.top/nhan-qua.", es);
   EXPECT_EQ(values(es, EntityType::kUrl),
             (Values{"https://login.vietcombamk.com.vn/xac-thuc?id=1", "http://momo-vn.top/nhan-qua"}));
@@ -43,11 +43,11 @@ TEST(Urls, ObfuscatedForms) {
        {"vào hxxps://vietcombamk[.]com[.]vn/login nhé", "vào hXXps://vietcombamk(.)com(.)vn/login nhé",
         "vào vietcombamk [.] com [.] vn/login", "vào vietcombamk{dot}com{dot}vn/login",
         "vào vietcombamk dot com dot vn/login", "vào https[:]//vietcombamk.com.vn/login"}) {
-    std::vector<Entity> es;
+    EntityList es;
     find_urls(text, es);
     EXPECT_EQ(values(es, EntityType::kDomain), Values{"vietcombamk.com.vn"}) << text;
   }
-  std::vector<Entity> es;
+  EntityList es;
   const std::string text = "link: hxxp://evil[.]top/a";
   find_urls(text, es);
   ASSERT_EQ(values(es, EntityType::kUrl), Values{"http://evil.top/a"});
@@ -55,13 +55,13 @@ TEST(Urls, ObfuscatedForms) {
 }
 
 TEST(Urls, IgnoresNumbersWordsAndEmails) {
-  std::vector<Entity> es;
+  EntityList es;
   find_urls("giá 1.500.000đ, v.v... xong.Rồi 3.14, ngày 12.03.2024, email a.b@gmail.com", es);
   EXPECT_TRUE(es.empty()) << es.front().value;
 }
 
 TEST(Urls, IpHostsInAnyNotationWithAScheme) {
-  std::vector<Entity> es;
+  EntityList es;
   find_urls("vào http://3279880203/login hoặc https://0xC37F000B:8080/x, http://0303.0177.0.013/ và http://localhost/x",
             es);
   EXPECT_EQ(values(es, EntityType::kUrl),
@@ -73,14 +73,14 @@ TEST(Urls, IpHostsInAnyNotationWithAScheme) {
 }
 
 TEST(Urls, TelegramAndZaloLinksNamePeople) {
-  std::vector<Entity> es;
+  EntityList es;
   find_urls("Liên hệ t.me/Kho_Data_VIP hoặc zalo.me/0912345678, nhóm t.me/joinchat/AAAA", es);
   EXPECT_EQ(values(es, EntityType::kHandle), Values{"@kho_data_vip"});
   EXPECT_EQ(values(es, EntityType::kPhone), Values{"+84912345678"});
 }
 
 TEST(Urls, UnicodeHostBecomesPunycode) {
-  std::vector<Entity> es;
+  EntityList es;
   find_urls("https://vietcombánk.vn/a", es);
   EXPECT_EQ(values(es, EntityType::kDomain), Values{"xn--vietcombnk-z4a.vn"});
   EXPECT_EQ(host_to_unicode("xn--vietcombnk-z4a.vn"), "vietcombánk.vn");
@@ -98,7 +98,7 @@ TEST(Urls, RegistrableDomainUsesPublicSuffixList) {
 }
 
 TEST(Phones, VietnameseMobileFormsToE164) {
-  std::vector<Entity> es;
+  EntityList es;
   find_phones("Zalo 0912.345.678 hoặc +84 987 654 321, 84-356-123-456; 0 9 1 2 3 4 5 6 7 9; O9l2345670", es);
   EXPECT_EQ(values(es, EntityType::kPhone),
             (Values{"+84912345678", "+84987654321", "+84356123456", "+84912345679", "+84912345670"}));
@@ -108,20 +108,20 @@ TEST(Phones, TrickyNegatives) {
   for (const char* text :
        {"ngày 12/03/2024", "giá 1.500.000 đồng", "đơn hàng DH0912345678", "mã 09123456789", "cố định 0243 826 1234",
         "số cũ 0123456789", "0212345678", "+1 912 345 6789", "tổng 091,234,5678", "Zalo0912345678"}) {
-    std::vector<Entity> es;
+    EntityList es;
     find_phones(text, es);
     EXPECT_TRUE(es.empty()) << text << " -> " << es.front().value;
   }
 }
 
 TEST(Phones, TwoNumbersInARowAreTwo) {
-  std::vector<Entity> es;
+  EntityList es;
   find_phones("0912345678 0987654321", es);
   EXPECT_EQ(values(es, EntityType::kPhone), (Values{"+84912345678", "+84987654321"}));
 }
 
 TEST(Emails, FindsAndLowerCases) {
-  std::vector<Entity> es;
+  EntityList es;
   find_emails("gửi Data.Seller+vn@Gmail.com hoặc abc@localhost, @handle, x@y.notatld", es);
   EXPECT_EQ(values(es, EntityType::kEmail), Values{"data.seller+vn@gmail.com"});
 }
@@ -180,6 +180,97 @@ TEST(Provinces, OfficialListWithGaps) {
   EXPECT_FALSE(is_cccd_province("003"));
   EXPECT_FALSE(is_cccd_province("097"));
   EXPECT_FALSE(is_cccd_province("000"));
+}
+
+}  // namespace
+}  // namespace vigil::extract
+
+namespace vigil::extract {
+namespace {
+
+TEST(EntityList, ReusedAcrossPostsGivesWhatAFreshListGives) {
+  const std::string_view posts[] = {
+      "Bán data, liên hệ 0912345678 hoặc https://kho-data.top/mua?id=1, tele @kho_data_vip",
+      "STK 0071000123456 Vietcombank, CCCD 079203001234",
+      "",
+      "mail Data.Seller@Gmail.com, link hxxp://evil[.]top/a",
+  };
+  EntityList reused;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto post : posts) {
+      reused.clear();
+      text::Folded folded;
+      text::fold(post, folded);
+      extract_all(post, folded, kApril2024, reused);
+      const EntityList fresh = all(post);
+      ASSERT_EQ(reused.size(), fresh.size()) << post;
+      for (std::size_t i = 0; i < fresh.size(); ++i) {
+        EXPECT_EQ(reused[i].type, fresh[i].type);
+        EXPECT_EQ(reused[i].value, fresh[i].value);
+        EXPECT_EQ(reused[i].qualifier, fresh[i].qualifier);
+        EXPECT_EQ(reused[i].start, fresh[i].start);
+        EXPECT_EQ(reused[i].end, fresh[i].end);
+      }
+    }
+  }
+  // Appending one of its own entities while the list grows.
+  EntityList es;
+  es.add(EntityType::kUrl, "https://a-rather-long-url-beyond-small-strings.vn/path", "", 1, 2);
+  for (int i = 0; i < 20; ++i) es.push_back(es[0]);
+  EXPECT_EQ(es.back().value, "https://a-rather-long-url-beyond-small-strings.vn/path");
+  EXPECT_FALSE(es.add_unique(EntityType::kUrl, es[0].value, "", 0, 0));
+  // Copies hold the entities only; a moved-from list is empty.
+  EntityList copy = es;
+  EXPECT_EQ(copy.size(), 21U);
+  es.clear();
+  copy = es;
+  EXPECT_TRUE(copy.empty());
+  EntityList moved = std::move(reused);
+  EXPECT_TRUE(reused.empty());  // NOLINT(bugprone-use-after-move): moved-from is defined here
+  EXPECT_EQ(moved.size(), all(posts[3]).size());
+}
+
+// Candidates are found 16 bytes at a time: each kind at every offset around a block edge.
+TEST(Scan, CandidatesAtEveryOffset) {
+  for (std::size_t k = 0; k < 40; ++k) {
+    const std::string pad(k, 'a');
+    const std::string post = pad + " 0912345678 +84987654321 O912345670 a@shop.vn hxxp://evil[.]top bad dot com";
+    const EntityList es = all(post);
+    EXPECT_EQ(values(es, EntityType::kPhone), (Values{"+84912345678", "+84987654321", "+84912345670"})) << k;
+    EXPECT_EQ(values(es, EntityType::kEmail), Values{"a@shop.vn"}) << k;
+    EXPECT_EQ(values(es, EntityType::kDomain), (Values{"evil.top", "bad.com"})) << k;
+    for (const auto& e : es) {
+      if (e.type == EntityType::kPhone && e.value == "+84912345678") {
+        EXPECT_EQ(e.start, k + 1);
+      }
+    }
+    // At the very start and end of the text.
+    EXPECT_EQ(values(all("0912345678" + pad), EntityType::kPhone).size(), k == 0 ? 1U : 0U);
+    EXPECT_EQ(values(all(pad + " 0912345678"), EntityType::kPhone), Values{"+84912345678"});
+  }
+}
+
+TEST(Extract, TrickyNegativesDatesPricesOrderNumbers) {
+  for (const char* text : {"ngày 12.03.2024 lúc 10:30, giá 1.500.000đ (đã giảm 20%)",
+                           "Mã đơn hàng DH2024031512345 đã giao, v.v... xong.Rồi",
+                           "đơn #0912345678123 trị giá 2.500.000 VNĐ", "tỷ lệ 1:1000, version 3.14, (08) 3823 4567",
+                           "giảm (50%) [hot] {sale} cho 100.000 khách", "số 0079203001234 không phải CCCD"}) {
+    const EntityList es = all(text);
+    EXPECT_TRUE(es.empty()) << text << " -> " << es.front().value;
+  }
+}
+
+TEST(Urls, BracketsWithoutObfuscationKeepSpans) {
+  // '(' or '[' alone do not make a post obfuscated; spans still point into the text as written.
+  const std::string text = "(ưu đãi) [mới] vào vietcombank-uudai.com/nhan ngay";
+  EntityList es;
+  find_urls(text, es);
+  ASSERT_EQ(values(es, EntityType::kUrl), Values{"http://vietcombank-uudai.com/nhan"});
+  EXPECT_EQ(text.substr(es[0].start, es[0].end - es[0].start), "vietcombank-uudai.com/nhan");
+  // " dot " between non-letters is no obfuscation.
+  es.clear();
+  find_urls("1 . dot . 2 and a dot b", es);
+  EXPECT_TRUE(es.empty()) << es.front().value;
 }
 
 }  // namespace
