@@ -3,9 +3,11 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/unorm2.h>
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 namespace vigil::text {
@@ -85,6 +87,61 @@ void append_utf8(std::string& out, UChar32 c) {
   if (!error) out.append(buf, static_cast<std::size_t>(len));
 }
 
+// Code points that can never change under NFC or make a neighbour change: NFC quick check
+// "yes" and combining class 0. Text made only of these is NFC, so ICU is not asked. A bitmap
+// over the BMP and the first supplementary plane (emoji), built once from ICU; anything beyond
+// asks ICU directly.
+class NfcInert {
+ public:
+  NfcInert() {
+    for (UChar32 c = 0; c < kSize; ++c) {
+      if (slow(c)) bits_[static_cast<std::size_t>(c) >> 6] |= std::uint64_t{1} << (c & 63);
+    }
+  }
+  bool operator()(UChar32 c) const {
+    if (c < kSize) return (bits_[static_cast<std::size_t>(c) >> 6] >> (c & 63)) & 1;
+    return slow(c);
+  }
+
+ private:
+  static bool slow(UChar32 c) {
+    return u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) == UNORM_YES && u_getCombiningClass(c) == 0;
+  }
+  static constexpr UChar32 kSize = 0x20000;
+  std::uint64_t bits_[kSize / 64] = {};
+};
+
+const NfcInert& nfc_inert() {
+  static const NfcInert* kInert = new NfcInert();
+  return *kInert;
+}
+
+// True when `text` is certainly NFC without asking ICU: ASCII (checked 8 bytes at a time) and
+// well-formed characters that are all NFC-inert. False means "ask ICU".
+bool obviously_nfc(std::string_view text) {
+  const auto* s = reinterpret_cast<const std::uint8_t*>(text.data());
+  const auto length = static_cast<std::int32_t>(text.size());
+  const NfcInert* inert = nullptr;
+  std::int32_t i = 0;
+  while (true) {
+    while (i + 8 <= length) {
+      std::uint64_t word;
+      std::memcpy(&word, s + i, 8);
+      if ((word & 0x8080808080808080ULL) != 0) break;
+      i += 8;
+    }
+    while (i < length && s[i] < 0x80) ++i;
+    if (i >= length) return true;
+    if (inert == nullptr) inert = &nfc_inert();
+    // A run of non-ASCII characters.
+    do {
+      UChar32 c = 0;
+      U8_NEXT(s, i, length, c);
+      if (c < 0 || !(*inert)(c)) return false;
+    } while (i < length && s[i] >= 0x80);
+  }
+}
+
 }  // namespace
 
 std::string nfc(std::string_view utf8) {
@@ -95,7 +152,7 @@ std::string nfc(std::string_view utf8) {
 
 void nfc_in_place(std::string& text) {
   // Almost every post is already NFC (or plain ASCII): check before converting to UTF-16.
-  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return;
+  if (obviously_nfc(text)) return;
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* normalizer = icu::Normalizer2::getNFCInstance(status);
   if (U_FAILURE(status)) return;
