@@ -330,38 +330,45 @@ bool k_means_khong(int before, int after, bool after_number) {
   return after < 0 || separator(after) || after == ')';
 }
 
-// Chat spellings are at most 4 bytes: packed into an integer, they are found in a small
-// open-addressing table with one multiply, since this runs for every short word.
+// Chat spellings are at most 4 bytes: packed into an integer (first byte lowest; word bytes
+// are never 0, so words of different lengths differ), they are found with one multiply in a
+// table where no two spellings share a slot, since this runs for every short word.
 std::uint32_t pack(const char* w, std::size_t n) {
   std::uint32_t v = 0;
-  for (std::size_t k = 0; k < n; ++k) v = (v << 8) | static_cast<unsigned char>(w[k]);
+  for (std::size_t k = n; k-- > 0;) v = (v << 8) | static_cast<unsigned char>(w[k]);
   return v;
 }
 
 class SpellingTable {
  public:
   SpellingTable() {
-    for (std::size_t s = 0; s < std::size(kSpellings); ++s) {
-      const auto& sp = kSpellings[s];
-      std::size_t slot = slot_of(pack(sp.chat.data(), sp.chat.size()));
-      while (key_[slot] != 0) slot = (slot + 1) % kSlots;
-      key_[slot] = pack(sp.chat.data(), sp.chat.size());
-      word_[slot] = sp.word;
+    // The first multiplier that separates all spellings (found in a few tries).
+    for (multiplier_ = 0x9E3779B1u;; multiplier_ += 2) {
+      std::fill(std::begin(key_), std::end(key_), 0u);
+      bool collision = false;
+      for (const auto& sp : kSpellings) {
+        const std::uint32_t key = pack(sp.chat.data(), sp.chat.size());
+        std::uint32_t& slot = key_[slot_of(key)];
+        if (slot != 0) collision = true;
+        slot = key;
+        word_[slot_of(key)] = sp.word;
+      }
+      if (!collision) break;
     }
   }
-  // Word bytes are never 0, so 0 marks an empty slot and packed keys of different lengths differ.
+  std::string_view find(std::uint32_t key) const {
+    const std::size_t slot = slot_of(key);
+    return key_[slot] == key ? word_[slot] : std::string_view();
+  }
   std::string_view find(const char* w, std::size_t n) const {
     if (n == 0 || n > 4) return {};
-    const std::uint32_t key = pack(w, n);
-    for (std::size_t slot = slot_of(key); key_[slot] != 0; slot = (slot + 1) % kSlots) {
-      if (key_[slot] == key) return word_[slot];
-    }
-    return {};
+    return find(pack(w, n));
   }
 
  private:
-  static constexpr std::size_t kSlots = 128;
-  static std::size_t slot_of(std::uint32_t key) { return (key * 0x9E3779B1u) >> 25; }
+  static constexpr std::size_t kSlots = 256;
+  std::size_t slot_of(std::uint32_t key) const { return (key * multiplier_) >> 24; }
+  std::uint32_t multiplier_;
   std::uint32_t key_[kSlots] = {};
   std::string_view word_[kSlots];
 };
@@ -396,6 +403,22 @@ bool amount_with_unit(std::string_view w) {
 }
 
 // The word pass: reads folded characters, writes the output.
+// What the word rules need to know about a word, gathered while finding its end.
+struct WordStats {
+  std::size_t letters = 0;  // a-z
+  std::uint8_t any = 0;     // union of the byte classes
+  std::uint8_t all = 0xff;  // intersection of the byte classes
+  bool run = false;         // three equal bytes in a row
+
+  void add(const char* w, std::size_t k) {
+    const std::uint8_t c = byte_class(w[k]);
+    letters += (c & kLetter) != 0;
+    any |= c;
+    all &= c;
+    run |= k >= 2 && w[k] == w[k - 1] && w[k] == w[k - 2];
+  }
+};
+
 class WordFolder {
  public:
   WordFolder(const Characters& in, Characters& joined, Folded& out)
@@ -413,7 +436,8 @@ class WordFolder {
   // equal letters collapsed (baaaan -> ban), then chat spellings (ko -> khong). Returns false
   // when the word is copied unchanged (nothing written), else writes it. `before` and `after`
   // are the bytes around the word, -1 at the ends.
-  bool word(const char* w, const std::uint32_t* org, const std::uint32_t* end, std::size_t len, int before, int after);
+  bool word(const char* w, const std::uint32_t* org, const std::uint32_t* end, std::size_t len, const WordStats& stats,
+            int before, int after);
   void emit(char c, std::uint32_t origin, std::uint32_t origin_end) {
     out_.text.push_back(c);
     out_.origin.push_back(origin);
@@ -446,27 +470,17 @@ class WordFolder {
   bool after_number_ = false;   // the previous word is a number ("150 k", "1.500 k")
 };
 
-bool WordFolder::word(const char* w, const std::uint32_t* org, const std::uint32_t* end, std::size_t len, int before,
-                      int after) {
-  std::size_t letters = 0;
-  std::uint8_t any = 0;
-  std::uint8_t all = kDigit;
-  bool run = false;
-  for (std::size_t k = 0; k < len; ++k) {
-    const std::uint8_t c = byte_class(w[k]);
-    letters += (c & kLetter) != 0;
-    any |= c;
-    all &= c;
-    if (k >= 2 && w[k] == w[k - 1] && w[k] == w[k - 2]) run = true;
-  }
-  const bool number = all != 0;
-  const bool previous_number = std::exchange(after_number_, number);
+bool WordFolder::word(const char* w, const std::uint32_t* org, const std::uint32_t* end, std::size_t len,
+                      const WordStats& stats, int before, int after) {
+  const std::size_t letters = stats.letters;
+  const bool run = stats.run;
+  const bool previous_number = std::exchange(after_number_, (stats.all & kDigit) != 0);
   if (len == 1 && w[0] == 'k' && !k_means_khong(before, after, previous_number)) return false;
   const std::size_t others = len - letters;
   // "4g", "50k", "2024" keep their digits; "d4t4", "kh4ch", "b@n", "$im", "r3" lose them.
   // Amounts with a unit keep their digits too: "3tr", "1tr5", "12usdt", "5kg".
-  const bool leet = (any & kLeet) != 0 && letters >= others && (letters >= 2 || ascii_letter(w[0])) && w[0] != '@' &&
-                    !amount_with_unit(std::string_view(w, len));
+  const bool leet = (stats.any & kLeet) != 0 && letters >= others && (letters >= 2 || ascii_letter(w[0])) &&
+                    w[0] != '@' && !amount_with_unit(std::string_view(w, len));
   // Most words need none of this: no leet characters, no letter run, too long to be a chat
   // spelling. They are copied as they are.
   if (!leet && !run) {
@@ -514,8 +528,10 @@ void WordFolder::run(std::uint32_t input_size) {
   while (true) {
     while (i < n && !token_char(t[i])) ++i;
     if (i == n) break;
+    WordStats stats;
+    stats.add(t + i, 0);
     std::size_t j = i + 1;
-    while (j < n && token_char(t[j])) ++j;
+    for (; j < n && token_char(t[j]); ++j) stats.add(t + i, j - i);
     // "d.a.t.a", "d a t a", "d-a-t-a": single letters joined by one repeated separator become
     // one word ("data"). Three letters at least (four with spaces, where "o a b" can be real
     // words).
@@ -541,9 +557,11 @@ void WordFolder::run(std::uint32_t input_size) {
           joined.origin.push_back(org_[k]);
           joined.origin_end.push_back(end_[k]);
         }
+        WordStats joined_stats;
+        for (std::size_t k = 0; k < joined.text.size(); ++k) joined_stats.add(joined.text.data(), k);
         flush(i);
         word_begin_ = i;
-        if (!word(joined.text.data(), joined.origin.data(), joined.origin_end.data(), joined.text.size(),
+        if (!word(joined.text.data(), joined.origin.data(), joined.origin_end.data(), joined.text.size(), joined_stats,
                   i > 0 ? static_cast<unsigned char>(t[i - 1]) : -1,
                   last + 1 < n ? static_cast<unsigned char>(t[last + 1]) : -1)) {
           append(joined.text.data(), joined.origin.data(), joined.origin_end.data(), joined.text.size());
@@ -553,8 +571,26 @@ void WordFolder::run(std::uint32_t input_size) {
         continue;
       }
     }
+    const std::size_t len = j - i;
+    if ((stats.any & kLeet) == 0 && !stats.run && !(len == 1 && t[i] == 'k')) {
+      // The common case, kept inline: the word is copied unless it is a chat spelling.
+      after_number_ = (stats.all & kDigit) != 0;
+      if (len <= 4) {
+        std::uint32_t key;
+        std::memcpy(&key, t + i, 4);  // the buffer has slack past the text
+        key &= 0xffffffffu >> (8 * (4 - len));
+        const std::string_view replacement = kSpellingTable.find(key);
+        if (!replacement.empty()) {
+          flush(i);
+          emit(replacement, org_[i], end_[j - 1]);
+          copy_ = j;
+        }
+      }
+      i = j;
+      continue;
+    }
     word_begin_ = i;
-    if (word(t + i, org_ + i, end_ + i, j - i, i > 0 ? static_cast<unsigned char>(t[i - 1]) : -1,
+    if (word(t + i, org_ + i, end_ + i, len, stats, i > 0 ? static_cast<unsigned char>(t[i - 1]) : -1,
              j < n ? static_cast<unsigned char>(t[j]) : -1)) {
       copy_ = j;  // word() wrote it
     }
