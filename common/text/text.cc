@@ -129,7 +129,16 @@ bool obviously_nfc(std::string_view text) {
     // A run of non-ASCII characters.
     do {
       UChar32 c = 0;
-      U8_NEXT(s, i, length, c);
+      const std::uint8_t b = s[i];
+      if (b < 0xe0 && b >= 0xc2 && i + 1 < length && (s[i + 1] & 0xc0) == 0x80) {
+        c = ((b & 0x1f) << 6) | (s[i + 1] & 0x3f);  // the common well-formed forms, inline
+        i += 2;
+      } else if (b == 0xe1 && i + 2 < length && (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
+        c = 0x1000 | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
+        i += 3;
+      } else {
+        U8_NEXT(s, i, length, c);
+      }
       if (c < 0 || !(*inert)(c)) return false;
     } while (i < length && s[i] >= 0x80);
   }
@@ -268,7 +277,18 @@ void fold_characters(std::string_view utf8, Characters& out) {
     }
     const auto start = static_cast<std::uint32_t>(i);
     UChar32 c = 0;
-    U8_NEXT(s, i, length, c);
+    if (b < 0xe0 && b >= 0xc2 && i + 1 < length && (s[i + 1] & 0xc0) == 0x80) {
+      // Well-formed 2-byte characters (most Vietnamese letters), decoded here; the rest as ICU
+      // does.
+      c = ((b & 0x1f) << 6) | (s[i + 1] & 0x3f);
+      i += 2;
+    } else if (b == 0xe1 && i + 2 < length && (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
+      // U+1000..U+1FFF: Latin Extended Additional (the other Vietnamese letters) among them.
+      c = 0x1000 | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
+      i += 3;
+    } else {
+      U8_NEXT(s, i, length, c);
+    }
     const auto stop = static_cast<std::uint32_t>(i);
     if (c < 0) continue;
     const UChar32 folded = table.classify(c);
