@@ -595,16 +595,16 @@ void WordFolder::run(std::uint32_t input_size) {
     if ((stats.any & kLeet) == 0 && !stats.run && !(len == 1 && t[i] == 'k')) {
       // The common case, kept inline: the word is copied unless it is a chat spelling.
       after_number_ = (stats.all & kDigit) != 0;
-      if (len <= 4) {
-        std::uint32_t key;
-        std::memcpy(&key, t + i, 4);  // the buffer has slack past the text
-        key &= 0xffffffffu >> (8 * (4 - len));
-        const std::string_view replacement = kSpellingTable.find(key);
-        if (!replacement.empty()) {
-          flush(i);
-          emit(replacement, org_[i], end_[j - 1]);
-          copy_ = j;
-        }
+      // No branch on the length, which varies from word to word: longer words get a key no
+      // spelling has (0xff is never in UTF-8).
+      std::uint32_t key;
+      std::memcpy(&key, t + i, 4);  // the buffer has slack past the text
+      key = len <= 4 ? key & (0xffffffffu >> (8 * (4 - len))) : 0xffffffffu;
+      const std::string_view replacement = kSpellingTable.find(key);
+      if (!replacement.empty()) {
+        flush(i);
+        emit(replacement, org_[i], end_[j - 1]);
+        copy_ = j;
       }
       i = j;
       continue;
