@@ -3,9 +3,12 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/unorm2.h>
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <utility>
 
 namespace vigil::text {
@@ -77,12 +80,68 @@ const FoldTable& fold_table() {
   return *kTable;
 }
 
-void append_utf8(std::string& out, UChar32 c) {
-  char buf[U8_MAX_LENGTH];
-  int32_t len = 0;
-  UBool error = false;
-  U8_APPEND(buf, len, U8_MAX_LENGTH, c, error);
-  if (!error) out.append(buf, static_cast<std::size_t>(len));
+// Code points that can never change under NFC or make a neighbour change: NFC quick check
+// "yes" and combining class 0. Text made only of these is NFC, so ICU is not asked. A bitmap
+// over the BMP and the first supplementary plane (emoji), built once from ICU; anything beyond
+// asks ICU directly.
+class NfcInert {
+ public:
+  NfcInert() {
+    for (UChar32 c = 0; c < kSize; ++c) {
+      if (slow(c)) bits_[static_cast<std::size_t>(c) >> 6] |= std::uint64_t{1} << (c & 63);
+    }
+  }
+  bool operator()(UChar32 c) const {
+    if (c < kSize) return (bits_[static_cast<std::size_t>(c) >> 6] >> (c & 63)) & 1;
+    return slow(c);
+  }
+
+ private:
+  static bool slow(UChar32 c) {
+    return u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) == UNORM_YES && u_getCombiningClass(c) == 0;
+  }
+  static constexpr UChar32 kSize = 0x20000;
+  std::uint64_t bits_[kSize / 64] = {};
+};
+
+const NfcInert& nfc_inert() {
+  static const NfcInert* kInert = new NfcInert();
+  return *kInert;
+}
+
+// True when `text` is certainly NFC without asking ICU: ASCII (checked 8 bytes at a time) and
+// well-formed characters that are all NFC-inert. False means "ask ICU".
+bool obviously_nfc(std::string_view text) {
+  const auto* s = reinterpret_cast<const std::uint8_t*>(text.data());
+  const auto length = static_cast<std::int32_t>(text.size());
+  const NfcInert* inert = nullptr;
+  std::int32_t i = 0;
+  while (true) {
+    while (i + 8 <= length) {
+      std::uint64_t word;
+      std::memcpy(&word, s + i, 8);
+      if ((word & 0x8080808080808080ULL) != 0) break;
+      i += 8;
+    }
+    while (i < length && s[i] < 0x80) ++i;
+    if (i >= length) return true;
+    if (inert == nullptr) inert = &nfc_inert();
+    // A run of non-ASCII characters.
+    do {
+      UChar32 c = 0;
+      const std::uint8_t b = s[i];
+      if (b < 0xe0 && b >= 0xc2 && i + 1 < length && (s[i + 1] & 0xc0) == 0x80) {
+        c = ((b & 0x1f) << 6) | (s[i + 1] & 0x3f);  // the common well-formed forms, inline
+        i += 2;
+      } else if (b == 0xe1 && i + 2 < length && (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
+        c = 0x1000 | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
+        i += 3;
+      } else {
+        U8_NEXT(s, i, length, c);
+      }
+      if (c < 0 || !(*inert)(c)) return false;
+    } while (i < length && s[i] >= 0x80);
+  }
 }
 
 }  // namespace
@@ -95,7 +154,7 @@ std::string nfc(std::string_view utf8) {
 
 void nfc_in_place(std::string& text) {
   // Almost every post is already NFC (or plain ASCII): check before converting to UTF-16.
-  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return;
+  if (obviously_nfc(text)) return;
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* normalizer = icu::Normalizer2::getNFCInstance(status);
   if (U_FAILURE(status)) return;
@@ -108,154 +167,160 @@ void nfc_in_place(std::string& text) {
   (U_SUCCESS(status) ? normalized : input).toUTF8String(text);
 }
 
-// Per character: case, diacritics, whitespace, emoji and zero-width characters.
-static void fold_characters(std::string_view utf8, Folded& out) {
-  out.text.clear();
-  out.origin.clear();
-  out.origin_end.clear();
-  const auto* s = reinterpret_cast<const uint8_t*>(utf8.data());
-  const auto length = static_cast<int32_t>(utf8.size());
+namespace {
+
+// Folding runs in two tight passes over reused buffers. The first decodes the input into
+// per-character folded text (case, diacritics, white space, emoji, zero-width characters),
+// each byte with its input span; the second walks that text word by word, applies the word
+// rules (spelled-out joins, leetspeak, letter runs, chat spellings, the "k" rule) and copies
+// everything else to the output in bulk: most of a post passes through unchanged.
+
+// Character classes of folded bytes for the word rules.
+enum : std::uint8_t {
+  kToken = 1,   // part of a word: a-z, 0-9, '@', '$' and every byte of a multi-byte character
+  kLetter = 2,  // a-z
+  kDigit = 4,   // 0-9
+  kLeet = 8,    // stands for a letter in leetspeak: 0 1 3 4 @ $
+};
+
+constexpr auto kByteClass = [] {
+  std::array<std::uint8_t, 256> c{};
+  for (int b = 0; b < 256; ++b) {
+    if (b >= 'a' && b <= 'z') c[b] = kToken | kLetter;
+    if (b >= '0' && b <= '9') c[b] = kToken | kDigit;
+    if (b == '@' || b == '$') c[b] = kToken;
+    if (b == '0' || b == '1' || b == '3' || b == '4' || b == '@' || b == '$') c[b] |= kLeet;
+    if (b >= 0x80) c[b] = kToken;
+  }
+  return c;
+}();
+
+std::uint8_t byte_class(char c) {
+  return kByteClass[static_cast<unsigned char>(c)];
+}
+bool token_char(char c) {
+  return (byte_class(c) & kToken) != 0;
+}
+bool ascii_letter(char c) {
+  return c >= 'a' && c <= 'z';
+}
+bool ascii_space(unsigned char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+// Folded text under construction: the bytes and, for each, the input span of its character.
+// Buffers only grow, so steady-state folding allocates nothing.
+struct Characters {
+  std::string text;
+  std::vector<std::uint32_t> origin;
+  std::vector<std::uint32_t> origin_end;
+  std::size_t size = 0;
+
+  void reserve(std::size_t n) {
+    if (text.size() >= n) return;
+    text.resize(n);
+    origin.resize(n);
+    origin_end.resize(n);
+  }
+};
+
+// Per character: case, diacritics, whitespace, emoji and zero-width characters. A combining
+// mark belongs to the letter before it: it is dropped, but that letter's source span covers
+// it so quotes keep the whole grapheme. White space runs become one space, none at the ends.
+void fold_characters(std::string_view utf8, Characters& out) {
+  // Each input byte gives at most two folded bytes (a 2-byte character may fold to 3 bytes).
+  out.reserve(2 * utf8.size() + 4);
+  char* t = out.text.data();
+  std::uint32_t* org = out.origin.data();
+  std::uint32_t* end = out.origin_end.data();
+  const auto* s = reinterpret_cast<const std::uint8_t*>(utf8.data());
+  const auto length = static_cast<std::int32_t>(utf8.size());
   const FoldTable& table = fold_table();
+  std::size_t n = 0;
   bool pending_space = false;
   std::uint32_t space_origin = 0;
   std::uint32_t space_end = 0;
   std::size_t last_begin = 0;
-  for (int32_t i = 0; i < length;) {
-    const auto start = static_cast<std::uint32_t>(i);
-    UChar32 c = 0;
-    U8_NEXT(s, i, length, c);
-    const auto end = static_cast<std::uint32_t>(i);
-    if (c < 0) continue;
-    const UChar32 folded = c < 0x80 ? (c >= 'A' && c <= 'Z' ? c + 32 : c) : table.classify(c);
-    if (folded == kDrop) continue;
-    if (folded == kMark) {
-      // A combining mark belongs to the letter before it: drop it, but let that letter's
-      // source span cover it so quotes keep the whole grapheme.
-      for (std::size_t k = last_begin; k < out.origin_end.size(); ++k) out.origin_end[k] = end;
-      continue;
-    }
-    if (folded == kSpace || (c < 0x80 && (c == ' ' || (c >= '\t' && c <= '\r')))) {
-      if (!pending_space) space_origin = start;
-      space_end = end;
-      pending_space = !out.text.empty();
-      continue;
-    }
-    if (pending_space) {
-      out.text.push_back(' ');
-      out.origin.push_back(space_origin);
-      out.origin_end.push_back(space_end);
-      pending_space = false;
-    }
-    const std::size_t before = out.text.size();
-    last_begin = before;
-    if (folded < 0x80) {
-      out.text.push_back(static_cast<char>(folded));
-    } else {
-      append_utf8(out.text, folded);
-    }
-    for (std::size_t k = before; k < out.text.size(); ++k) {
-      out.origin.push_back(start);
-      out.origin_end.push_back(end);
-    }
-  }
-  out.origin.push_back(static_cast<std::uint32_t>(utf8.size()));
-  out.origin_end.push_back(static_cast<std::uint32_t>(utf8.size()));
-}
-
-namespace {
-
-// Builds a new folded text whose bytes each come from a span of an earlier one.
-class Rebuilder {
- public:
-  Rebuilder(const Folded& from, Folded& to) : from_(from), to_(to) {
-    to_.text.clear();
-    to_.origin.clear();
-    to_.origin_end.clear();
-  }
-  // Appends `bytes`, all produced by folded bytes [begin, end) of the earlier text.
-  void emit(std::string_view bytes, std::size_t begin, std::size_t end) {
-    flush();
-    for (char c : bytes) {
-      to_.text.push_back(c);
-      to_.origin.push_back(from_.origin[begin]);
-      to_.origin_end.push_back(from_.origin_end[end - 1]);
-    }
-  }
-  // Copies bytes [begin, end) unchanged. Adjacent copies are merged and done in bulk: most of
-  // a post passes through every stage untouched.
-  void copy(std::size_t begin, std::size_t end) {
-    if (begin != copy_end_) flush();
-    if (copy_begin_ == copy_end_) copy_begin_ = begin;
-    copy_end_ = end;
-  }
-  void copy(std::size_t i) { copy(i, i + 1); }
-  void finish() {
-    flush();
-    to_.origin.push_back(from_.origin.back());
-    to_.origin_end.push_back(from_.origin_end.back());
-  }
-
- private:
-  void flush() {
-    if (copy_begin_ == copy_end_) return;
-    to_.text.append(from_.text, copy_begin_, copy_end_ - copy_begin_);
-    to_.origin.insert(to_.origin.end(), from_.origin.begin() + static_cast<std::ptrdiff_t>(copy_begin_),
-                      from_.origin.begin() + static_cast<std::ptrdiff_t>(copy_end_));
-    to_.origin_end.insert(to_.origin_end.end(), from_.origin_end.begin() + static_cast<std::ptrdiff_t>(copy_begin_),
-                          from_.origin_end.begin() + static_cast<std::ptrdiff_t>(copy_end_));
-    copy_begin_ = copy_end_ = 0;
-  }
-
-  const Folded& from_;
-  Folded& to_;
-  std::size_t copy_begin_ = 0;
-  std::size_t copy_end_ = 0;
-};
-
-bool ascii_letter(char c) {
-  return c >= 'a' && c <= 'z';
-}
-bool token_char(char c) {
-  return ascii_letter(c) || (c >= '0' && c <= '9') || c == '@' || c == '$' || static_cast<unsigned char>(c) >= 0x80;
-}
-
-// "d.a.t.a", "d a t a", "d-a-t-a": single letters joined by one repeated separator become one
-// word ("data"). Three letters at least (four with spaces, where "o a b" can be real words).
-void join_spelled_out(const Folded& in, Folded& out) {
-  Rebuilder r(in, out);
-  const std::string& t = in.text;
-  std::size_t i = 0;
-  while (i < t.size()) {
-    const bool single = token_char(t[i]) && (i == 0 || !token_char(t[i - 1])) && i + 1 < t.size() &&
-                        !token_char(t[i + 1]) &&
-                        (t[i + 1] == '.' || t[i + 1] == ' ' || t[i + 1] == '-' || t[i + 1] == '_' || t[i + 1] == '*');
-    if (single) {
-      const char sep = t[i + 1];
-      std::size_t j = i;
-      std::size_t letters = 0;
-      // Letters at j, j+2, j+4 ... each a single letter, joined by `sep`.
-      auto single_at = [&](std::size_t k) {
-        return k < t.size() && token_char(t[k]) && static_cast<unsigned char>(t[k]) < 0x80 &&
-               (k + 1 == t.size() || !token_char(t[k + 1]));
-      };
-      while (single_at(j)) {
-        ++letters;
-        if (j + 2 < t.size() && t[j + 1] == sep && single_at(j + 2)) {
-          j += 2;
-        } else {
-          break;
-        }
-      }
-      if (letters >= (sep == ' ' ? 4u : 3u)) {
-        for (std::size_t k = i; k <= j; k += 2) r.copy(k);
-        i = j + 1;
+  std::int32_t i = 0;
+  auto space = [&](std::uint32_t start, std::uint32_t stop) {
+    if (!pending_space) space_origin = start;
+    space_end = stop;
+    pending_space = n != 0;
+  };
+  auto flush_space = [&] {
+    if (!pending_space) return;
+    t[n] = ' ';
+    org[n] = space_origin;
+    end[n] = space_end;
+    ++n;
+    pending_space = false;
+  };
+  while (i < length) {
+    std::uint8_t b = s[i];
+    if (b < 0x80) {
+      if (ascii_space(b)) {
+        space(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + 1));
+        ++i;
         continue;
       }
+      flush_space();
+      // A run of ASCII up to the next space or non-ASCII byte: one byte per character.
+      do {
+        t[n] = static_cast<char>(b >= 'A' && b <= 'Z' ? b + 32 : b);
+        org[n] = static_cast<std::uint32_t>(i);
+        end[n] = static_cast<std::uint32_t>(i + 1);
+        ++n;
+        ++i;
+      } while (i < length && (b = s[i]) < 0x80 && !ascii_space(b));
+      last_begin = n - 1;
+      continue;
     }
-    r.copy(i);
-    ++i;
+    const auto start = static_cast<std::uint32_t>(i);
+    UChar32 c = 0;
+    if (b < 0xe0 && b >= 0xc2 && i + 1 < length && (s[i + 1] & 0xc0) == 0x80) {
+      // Well-formed 2-byte characters (most Vietnamese letters), decoded here; the rest as ICU
+      // does.
+      c = ((b & 0x1f) << 6) | (s[i + 1] & 0x3f);
+      i += 2;
+    } else if (b == 0xe1 && i + 2 < length && (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
+      // U+1000..U+1FFF: Latin Extended Additional (the other Vietnamese letters) among them.
+      c = 0x1000 | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
+      i += 3;
+    } else {
+      U8_NEXT(s, i, length, c);
+    }
+    const auto stop = static_cast<std::uint32_t>(i);
+    if (c < 0) continue;
+    const UChar32 folded = table.classify(c);
+    if (folded == kDrop) continue;
+    if (folded == kMark) {
+      for (std::size_t k = last_begin; k < n; ++k) end[k] = stop;
+      continue;
+    }
+    if (folded == kSpace) {
+      space(start, stop);
+      continue;
+    }
+    flush_space();
+    last_begin = n;
+    if (folded < 0x80) {
+      t[n] = static_cast<char>(folded);
+      org[n] = start;
+      end[n] = stop;
+      ++n;
+      continue;
+    }
+    std::int32_t len = 0;
+    UBool error = false;
+    U8_APPEND(reinterpret_cast<std::uint8_t*>(t + n), len, U8_MAX_LENGTH, folded, error);
+    if (error) len = 0;
+    for (std::int32_t k = 0; k < len; ++k) {
+      org[n] = start;
+      end[n] = stop;
+      ++n;
+    }
   }
-  r.finish();
+  out.size = n;
 }
 
 struct Spelling {
@@ -275,36 +340,60 @@ constexpr Spelling kSpellings[] = {
 // "k" is "không" in chat ("k cần thế chấp", "được k?") but "nghìn" after a number ("150 k",
 // "35 k/hộp"), a letter in names and codes ("vitamin k", "k-pop", "lớp 12k"): only a k that
 // stands alone between spaces or sentence punctuation and does not follow a number is không.
-bool k_means_khong(std::string_view t, std::size_t i, std::size_t j, bool after_number) {
-  auto separator = [](char c) {
+// `before` and `after` are the bytes around it, -1 at the ends of the text.
+bool k_means_khong(int before, int after, bool after_number) {
+  auto separator = [](int c) {
     return c == ' ' || c == ',' || c == '.' || c == '!' || c == '?' || c == ';' || c == ':';
   };
   if (after_number) return false;
-  if (i > 0 && !separator(t[i - 1]) && t[i - 1] != '(') return false;
-  return j == t.size() || separator(t[j]) || t[j] == ')';
+  if (before >= 0 && !separator(before) && before != '(') return false;
+  return after < 0 || separator(after) || after == ')';
 }
 
-// Chat spellings are at most 4 letters: pack them into integers and binary-search, since this
-// runs for every word of every post.
-std::uint32_t pack(std::string_view w) {
+// Chat spellings are at most 4 bytes: packed into an integer (first byte lowest; word bytes
+// are never 0, so words of different lengths differ), they are found with one multiply in a
+// table where no two spellings share a slot, since this runs for every short word.
+std::uint32_t pack(const char* w, std::size_t n) {
   std::uint32_t v = 0;
-  for (char c : w) v = (v << 8) | static_cast<unsigned char>(c);
+  for (std::size_t k = n; k-- > 0;) v = (v << 8) | static_cast<unsigned char>(w[k]);
   return v;
 }
 
-std::string_view chat_spelling(std::string_view word) {
-  static const auto kIndex = [] {
-    std::vector<std::pair<std::uint32_t, std::string_view>> index;
-    for (const auto& s : kSpellings) index.emplace_back(pack(s.chat), s.word);
-    std::sort(index.begin(), index.end());
-    return index;
-  }();
-  if (word.empty() || word.size() > 4) return {};
-  const std::uint32_t key = pack(word);
-  const auto it = std::lower_bound(kIndex.begin(), kIndex.end(), std::make_pair(key, std::string_view()),
-                                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  return it != kIndex.end() && it->first == key ? it->second : std::string_view();
-}
+class SpellingTable {
+ public:
+  SpellingTable() {
+    // The first multiplier that separates all spellings (found in a few tries).
+    for (multiplier_ = 0x9E3779B1u;; multiplier_ += 2) {
+      std::fill(std::begin(key_), std::end(key_), 0u);
+      bool collision = false;
+      for (const auto& sp : kSpellings) {
+        const std::uint32_t key = pack(sp.chat.data(), sp.chat.size());
+        std::uint32_t& slot = key_[slot_of(key)];
+        if (slot != 0) collision = true;
+        slot = key;
+        word_[slot_of(key)] = sp.word;
+      }
+      if (!collision) break;
+    }
+  }
+  std::string_view find(std::uint32_t key) const {
+    const std::size_t slot = slot_of(key);
+    return key_[slot] == key ? word_[slot] : std::string_view();
+  }
+  std::string_view find(const char* w, std::size_t n) const {
+    if (n == 0 || n > 4) return {};
+    return find(pack(w, n));
+  }
+
+ private:
+  static constexpr std::size_t kSlots = 256;
+  std::size_t slot_of(std::uint32_t key) const { return (key * multiplier_) >> 24; }
+  std::uint32_t multiplier_;
+  std::uint32_t key_[kSlots] = {};
+  std::string_view word_[kSlots];
+};
+
+const SpellingTable kSpellingTable;
 
 char leet_letter(char c) {
   switch (c) {
@@ -333,93 +422,212 @@ bool amount_with_unit(std::string_view w) {
   return std::find(std::begin(kUnits), std::end(kUnits), w.substr(a, b - a)) != std::end(kUnits);
 }
 
-// Per word: leetspeak (d4t4 -> data) in words that are mostly letters, runs of three or more
-// equal letters collapsed (baaaan -> ban), then chat spellings (ko -> khong).
-void fold_words(const Folded& in, Folded& out) {
-  Rebuilder r(in, out);
-  const std::string& t = in.text;
-  struct Scratch {
-    std::string word;
-    std::vector<std::size_t> from, to;  // span in `in` of each byte of `word`
-  };
-  thread_local Scratch scratch;
-  std::string& word = scratch.word;
-  std::vector<std::size_t>& from = scratch.from;
-  std::vector<std::size_t>& to = scratch.to;
-  std::size_t i = 0;
-  bool after_number = false;  // the previous word is a number ("150 k", "1.500 k")
-  while (i < t.size()) {
-    if (!token_char(t[i])) {
-      r.copy(i++);
-      continue;
-    }
-    std::size_t j = i;
-    while (j < t.size() && token_char(t[j])) ++j;
-    const bool number =
-        std::all_of(t.begin() + static_cast<std::ptrdiff_t>(i), t.begin() + static_cast<std::ptrdiff_t>(j),
-                    [](char c) { return c >= '0' && c <= '9'; });
-    const bool previous_number = std::exchange(after_number, number);
-    if (j - i == 1 && t[i] == 'k' && !k_means_khong(t, i, j, previous_number)) {
-      r.copy(i, j);
-      i = j;
-      continue;
-    }
-    std::size_t letters = 0, others = 0;
-    for (std::size_t k = i; k < j; ++k) (ascii_letter(t[k]) ? letters : others) += 1;
-    // "4g", "50k", "2024" keep their digits; "d4t4", "kh4ch", "b@n", "$im", "r3" lose them.
-    // Amounts with a unit keep their digits too: "3tr", "1tr5", "12usdt", "5kg".
-    const bool leet = letters >= others && (letters >= 2 || ascii_letter(t[i])) && t[i] != '@' &&
-                      !amount_with_unit(std::string_view(t).substr(i, j - i));
-    // Most words need none of this: no leet characters, no letter run, too long to be a chat
-    // spelling. They are copied as they are.
-    bool plain = true;
-    for (std::size_t k = i; plain && k < j; ++k) {
-      const char c = t[k];
-      if (leet && leet_letter(c) != c) plain = false;
-      if (k >= i + 2 && c == t[k - 1] && c == t[k - 2]) plain = false;
-    }
-    if (plain && j - i <= 4 && !chat_spelling(std::string_view(t).substr(i, j - i)).empty()) plain = false;
-    if (plain) {
-      r.copy(i, j);
-      i = j;
-      continue;
-    }
-    word.clear();
-    from.clear();
-    to.clear();
-    for (std::size_t k = i; k < j;) {
-      const char c = leet ? leet_letter(t[k]) : t[k];
-      std::size_t run_end = k + 1;
-      while (ascii_letter(c) && run_end < j && (leet ? leet_letter(t[run_end]) : t[run_end]) == c) ++run_end;
-      // Three or more equal letters inside or at the end of a word are emphasis ("baaaan");
-      // two may be spelling ("facebook"), and at the start they are initials ("cccd", "www").
-      const std::size_t keep = run_end - k >= 3 && k > i ? 1 : run_end - k;
-      for (std::size_t n = 0; n < keep; ++n) {
-        word.push_back(c);
-        from.push_back(k + n);
-        to.push_back(keep == 1 ? run_end : k + n + 1);
-      }
-      k = run_end;
-    }
-    const std::string_view replacement = chat_spelling(word);
-    if (!replacement.empty()) {
-      r.emit(replacement, i, j);
+// The word pass: reads folded characters, writes the output.
+// What the word rules need to know about a word, gathered while finding its end.
+struct WordStats {
+  std::size_t letters = 0;  // a-z
+  std::uint8_t any = 0;     // union of the byte classes
+  std::uint8_t all = 0xff;  // intersection of the byte classes
+  bool run = false;         // three equal bytes in a row
+
+  void add(const char* w, std::size_t k) {
+    const std::uint8_t c = byte_class(w[k]);
+    letters += (c & kLetter) != 0;
+    any |= c;
+    all &= c;
+    run |= k >= 2 && w[k] == w[k - 1] && w[k] == w[k - 2];
+  }
+};
+
+class WordFolder {
+ public:
+  WordFolder(const Characters& in, Characters& joined, Folded& out)
+      : t_(in.text.data()),
+        org_(in.origin.data()),
+        end_(in.origin_end.data()),
+        n_(in.size),
+        out_(out),
+        joined_(joined) {}
+
+  void run(std::uint32_t input_size);
+
+ private:
+  // Per word: leetspeak (d4t4 -> data) in words that are mostly letters, runs of three or more
+  // equal letters collapsed (baaaan -> ban), then chat spellings (ko -> khong). Returns false
+  // when the word is copied unchanged (nothing written), else writes it. `before` and `after`
+  // are the bytes around the word, -1 at the ends.
+  bool word(const char* w, const std::uint32_t* org, const std::uint32_t* end, std::size_t len, const WordStats& stats,
+            int before, int after);
+  void emit(char c, std::uint32_t origin, std::uint32_t origin_end) {
+    out_.text.push_back(c);
+    out_.origin.push_back(origin);
+    out_.origin_end.push_back(origin_end);
+  }
+  void emit(std::string_view bytes, std::uint32_t origin, std::uint32_t origin_end) {
+    out_.text.append(bytes);
+    out_.origin.insert(out_.origin.end(), bytes.size(), origin);
+    out_.origin_end.insert(out_.origin_end.end(), bytes.size(), origin_end);
+  }
+  void append(const char* t, const std::uint32_t* org, const std::uint32_t* end, std::size_t len) {
+    out_.text.append(t, len);
+    out_.origin.insert(out_.origin.end(), org, org + len);
+    out_.origin_end.insert(out_.origin_end.end(), end, end + len);
+  }
+  // Copies folded characters [copy_, upto) unchanged.
+  void flush(std::size_t upto) {
+    if (upto > copy_) append(t_ + copy_, org_ + copy_, end_ + copy_, upto - copy_);
+    copy_ = upto;
+  }
+
+  const char* t_;
+  const std::uint32_t* org_;
+  const std::uint32_t* end_;
+  std::size_t n_;
+  Folded& out_;
+  Characters& joined_;          // a spelled-out word, gathered
+  std::size_t copy_ = 0;        // start of the bytes still to copy
+  std::size_t word_begin_ = 0;  // where the word being folded starts
+  bool after_number_ = false;   // the previous word is a number ("150 k", "1.500 k")
+};
+
+bool WordFolder::word(const char* w, const std::uint32_t* org, const std::uint32_t* end, std::size_t len,
+                      const WordStats& stats, int before, int after) {
+  const std::size_t letters = stats.letters;
+  const bool run = stats.run;
+  const bool previous_number = std::exchange(after_number_, (stats.all & kDigit) != 0);
+  if (len == 1 && w[0] == 'k' && !k_means_khong(before, after, previous_number)) return false;
+  const std::size_t others = len - letters;
+  // "4g", "50k", "2024" keep their digits; "d4t4", "kh4ch", "b@n", "$im", "r3" lose them.
+  // Amounts with a unit keep their digits too: "3tr", "1tr5", "12usdt", "5kg".
+  const bool leet = (stats.any & kLeet) != 0 && letters >= others && (letters >= 2 || ascii_letter(w[0])) &&
+                    w[0] != '@' && !amount_with_unit(std::string_view(w, len));
+  // Most words need none of this: no leet characters, no letter run, too long to be a chat
+  // spelling. They are copied as they are.
+  if (!leet && !run) {
+    const std::string_view replacement = kSpellingTable.find(w, len);
+    if (replacement.empty()) return false;
+    flush(word_begin_);
+    emit(replacement, org[0], end[len - 1]);
+    return true;
+  }
+  flush(word_begin_);
+  const std::size_t start = out_.text.size();
+  for (std::size_t k = 0; k < len;) {
+    const char c = leet ? leet_letter(w[k]) : w[k];
+    std::size_t run_end = k + 1;
+    while (ascii_letter(c) && run_end < len && (leet ? leet_letter(w[run_end]) : w[run_end]) == c) ++run_end;
+    // Three or more equal letters inside or at the end of a word are emphasis ("baaaan");
+    // two may be spelling ("facebook"), and at the start they are initials ("cccd", "www").
+    if (run_end - k >= 3 && k > 0) {
+      emit(c, org[k], end[run_end - 1]);
     } else {
-      for (std::size_t k = 0; k < word.size(); ++k) r.emit(std::string_view(&word[k], 1), from[k], to[k]);
+      for (std::size_t m = k; m < run_end; ++m) emit(c, org[m], end[m]);
+    }
+    k = run_end;
+  }
+  const std::string_view replacement = kSpellingTable.find(out_.text.data() + start, out_.text.size() - start);
+  if (!replacement.empty()) {
+    out_.text.resize(start);
+    out_.origin.resize(start);
+    out_.origin_end.resize(start);
+    emit(replacement, org[0], end[len - 1]);
+  }
+  return true;
+}
+
+void WordFolder::run(std::uint32_t input_size) {
+  out_.text.clear();
+  out_.origin.clear();
+  out_.origin_end.clear();
+  out_.text.reserve(n_ + 16);
+  out_.origin.reserve(n_ + 17);
+  out_.origin_end.reserve(n_ + 17);
+  const char* t = t_;
+  const std::size_t n = n_;
+  std::size_t i = 0;
+  while (true) {
+    while (i < n && !token_char(t[i])) ++i;
+    if (i == n) break;
+    WordStats stats;
+    stats.add(t + i, 0);
+    std::size_t j = i + 1;
+    for (; j < n && token_char(t[j]); ++j) stats.add(t + i, j - i);
+    // "d.a.t.a", "d a t a", "d-a-t-a": single letters joined by one repeated separator become
+    // one word ("data"). Three letters at least (four with spaces, where "o a b" can be real
+    // words).
+    if (j == i + 1 && j < n && (t[j] == '.' || t[j] == ' ' || t[j] == '-' || t[j] == '_' || t[j] == '*')) {
+      const char sep = t[j];
+      auto single_at = [&](std::size_t k) {
+        return k < n && token_char(t[k]) && static_cast<unsigned char>(t[k]) < 0x80 &&
+               (k + 1 == n || !token_char(t[k + 1]));
+      };
+      std::size_t last = i;
+      std::size_t letters = 1;
+      while (last + 2 < n && t[last + 1] == sep && single_at(last + 2)) {
+        last += 2;
+        ++letters;
+      }
+      if (letters >= (sep == ' ' ? 4u : 3u)) {
+        Characters& joined = joined_;
+        joined.text.clear();
+        joined.origin.clear();
+        joined.origin_end.clear();
+        for (std::size_t k = i; k <= last; k += 2) {
+          joined.text.push_back(t[k]);
+          joined.origin.push_back(org_[k]);
+          joined.origin_end.push_back(end_[k]);
+        }
+        WordStats joined_stats;
+        for (std::size_t k = 0; k < joined.text.size(); ++k) joined_stats.add(joined.text.data(), k);
+        flush(i);
+        word_begin_ = i;
+        if (!word(joined.text.data(), joined.origin.data(), joined.origin_end.data(), joined.text.size(), joined_stats,
+                  i > 0 ? static_cast<unsigned char>(t[i - 1]) : -1,
+                  last + 1 < n ? static_cast<unsigned char>(t[last + 1]) : -1)) {
+          append(joined.text.data(), joined.origin.data(), joined.origin_end.data(), joined.text.size());
+        }
+        copy_ = last + 1;
+        i = last + 1;
+        continue;
+      }
+    }
+    const std::size_t len = j - i;
+    if ((stats.any & kLeet) == 0 && !stats.run && !(len == 1 && t[i] == 'k')) {
+      // The common case, kept inline: the word is copied unless it is a chat spelling.
+      after_number_ = (stats.all & kDigit) != 0;
+      // No branch on the length, which varies from word to word: longer words get a key no
+      // spelling has (0xff is never in UTF-8).
+      std::uint32_t key;
+      std::memcpy(&key, t + i, 4);  // the buffer has slack past the text
+      key = len <= 4 ? key & (0xffffffffu >> (8 * (4 - len))) : 0xffffffffu;
+      const std::string_view replacement = kSpellingTable.find(key);
+      if (!replacement.empty()) {
+        flush(i);
+        emit(replacement, org_[i], end_[j - 1]);
+        copy_ = j;
+      }
+      i = j;
+      continue;
+    }
+    word_begin_ = i;
+    if (word(t + i, org_ + i, end_ + i, len, stats, i > 0 ? static_cast<unsigned char>(t[i - 1]) : -1,
+             j < n ? static_cast<unsigned char>(t[j]) : -1)) {
+      copy_ = j;  // word() wrote it
     }
     i = j;
   }
-  r.finish();
+  flush(n);
+  out_.origin.push_back(input_size);
+  out_.origin_end.push_back(input_size);
 }
 
 }  // namespace
 
 void fold(std::string_view utf8, Folded& out) {
-  thread_local Folded characters;
-  thread_local Folded joined;
+  thread_local Characters characters;
+  thread_local Characters joined;
   fold_characters(utf8, characters);
-  join_spelled_out(characters, joined);
-  fold_words(joined, out);
+  WordFolder(characters, joined, out).run(static_cast<std::uint32_t>(utf8.size()));
 }
 
 std::size_t code_points(std::string_view utf8) {

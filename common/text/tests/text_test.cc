@@ -99,3 +99,48 @@ TEST(FoldWords, OffsetsStillQuoteTheOriginal) {
 
 }  // namespace
 }  // namespace vigil::text
+
+namespace vigil::text {
+namespace {
+
+// Edges of the word pass: joins, runs and spellings interact, and spans still quote the input.
+TEST(FoldWords, JoinsRunsAndSpellingsTogether) {
+  EXPECT_EQ(folded("a.b c d e f"), "a.bcdef");  // a join too short to count does not hide the next one
+  EXPECT_EQ(folded("s.d.t, n h i u"), "so dien thoai, nhieu");
+  EXPECT_EQ(folded("1.2.3 k"), "123 k");  // a spelled-out number is a number before "k"
+  EXPECT_EQ(folded("d4t4 4444 1000"), "data 4444 1000");
+  EXPECT_EQ(folded("(k) k-pop k_"), "(khong) k-pop k_");
+  EXPECT_EQ(folded("ck ck"), "chuyen khoan chuyen khoan");
+  EXPECT_EQ(folded("k\xe2\x80\x8b thi"), "khong thi");  // zero-width space dropped before the k rule
+  EXPECT_EQ(folded("\xe2\x84\xaa"), "khong");           // KELVIN SIGN folds to k (outside the tables)
+
+  const std::string original = "koooo dcccc";
+  Folded f;
+  fold(original, f);
+  EXPECT_EQ(f.text, "khong duoc");  // spellings apply after letter runs collapse
+  EXPECT_EQ(f.source_span(0, 5), std::make_pair(0u, 5u));
+  EXPECT_EQ(f.source_span(6, 10), std::make_pair(6u, 11u));
+}
+
+TEST(Fold, MarkAfterSpaceBelongsToTheLetterBefore) {
+  const std::string original = "a \xcc\x81x";
+  Folded f;
+  fold(original, f);
+  EXPECT_EQ(f.text, "a x");
+  EXPECT_EQ(f.source_span(0, 1), std::make_pair(0u, 4u));
+  EXPECT_EQ(f.source_span(1, 2), std::make_pair(1u, 2u));
+  EXPECT_EQ(f.origin.back(), original.size());
+}
+
+TEST(Nfc, InertTextIsKeptAndOtherTextStillNormalised) {
+  EXPECT_EQ(nfc("Bán data khách hàng 🔥 ok"), "Bán data khách hàng 🔥 ok");
+  EXPECT_EQ(nfc("\xe1\xbb\x87\xcc\x81"), "\xe1\xbb\x87\xcc\x81");  // ệ + acute: nothing composes
+  EXPECT_EQ(nfc("\xe2\x84\xab"), "\xc3\x85");                      // ANGSTROM SIGN -> Å
+  EXPECT_EQ(nfc("\xcd\xb4"), "\xca\xb9");                          // a singleton decomposition
+  std::string text = "kh\x61\xcc\x81\x63h";
+  nfc_in_place(text);
+  EXPECT_EQ(text, "khách");
+}
+
+}  // namespace
+}  // namespace vigil::text
