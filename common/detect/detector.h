@@ -98,10 +98,10 @@ class Detector {
   const Confusables* confusables_ = nullptr;  // null: ICU's spoof checker is unavailable
   std::unique_ptr<PhraseMatcher::Scratch> scratch_;
   std::vector<PhraseMatcher::Match> matches_;
-  std::vector<bool> quoted_;          // per flat phrase: already quoted in the current post
-  std::vector<bool> fired_;           // per phrase rule, of the current post
+  std::vector<char> quoted_;          // per flat phrase: already quoted in the current post
+  std::vector<char> fired_;           // per phrase rule, of the current post
   std::vector<Finding> by_category_;  // per category of the pack, of the current post
-  std::vector<bool> negated_;         // per match, of negatable rules
+  std::vector<char> negated_;         // per match, of negatable rules
   // Of the current post: every link behind a fraud_link signal is written defanged.
   bool links_defanged_ = false;
   // Phrase matches of the post (source byte spans), quoted only for categories that flag.
