@@ -400,7 +400,37 @@ struct HostFacts {
   bool ip = false;
   bool official = false;  // on (or under) an official brand domain
   Lookalike lookalike;    // the brand it imitates, if any (not for IP hosts)
+  // The URL rules this host may meet, in pack order: each `hosts` pattern it is (or is under),
+  // whose path is checked per link, and the `tlds` and `ip_host` rules it meets.
+  struct Candidate {
+    const UrlRule* rule;
+    const UrlRule::HostPattern* pattern;  // null: the rule holds for every link to the host
+  };
+  std::vector<Candidate> url_rules;
 };
+
+bool host_under(std::string_view host, std::string_view domain);
+
+// HostFacts::url_rules of a host whose other facts are known.
+void host_url_rules(const RulePack& pack, std::string_view host, HostFacts& facts) {
+  for (const auto& rule : pack.url_rules) {
+    switch (rule.kind) {
+      case UrlRule::Kind::kHosts:
+        for (const auto& p : rule.hosts) {
+          if (host_under(host, p.host)) facts.url_rules.push_back({&rule, &p});
+        }
+        break;
+      case UrlRule::Kind::kTlds:
+        if (!facts.ip && !facts.official && rule.tlds.count(std::string(host.substr(host.rfind('.') + 1))) != 0)
+          facts.url_rules.push_back({&rule, nullptr});
+        break;
+      case UrlRule::Kind::kIpHost:
+        if (facts.ip) facts.url_rules.push_back({&rule, nullptr});
+        break;
+      default: break;
+    }
+  }
+}
 
 struct Link {
   std::string_view url;   // canonical
@@ -434,34 +464,21 @@ struct UrlSignal {
 // with a host signal: a bank's name or "dang-nhap" in the path of an ordinary site is news or
 // a real login page far more often than phishing. On an official brand domain only `hosts`
 // rules apply (sites.google.com is Google's, the pages on it are anyone's).
-void url_signals(const RulePack& pack, const Link& link, std::vector<UrlSignal>& out) {
+void url_signals(const RulePack& pack, const Link& link, const HostFacts& facts, std::vector<UrlSignal>& out) {
   const std::size_t first = out.size();
+  if (facts.url_rules.empty()) return;              // most links: no host signal, so no path rule either
   const UrlRule::HostPattern* user_host = nullptr;  // the hosts pattern the link is under
   std::string path_lower(link.path);
   for (char& c : path_lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const auto& rule : pack.url_rules) {
-    bool hit = false;
-    switch (rule.kind) {
-      case UrlRule::Kind::kHosts:
-        for (const auto& p : rule.hosts) {
-          if (!host_under(link.host, p.host)) continue;
-          if (!p.path.empty() && !(path_lower.starts_with(p.path) &&
-                                   (path_lower.size() == p.path.size() || path_lower[p.path.size()] == '/'))) {
-            continue;
-          }
-          hit = true;
-          if (user_host == nullptr) user_host = &p;
-          break;
-        }
-        break;
-      case UrlRule::Kind::kTlds:
-        hit =
-            !link.ip && !link.official && rule.tlds.count(std::string(link.host.substr(link.host.rfind('.') + 1))) != 0;
-        break;
-      case UrlRule::Kind::kIpHost: hit = link.ip; break;
-      default: break;
+  for (const auto& [rule, p] : facts.url_rules) {
+    if (out.size() > first && out.back().rule == rule) continue;  // the rule already holds
+    if (p != nullptr && !p->path.empty() &&
+        !(path_lower.starts_with(p->path) &&
+          (path_lower.size() == p->path.size() || path_lower[p->path.size()] == '/'))) {
+      continue;
     }
-    if (hit) out.push_back(UrlSignal{&rule, nullptr});
+    if (p != nullptr && user_host == nullptr) user_host = p;
+    out.push_back(UrlSignal{rule, nullptr});
   }
   if (out.size() == first) return;
   // The labels the site's owner chose (before the free host, or before the public suffix),
@@ -625,6 +642,7 @@ struct Detector::HostMemo {
     f.domain = f.ip ? key : extract::registrable_domain(host);
     f.official = !f.ip && !f.domain.empty() && pack.official.count(f.domain) != 0;
     if (!f.ip && !f.domain.empty()) f.lookalike = match_brand(pack, confusables, key, f.domain);
+    host_url_rules(pack, host, f);
     return by_host.emplace(key, std::move(f)).first->second;
   }
   std::string key;
@@ -912,7 +930,7 @@ void Detector::detect_links(const Event& event, Finding& f) {
     }
     // URL rules, held back until the post turns out to have an anchor.
     signals.clear();
-    url_signals(*pack_, link, signals);
+    url_signals(*pack_, link, facts, signals);
     for (const auto& sig : signals) {
       if (sig.rule->kind == UrlRule::Kind::kBrandInPath) anchored = true;
       pending.push_back(Pending{sig, &e, std::string(link.domain)});
