@@ -6,7 +6,9 @@
 #include <benchmark/benchmark.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -251,12 +253,88 @@ void BM_PhraseScan(benchmark::State& state) {
       static_cast<double>(found) / static_cast<double>(state.iterations() * corpus().size());
 }
 
-BENCHMARK(BM_SimdjsonAlone)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Adapters<Stage::kParse>)->Name("BM_Parse")->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Adapters<Stage::kNormalise>)->Name("BM_ParseNormalise")->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Adapters<Stage::kExtract>)->Name("BM_ParseNormaliseExtract")->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ParseDetect)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_PhraseScan)->Unit(benchmark::kMillisecond);
+// Issue #4's measure, robust to a noisy machine: per record, parse, then fold + extract and
+// the detector (which folds and extracts again) timed back to back in alternating order, so
+// that noise falls on both alike. Reports the time detection adds to parse + normalise +
+// extract as the counter detection_adds (0.30 = 30 %).
+void BM_DetectionCost(benchmark::State& state) {
+  auto pack = vigil::detect::load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+  if (!pack.is_ok()) {
+    state.SkipWithError(pack.status().message().c_str());
+    return;
+  }
+  std::map<std::string, std::unique_ptr<vigil::Adapter>> adapters;
+  for (const auto& input : vigil::default_detector_config().inputs)
+    adapters[input.topic] = vigil::make_adapter(input.adapter);
+  vigil::detect::Detector detector(pack.value());
+  vigil::Event event;
+  vigil::text::Folded folded;
+  vigil::extract::EntityList entities;
+  std::vector<vigil::detect::Finding> findings;
+  using Clock = std::chrono::steady_clock;
+  Clock::duration parse{}, front{}, detect{};
+  std::size_t n = 0;
+  for (auto _ : state) {
+    for (const auto& r : corpus()) {
+      const auto t0 = Clock::now();
+      event.source.record_timestamp = r.timestamp;
+      (void)adapters.find(r.topic)->second->parse(*r.value, event);
+      const auto t1 = Clock::now();
+      parse += t1 - t0;
+      auto run_front = [&] {
+        const auto a = Clock::now();
+        vigil::text::fold(event.text, folded);
+        entities.clear();
+        vigil::extract::extract_all(event.text, folded, event.event_time, entities);
+        front += Clock::now() - a;
+      };
+      auto run_detect = [&] {
+        const auto a = Clock::now();
+        findings.clear();
+        detector.detect(event, findings);
+        detect += Clock::now() - a;
+      };
+      if (++n % 2 == 0) {
+        run_front();
+        run_detect();
+      } else {
+        run_detect();
+        run_front();
+      }
+    }
+  }
+  benchmark::DoNotOptimize(entities.size());
+  const double p = std::chrono::duration<double>(parse).count();
+  const double f = std::chrono::duration<double>(front).count();
+  const double d = std::chrono::duration<double>(detect).count();
+  state.counters["detection_adds"] = (p + d) / (p + f) - 1.0;
+  state.counters["us_parse"] = 1e6 * p / static_cast<double>(n);
+  state.counters["us_fold_extract"] = 1e6 * f / static_cast<double>(n);
+  state.counters["us_detect"] = 1e6 * d / static_cast<double>(n);
+}
+
+// With --benchmark_repetitions=N the summary below uses each benchmark's fastest repetition:
+// on a shared VM noise only ever adds time, so the minimum is the steadiest estimate.
+double fastest(const std::vector<double>& v) {
+  return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
+}
+
+BENCHMARK(BM_SimdjsonAlone)->Unit(benchmark::kMillisecond)->ComputeStatistics("min", fastest);
+BENCHMARK(BM_Adapters<Stage::kParse>)
+    ->Name("BM_Parse")
+    ->Unit(benchmark::kMillisecond)
+    ->ComputeStatistics("min", fastest);
+BENCHMARK(BM_Adapters<Stage::kNormalise>)
+    ->Name("BM_ParseNormalise")
+    ->Unit(benchmark::kMillisecond)
+    ->ComputeStatistics("min", fastest);
+BENCHMARK(BM_Adapters<Stage::kExtract>)
+    ->Name("BM_ParseNormaliseExtract")
+    ->Unit(benchmark::kMillisecond)
+    ->ComputeStatistics("min", fastest);
+BENCHMARK(BM_ParseDetect)->Unit(benchmark::kMillisecond)->ComputeStatistics("min", fastest);
+BENCHMARK(BM_PhraseScan)->Unit(benchmark::kMillisecond)->ComputeStatistics("min", fastest);
+BENCHMARK(BM_DetectionCost)->Unit(benchmark::kMillisecond);
 
 // Remembers each benchmark's throughput to print ratios to simdjson alone at the end.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -264,18 +342,24 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const auto& run : runs) {
-      // With --benchmark_repetitions, keep only the medians.
-      if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "median") continue;
-      const auto it = run.counters.find("bytes_per_second");
-      if (it != run.counters.end()) throughput_[run.benchmark_name()] = it->second;
-      const auto a = run.counters.find("allocs_per_record");
-      if (a != run.counters.end()) allocations_[run.benchmark_name()] = a->second;
+      const std::string name = run.run_name.str();
+      if (run.run_type == Run::RT_Aggregate && run.aggregate_name != "min") continue;
+      if (const auto a = run.counters.find("allocs_per_record"); a != run.counters.end())
+        allocations_[name] = a->second;
+      if (run.run_type == Run::RT_Aggregate) {
+        // The fastest repetition's CPU time (a minimum of rates would be the slowest).
+        const double seconds = run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit);
+        if (seconds > 0) throughput_[name] = static_cast<double>(corpus_bytes()) / seconds;
+        continue;
+      }
+      if (const auto it = run.counters.find("bytes_per_second"); it != run.counters.end())
+        throughput_.emplace(name, it->second);  // single runs: the first; repetitions: the min replaces it
     }
   }
   void PrintRatios() const {
     double simdjson = 0;
     for (const auto& [name, bps] : throughput_) {
-      if (name.starts_with("BM_SimdjsonAlone")) simdjson = bps;
+      if (name == "BM_SimdjsonAlone") simdjson = bps;
     }
     std::printf("\n%-40s %10s %16s %18s\n", "stage", "MB/s", "x simdjson alone", "allocs per record");
     for (const auto& [name, bps] : throughput_) {
@@ -283,10 +367,9 @@ class RatioReporter : public benchmark::ConsoleReporter {
                   simdjson > 0 ? 100.0 * bps / simdjson : 0.0, allocations_.at(name));
     }
     // Issue #4's measure: the time detection adds to parse + normalise + extract.
-    auto rate = [&](const std::string& name) {  // the median when repeated
-      const auto median = throughput_.find(name + "_median");
-      const auto single = throughput_.find(name);
-      return median != throughput_.end() ? median->second : single != throughput_.end() ? single->second : 0.0;
+    auto rate = [&](const std::string& name) {
+      const auto it = throughput_.find(name);
+      return it != throughput_.end() ? it->second : 0.0;
     };
     if (const double extract = rate("BM_ParseNormaliseExtract"), detect = rate("BM_ParseDetect");
         extract > 0 && detect > 0)
