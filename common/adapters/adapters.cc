@@ -36,8 +36,13 @@ ParseStatus missing(std::string_view field) {
     }                                       \
   } while (false)
 
+// Strings are read into std::string (Event fields) or into std::string_view (fields used
+// while parsing this record: views into the parser's buffers, valid until the next record,
+// so reading them allocates nothing).
+
 // Ids arrive as strings or numbers depending on platform and API version: keep their text.
-error_code read_id(od::value v, std::string& out) {
+template <typename Out>
+error_code read_id(od::value v, Out& out) {
   od::json_type t;
   if (auto e = v.type().get(t)) return e;
   std::string_view s;
@@ -50,23 +55,25 @@ error_code read_id(od::value v, std::string& out) {
   } else {
     return simdjson::INCORRECT_TYPE;
   }
-  out.assign(s);
+  out = s;
   return simdjson::SUCCESS;
 }
 
-error_code read_string(od::value v, std::string& out) {
+template <typename Out>
+error_code read_string(od::value v, Out& out) {
   std::string_view s;
   if (auto e = v.get_string().get(s)) return e;
-  out.assign(s);
+  out = s;
   return simdjson::SUCCESS;
 }
 
 // Reads a string or null (null leaves `out` empty).
-error_code read_optional_string(od::value v, std::string& out) {
+template <typename Out>
+error_code read_optional_string(od::value v, Out& out) {
   bool is_null = false;
   if (auto e = v.is_null().get(is_null)) return e;
   if (is_null) {
-    out.clear();
+    out = std::string_view();
     return simdjson::SUCCESS;
   }
   return read_string(v, out);
@@ -157,8 +164,8 @@ void join_into(std::string& out, std::initializer_list<std::string_view> parts) 
 // ---- telegram: Bot API Update ---------------------------------------------------------
 
 struct TelegramEntity {
-  std::string type;
-  std::string url;
+  std::string_view type;  // views into the record being parsed
+  std::string_view url;
   std::int64_t offset = -1;
   std::int64_t length = 0;
 };
@@ -183,7 +190,7 @@ std::optional<std::pair<std::size_t, std::size_t>> utf16_span(std::string_view t
 }
 
 ParseStatus parse_telegram_message(od::value message, std::string_view where, std::string_view kind, Event& ev) {
-  std::string message_id, chat_id, chat_username, from_id, sender_chat_id;
+  std::string_view message_id, chat_id, chat_username, from_id, sender_chat_id;
   std::string& text = ev.text;
   thread_local std::vector<TelegramEntity> tagged;
   tagged.clear();
@@ -196,7 +203,7 @@ ParseStatus parse_telegram_message(od::value message, std::string_view where, st
     }
     if (k == "text" || k == "caption") return check(read_string(v, text), "message.text");
     if (k == "from" || k == "sender_chat") {
-      std::string& id = k == "from" ? from_id : sender_chat_id;
+      std::string_view& id = k == "from" ? from_id : sender_chat_id;
       return for_each_field(v, "message.from", [&](std::string_view ik, od::value iv) {
         return ik == "id" ? check(read_id(iv, id), "message.from.id") : ParseStatus::ok();
       });
@@ -238,20 +245,20 @@ ParseStatus parse_telegram_message(od::value message, std::string_view where, st
   // not (a phone written in an odd layout, a URL without a known suffix).
   for (const auto& te : tagged) {
     if (te.type == "text_link") {  // the URL hides behind ordinary words: it is only here
-      if (!te.url.empty()) ev.urls.push_back(te.url);
+      if (!te.url.empty()) ev.append(ev.urls, te.url);
       continue;
     }
     const auto span = utf16_span(text, te.offset, te.length);
     if (!span) continue;  // offsets that do not fit the text are the sender's bug, not ours
     const std::string_view value = std::string_view(text).substr(span->first, span->second - span->first);
     if (te.type == "url")
-      ev.urls.emplace_back(value);
+      ev.append(ev.urls, value);
     else if (te.type == "mention")
-      ev.handles.emplace_back(value);
+      ev.append(ev.handles, value);
     else if (te.type == "phone_number")
-      ev.phones.emplace_back(value);
+      ev.append(ev.phones, value);
     else if (te.type == "email")
-      ev.emails.emplace_back(value);
+      ev.append(ev.emails, value);
   }
   return ParseStatus::ok();
 }
@@ -280,7 +287,7 @@ ParseStatus parse_telegram(od::object root, Event& ev) {
 // ---- facebook: Graph API post or comment ----------------------------------------------
 
 ParseStatus parse_facebook(od::object root, Event& ev) {
-  std::string id, from_id;
+  std::string_view id, from_id;
   bool have_time = false, is_comment = false;
   ParseStatus st = for_each_field(root, "", [&](std::string_view k, od::value v) {
     if (k == "id") return check(read_id(v, id), "id");
@@ -302,9 +309,9 @@ ParseStatus parse_facebook(od::object root, Event& ev) {
         return for_each_element(iv, "attachments.data", [&](od::value attachment) {
           return for_each_field(attachment, "attachments.data[]", [&](std::string_view ak, od::value av) {
             if (ak != "url" && ak != "unshimmed_url") return ParseStatus::ok();
-            std::string url;
+            std::string_view url;
             const ParseStatus s = check(read_optional_string(av, url), "attachments.data[].url");
-            if (!url.empty()) ev.urls.push_back(std::move(url));
+            if (!url.empty()) ev.append(ev.urls, url);
             return s;
           });
         });
@@ -327,7 +334,7 @@ ParseStatus parse_facebook(od::object root, Event& ev) {
 // ---- tiktok: Research API video or comment --------------------------------------------
 
 ParseStatus parse_tiktok(od::object root, Event& ev) {
-  std::string id, username, video_id;
+  std::string_view id, username, video_id;
   bool have_time = false;
   ParseStatus st = for_each_field(root, "", [&](std::string_view k, od::value v) {
     if (k == "id") return check(read_id(v, id), "id");
@@ -355,7 +362,7 @@ ParseStatus parse_tiktok(od::object root, Event& ev) {
 // ---- zalo: Official Account webhook ---------------------------------------------------
 
 ParseStatus parse_zalo(od::object root, Event& ev) {
-  std::string event_name, sender_id, recipient_id, msg_id;
+  std::string_view event_name, sender_id, recipient_id, msg_id;
   bool have_message = false, have_time = false;
   ParseStatus st = for_each_field(root, "", [&](std::string_view k, od::value v) {
     if (k == "event_name") return check(read_string(v, event_name), "event_name");
@@ -364,7 +371,7 @@ ParseStatus parse_zalo(od::object root, Event& ev) {
       return read_epoch(v, "timestamp", 1000, ev.event_time);
     }
     if (k == "sender" || k == "recipient") {
-      std::string& id = k == "sender" ? sender_id : recipient_id;
+      std::string_view& id = k == "sender" ? sender_id : recipient_id;
       return for_each_field(v, k, [&](std::string_view ik, od::value iv) {
         return ik == "id" ? check(read_id(iv, id), k == "sender" ? "sender.id" : "recipient.id") : ParseStatus::ok();
       });
@@ -381,7 +388,7 @@ ParseStatus parse_zalo(od::object root, Event& ev) {
   });
   if (!st.is_ok()) return st;
   if (event_name.empty()) return missing("event_name");
-  if (!have_message) return ParseStatus::skip("zalo event '" + event_name + "' carries no message");
+  if (!have_message) return ParseStatus::skip("zalo event '" + std::string(event_name) + "' carries no message");
   if (sender_id.empty()) return missing("sender.id");
   if (msg_id.empty()) return missing("message.msg_id");
   if (!have_time) return missing("timestamp");
@@ -396,7 +403,7 @@ ParseStatus parse_zalo(od::object root, Event& ev) {
 // ---- report: citizen tip --------------------------------------------------------------
 
 ParseStatus parse_report(od::object root, Event& ev) {
-  std::string report_id, reporter, target_kind, target_value;
+  std::string_view report_id, reporter, target_kind, target_value;
   bool have_time = false;
   ParseStatus st = for_each_field(root, "", [&](std::string_view k, od::value v) {
     if (k == "report_id") return check(read_id(v, report_id), "report_id");
@@ -422,17 +429,17 @@ ParseStatus parse_report(od::object root, Event& ev) {
   if (target_kind.empty()) return missing("target.kind");
   if (target_value.empty()) return missing("target.value");
   if (target_kind == "url") {
-    ev.urls.push_back(target_value);
+    ev.append(ev.urls, target_value);
   } else if (target_kind == "phone") {
-    ev.phones.push_back(target_value);
+    ev.append(ev.phones, target_value);
   } else if (target_kind == "bank_account") {
-    ev.bank_accounts.push_back(target_value);
+    ev.append(ev.bank_accounts, target_value);
   } else if (target_kind == "social_account") {
-    ev.accounts.push_back(target_value);
+    ev.append(ev.accounts, target_value);
   } else {
-    return ParseStatus::error(
-        "wrong_type",
-        "field 'target.kind' must be url, phone, bank_account or social_account, not '" + target_kind + "'");
+    return ParseStatus::error("wrong_type",
+                              "field 'target.kind' must be url, phone, bank_account or social_account, not '" +
+                                  std::string(target_kind) + "'");
   }
   ev.platform = "report";
   ev.kind = "report";
@@ -462,9 +469,9 @@ ParseStatus parse_canonical(od::object root, Event& ev) {
     }
     if (k == "urls") {
       return for_each_element(v, "urls", [&](od::value url) {
-        std::string s;
+        std::string_view s;
         const ParseStatus r = check(read_string(url, s), "urls[]");
-        ev.urls.push_back(std::move(s));
+        ev.append(ev.urls, s);
         return r;
       });
     }

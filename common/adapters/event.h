@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/core/time.h"
@@ -38,10 +39,27 @@ struct Event {
   // Empties every field but keeps the buffers, so a reused Event stops allocating.
   void clear() {
     for (std::string* s : {&event_id, &platform, &kind, &author, &channel, &text, &permalink}) s->clear();
-    for (auto* v : {&urls, &phones, &emails, &handles, &bank_accounts, &accounts}) v->clear();
+    for (auto* v : {&urls, &phones, &emails, &handles, &bank_accounts, &accounts}) {
+      for (auto& s : *v) spare_.push_back(std::move(s));
+      v->clear();
+    }
     event_time = 0;
     source = SourceCoordinates{};
   }
+
+  // Appends `value` to one of the lists above in the buffer of an entry cleared earlier.
+  void append(std::vector<std::string>& list, std::string_view value) {
+    if (spare_.empty()) {
+      list.emplace_back(value);
+      return;
+    }
+    list.push_back(std::move(spare_.back()));
+    spare_.pop_back();
+    list.back().assign(value);
+  }
+
+ private:
+  std::vector<std::string> spare_;  // entries of the lists, kept by clear() for append()
 };
 
 }  // namespace vigil

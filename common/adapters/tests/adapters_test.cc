@@ -175,6 +175,23 @@ TEST(Malformed, PreciseReasons) {
       "wrong_type");
 }
 
+TEST(Event, ClearedListEntriesLendTheirBuffersToTheNextRecord) {
+  Event e;
+  e.append(e.urls, "https://example-login.top/xac-thuc/tai-khoan");
+  e.append(e.phones, "0912 345 678 (zalo, goi sau 9h)");
+  const char* url_buffer = e.urls[0].data();
+  e.clear();
+  EXPECT_TRUE(e.urls.empty());
+  EXPECT_TRUE(e.phones.empty());
+  e.append(e.accounts, "facebook:100012345678901234");
+  e.append(e.urls, "https://vietcombank-khuyenmai.xyz/otp");
+  ASSERT_EQ(e.urls.size(), 1u);
+  EXPECT_EQ(e.urls[0], "https://vietcombank-khuyenmai.xyz/otp");
+  EXPECT_EQ(e.accounts[0], "facebook:100012345678901234");
+  // Both came from the spare buffers (the last one cleared is lent first).
+  EXPECT_TRUE(e.accounts[0].data() == url_buffer || e.urls[0].data() == url_buffer);
+}
+
 TEST(Normalisation, TextIsNfc) {
   const auto p = parse("canonical",
                        "{\"event_id\":\"x\",\"platform\":\"p\",\"text\":\"nh\x65\xcc\x82\xcc\x81n\",\"event_time\":1}");
