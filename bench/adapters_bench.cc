@@ -111,6 +111,22 @@ simdjson::error_code visit(od::value v, std::size_t& sink) {
   return simdjson::SUCCESS;
 }
 
+// The adapter of each input topic of the default config.
+std::map<std::string, std::unique_ptr<vigil::Adapter>> make_adapters() {
+  std::map<std::string, std::unique_ptr<vigil::Adapter>> adapters;
+  for (const auto& input : vigil::default_detector_config().inputs)
+    adapters[input.topic] = vigil::make_adapter(input.adapter);
+  return adapters;
+}
+
+auto load_core_pack() {
+  return vigil::detect::load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+}
+
+double per_record(const benchmark::State& state, std::size_t count) {
+  return static_cast<double>(count) / static_cast<double>(state.iterations() * corpus().size());
+}
+
 void finish(benchmark::State& state, std::uint64_t allocations_before) {
   const auto records = static_cast<std::int64_t>(state.iterations() * corpus().size());
   state.SetItemsProcessed(records);
@@ -147,9 +163,7 @@ enum class Stage { kParse, kNormalise, kExtract };
 
 template <Stage kStage>
 void BM_Adapters(benchmark::State& state) {
-  std::map<std::string, std::unique_ptr<vigil::Adapter>> adapters;
-  for (const auto& input : vigil::default_detector_config().inputs)
-    adapters[input.topic] = vigil::make_adapter(input.adapter);
+  auto adapters = make_adapters();
   std::vector<const vigil::Adapter*> by_record;
   vigil::Event event;
   vigil::text::Folded folded;
@@ -184,14 +198,12 @@ void BM_Adapters(benchmark::State& state) {
 // all phrase rules with Hyperscan and checks brand lookalikes). Compared with
 // BM_ParseNormaliseExtract it shows what detection itself adds.
 void BM_ParseDetect(benchmark::State& state) {
-  auto pack = vigil::detect::load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+  auto pack = load_core_pack();
   if (!pack.is_ok()) {
     state.SkipWithError(pack.status().message().c_str());
     return;
   }
-  std::map<std::string, std::unique_ptr<vigil::Adapter>> adapters;
-  for (const auto& input : vigil::default_detector_config().inputs)
-    adapters[input.topic] = vigil::make_adapter(input.adapter);
+  auto adapters = make_adapters();
   vigil::detect::Detector detector(pack.value());
   vigil::Event event;
   std::vector<vigil::detect::Finding> findings;
@@ -213,22 +225,19 @@ void BM_ParseDetect(benchmark::State& state) {
   }
   benchmark::DoNotOptimize(flagged);
   finish(state, before);
-  state.counters["flagged_share"] =
-      static_cast<double>(flagged) / static_cast<double>(state.iterations() * corpus().size());
+  state.counters["flagged_share"] = per_record(state, flagged);
 }
 
 // The one Hyperscan scan of all phrase rules, alone, over texts folded beforehand: the part of
 // detection that grows with the pack.
 void BM_PhraseScan(benchmark::State& state) {
-  auto pack = vigil::detect::load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+  auto pack = load_core_pack();
   if (!pack.is_ok() || !pack.value()->matcher) {
     state.SkipWithError("rules/vn-core.yaml does not load");
     return;
   }
   const vigil::detect::PhraseMatcher& matcher = *pack.value()->matcher;
-  std::map<std::string, std::unique_ptr<vigil::Adapter>> adapters;
-  for (const auto& input : vigil::default_detector_config().inputs)
-    adapters[input.topic] = vigil::make_adapter(input.adapter);
+  auto adapters = make_adapters();
   std::vector<std::string> texts;
   vigil::Event event;
   vigil::text::Folded folded;
@@ -249,8 +258,7 @@ void BM_PhraseScan(benchmark::State& state) {
   }
   benchmark::DoNotOptimize(found);
   finish(state, before);
-  state.counters["matches_per_record"] =
-      static_cast<double>(found) / static_cast<double>(state.iterations() * corpus().size());
+  state.counters["matches_per_record"] = per_record(state, found);
 }
 
 // Issue #4's measure, robust to a noisy machine: per record, parse, then fold + extract and
@@ -258,14 +266,12 @@ void BM_PhraseScan(benchmark::State& state) {
 // that noise falls on both alike. Reports the time detection adds to parse + normalise +
 // extract as the counter detection_adds (0.30 = 30 %).
 void BM_DetectionCost(benchmark::State& state) {
-  auto pack = vigil::detect::load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+  auto pack = load_core_pack();
   if (!pack.is_ok()) {
     state.SkipWithError(pack.status().message().c_str());
     return;
   }
-  std::map<std::string, std::unique_ptr<vigil::Adapter>> adapters;
-  for (const auto& input : vigil::default_detector_config().inputs)
-    adapters[input.topic] = vigil::make_adapter(input.adapter);
+  auto adapters = make_adapters();
   vigil::detect::Detector detector(pack.value());
   vigil::Event event;
   vigil::text::Folded folded;

@@ -104,6 +104,26 @@ class NfcInert {
   std::uint64_t bits_[kSize / 64] = {};
 };
 
+// Decodes the code point at s[i] and moves i past it (negative for ill-formed bytes, as
+// U8_NEXT). Well-formed 2-byte characters (most Vietnamese letters) and U+1000..U+1FFF (Latin
+// Extended Additional: the other Vietnamese letters) are decoded inline; the rest as ICU does.
+inline UChar32 next_code_point(const std::uint8_t* s, std::int32_t& i, std::int32_t length) {
+  const std::uint8_t b = s[i];
+  if (b < 0xe0 && b >= 0xc2 && i + 1 < length && (s[i + 1] & 0xc0) == 0x80) {
+    const UChar32 c = ((b & 0x1f) << 6) | (s[i + 1] & 0x3f);
+    i += 2;
+    return c;
+  }
+  if (b == 0xe1 && i + 2 < length && (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
+    const UChar32 c = 0x1000 | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
+    i += 3;
+    return c;
+  }
+  UChar32 c = 0;
+  U8_NEXT(s, i, length, c);
+  return c;
+}
+
 const NfcInert& nfc_inert() {
   static const NfcInert* kInert = new NfcInert();
   return *kInert;
@@ -128,17 +148,7 @@ bool obviously_nfc(std::string_view text) {
     if (inert == nullptr) inert = &nfc_inert();
     // A run of non-ASCII characters.
     do {
-      UChar32 c = 0;
-      const std::uint8_t b = s[i];
-      if (b < 0xe0 && b >= 0xc2 && i + 1 < length && (s[i + 1] & 0xc0) == 0x80) {
-        c = ((b & 0x1f) << 6) | (s[i + 1] & 0x3f);  // the common well-formed forms, inline
-        i += 2;
-      } else if (b == 0xe1 && i + 2 < length && (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
-        c = 0x1000 | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
-        i += 3;
-      } else {
-        U8_NEXT(s, i, length, c);
-      }
+      const UChar32 c = next_code_point(s, i, length);
       if (c < 0 || !(*inert)(c)) return false;
     } while (i < length && s[i] >= 0x80);
   }
@@ -276,19 +286,7 @@ void fold_characters(std::string_view utf8, Characters& out) {
       continue;
     }
     const auto start = static_cast<std::uint32_t>(i);
-    UChar32 c = 0;
-    if (b < 0xe0 && b >= 0xc2 && i + 1 < length && (s[i + 1] & 0xc0) == 0x80) {
-      // Well-formed 2-byte characters (most Vietnamese letters), decoded here; the rest as ICU
-      // does.
-      c = ((b & 0x1f) << 6) | (s[i + 1] & 0x3f);
-      i += 2;
-    } else if (b == 0xe1 && i + 2 < length && (s[i + 1] & 0xc0) == 0x80 && (s[i + 2] & 0xc0) == 0x80) {
-      // U+1000..U+1FFF: Latin Extended Additional (the other Vietnamese letters) among them.
-      c = 0x1000 | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f);
-      i += 3;
-    } else {
-      U8_NEXT(s, i, length, c);
-    }
+    const UChar32 c = next_code_point(s, i, length);
     const auto stop = static_cast<std::uint32_t>(i);
     if (c < 0) continue;
     const UChar32 folded = table.classify(c);
