@@ -767,6 +767,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     return !fired_[static_cast<std::size_t>(q.rule - pack_->phrase_rules.data())];
   });
 
+  bool quotes_sorted = false;
   for (std::size_t c = 0; c < pack_->categories.size(); ++c) {
     const Category& category = pack_->categories[c];
     if (by_category_[c].hits.empty()) continue;
@@ -779,7 +780,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     if (f.score < category.threshold) continue;
     f.category = category.name;
     for (const auto& [rule, index] : phrase_hits_) {
-      if (rule->category != category.name) continue;
+      if (rule->category_index != c) continue;
       RuleHit& h = f.hits[index];
       h.id = rule->id;
       h.reason_en = rule->reason_en;
@@ -809,22 +810,28 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
       f.entities.push_back(FlagEntity{extract::EntityType::kAccount, event.author, "", false, ""});
     if (!f.entities.empty()) f.entities.front().primary = true;
     // The phrase quotes of this category, in text order so code points are counted once.
-    std::sort(pending_.begin(), pending_.end(), [](const PendingQuote& a, const PendingQuote& b) {
-      return a.begin != b.begin ? a.begin < b.begin : a.phrase < b.phrase;
-    });
+    if (!quotes_sorted) {
+      std::sort(pending_.begin(), pending_.end(), [](const PendingQuote& a, const PendingQuote& b) {
+        return a.begin != b.begin ? a.begin < b.begin : a.phrase < b.phrase;
+      });
+      quotes_sorted = true;
+    }
     CodePointCursor cursor(event.text);
     for (const auto& q : pending_) {
-      if (q.rule->category != category.name) continue;
+      if (q.rule->category_index != c) continue;
       const std::size_t start = cursor.at(q.begin);
       f.evidence.push_back(
           Evidence{q.rule->id, event.text.substr(q.begin, q.end - q.begin), start,
                    start + text::code_points(std::string_view(event.text).substr(q.begin, q.end - q.begin))});
     }
-    // Quotes in reading order; things found outside the text (hidden links) last.
-    std::stable_sort(f.evidence.begin(), f.evidence.end(), [](const Evidence& a, const Evidence& b) {
+    // Quotes in reading order; things found outside the text (hidden links) last. Usually
+    // they are already: std::stable_sort would allocate its buffer for nothing.
+    auto reading_order = [](const Evidence& a, const Evidence& b) {
       if (a.has_span != b.has_span) return a.has_span;
       return a.start < b.start;
-    });
+    };
+    if (!std::is_sorted(f.evidence.begin(), f.evidence.end(), reading_order))
+      std::stable_sort(f.evidence.begin(), f.evidence.end(), reading_order);
     out.push_back(std::move(f));
     f = Finding{};
   }
@@ -835,7 +842,9 @@ void Detector::add_phrase_hit(const PhraseRule& rule) {
   // flags (most posts with a matching phrase do not): copying them was most of detection's
   // allocations. The subtype is short enough to stay in place.
   auto& hits = by_category_[rule.category_index].hits;
-  hits.push_back(RuleHit{"", rule.subtype, "", "", rule.weight});
+  RuleHit& hit = hits.emplace_back();
+  hit.subtype = rule.subtype;
+  hit.weight = rule.weight;
   phrase_hits_.emplace_back(&rule, hits.size() - 1);
 }
 
