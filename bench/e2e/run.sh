@@ -27,6 +27,7 @@
 #   E2E_PARTITIONS=2          partitions of each raw topic, of vigil.observations and the peer's
 #                             repartition topic
 #   E2E_LATENCY_SECONDS=30    length of each rate-limited latency run (0: skip them)
+#   E2E_LATENCY_RATE=N        records/s of the latency runs (default: 50 % of each one's peak)
 #   E2E_PEER_HEAP=512m        the peer's -Xmx (-Xms64m: the heap grows only as far as it needs)
 #   E2E_PEER_THREADS=2        the peer's num.stream.threads
 #   E2E_PEER_PROPS=k=v,...    extra StreamsConfig properties for the peer (e.g.
