@@ -117,7 +117,7 @@ class Detector {
   text::Folded folded_;
   extract::EntityList entities_;
   std::vector<Imitation> lookalikes_;
-  // Registrable domain, official or not, brand lookalike: by host (detector.cc).
+  // By host: registrable domain, official or not, brand lookalike, URL-rule candidates.
   struct HostMemo;
   std::unique_ptr<HostMemo> host_memo_;
 };
