@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "common/io/kafka/admin.h"
 #include "common/io/kafka/kafka_io.h"
@@ -185,7 +187,13 @@ Status create_state_topics(const DetectorConfig& config) {
   // Topics made earlier (by hand, or with another setting) must have the partitions the
   // config says: the changelog partition of a state partition has its number, and the ring
   // coordinator waits for a watermark from each of state.partitions partitions.
+  // A topic just created can be missing from the broker's metadata for a moment: ask again
+  // for up to 15 s before calling it missing.
   auto parts = admin.value()->partitions({config.state.observations_topic, config.state.changelog_topic});
+  for (int attempt = 0; attempt < 75 && !parts.is_ok() && parts.status().code() == Code::kNotFound; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    parts = admin.value()->partitions({config.state.observations_topic, config.state.changelog_topic});
+  }
   if (!parts.is_ok()) return parts.status();
   for (const auto& topic : {config.state.observations_topic, config.state.changelog_topic}) {
     const auto n = std::count_if(parts.value().begin(), parts.value().end(),
