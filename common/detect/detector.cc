@@ -6,7 +6,6 @@
 #include <array>
 #include <cctype>
 #include <cstdint>
-#include <map>
 #include <unordered_map>
 
 #include "common/extract/url.h"

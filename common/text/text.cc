@@ -53,26 +53,18 @@ UChar32 classify_slow(UChar32 c) {
 }
 
 // ICU lookups cost far more than the rest of folding, so the scripts Vietnamese posts are
-// written in (Latin, Latin Extended Additional, general punctuation) come from tables built
-// once with ICU itself; everything else asks ICU each time.
+// written in (Latin, Latin Extended Additional, general punctuation: all below U+2100) come
+// from a table built once with ICU itself; everything else asks ICU each time.
 class FoldTable {
  public:
   FoldTable() {
     for (UChar32 c = 0; c < kLow; ++c) low_[c] = classify_slow(c);
-    for (UChar32 c = 0; c < kExtSize; ++c) ext_[c] = classify_slow(kExtBegin + c);
   }
-  UChar32 classify(UChar32 c) const {
-    if (c < kLow) return low_[c];
-    if (c >= kExtBegin && c < kExtBegin + kExtSize) return ext_[c - kExtBegin];
-    return classify_slow(c);
-  }
+  UChar32 classify(UChar32 c) const { return c < kLow ? low_[c] : classify_slow(c); }
 
  private:
   static constexpr UChar32 kLow = 0x2100;
-  static constexpr UChar32 kExtBegin = 0x1E00;
-  static constexpr UChar32 kExtSize = 0x100;
   UChar32 low_[kLow];
-  UChar32 ext_[kExtSize];
 };
 
 const FoldTable& fold_table() {

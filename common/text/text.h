@@ -7,8 +7,9 @@
 
 namespace vigil::text {
 
-// Unicode NFC of UTF-8 text (for display and evidence quotes). Invalid UTF-8 is replaced by
-// U+FFFD, so callers validate first when they must reject it.
+// Unicode NFC of UTF-8 text (for display and evidence quotes). Ill-formed UTF-8 is not
+// repaired reliably (ICU passes it through when the rest needs no change, replaces it with
+// U+FFFD when it converts), so callers validate first (the adapters reject it).
 std::string nfc(std::string_view utf8);
 // The same in place; allocation-free when the text is ASCII or already NFC (the usual case).
 void nfc_in_place(std::string& text);
