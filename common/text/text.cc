@@ -1,5 +1,8 @@
 #include "common/text/text.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -121,29 +124,77 @@ const NfcInert& nfc_inert() {
   return *kInert;
 }
 
-// True when `text` is certainly NFC without asking ICU: ASCII (checked 8 bytes at a time) and
-// well-formed characters that are all NFC-inert. False means "ask ICU".
+// Whether three byte patterns that cover nearly all non-ASCII text in posts are NFC-inert
+// throughout, as they are in every ICU so far: lead bytes below 0xCC (U+0080..U+02FF, the
+// 2-byte Vietnamese letters), E1 B8..BB (U+1E00..U+1EFF, the other Vietnamese letters) and
+// F0 9F (U+1F000..U+1FFFF, emoji). Checked against ICU once, so that a future Unicode cannot
+// make the block test below wrong, only slower.
+bool block_test_valid() {
+  static const bool kValid = [] {
+    const NfcInert& inert = nfc_inert();
+    auto all = [&](UChar32 from, UChar32 to) {
+      for (UChar32 c = from; c <= to; ++c) {
+        if (!inert(c)) return false;
+      }
+      return true;
+    };
+    return all(0x80, 0x2ff) && all(0x1e00, 0x1eff) && all(0x1f000, 0x1ffff);
+  }();
+  return kValid;
+}
+
+// Checks the characters of s[from, to) that start a character one by one against the bitmap.
+// `from` may be inside a character (its continuation bytes are skipped).
+bool inert_characters(const std::uint8_t* s, std::int32_t from, std::int32_t to, std::int32_t length) {
+  const NfcInert& inert = nfc_inert();
+  std::int32_t i = from;
+  while (i < to && (s[i] & 0xc0) == 0x80) ++i;
+  while (i < to) {
+    if (s[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const UChar32 c = next_code_point(s, i, length);
+    if (c < 0 || !inert(c)) return false;
+  }
+  return true;
+}
+
+// True when `text` is certainly NFC without asking ICU: every character is NFC-inert. False
+// means "ask ICU". Sixteen bytes at a time: only lead bytes outside the patterns of
+// block_test_valid() are looked up one by one. Ill-formed UTF-8 (which callers reject first)
+// may pass as NFC; it is then left as it is, as ICU also does when nothing else changes.
 bool obviously_nfc(std::string_view text) {
   const auto* s = reinterpret_cast<const std::uint8_t*>(text.data());
   const auto length = static_cast<std::int32_t>(text.size());
-  const NfcInert* inert = nullptr;
   std::int32_t i = 0;
-  while (true) {
-    while (i + 8 <= length) {
-      std::uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      if ((word & 0x8080808080808080ULL) != 0) break;
-      i += 8;
+#if defined(__SSE2__)
+  if (block_test_valid()) {
+    const __m128i lead_min = _mm_set1_epi8(static_cast<char>(0xcc));
+    const __m128i e1 = _mm_set1_epi8(static_cast<char>(0xe1));
+    const __m128i f0 = _mm_set1_epi8(static_cast<char>(0xf0));
+    const __m128i x9f = _mm_set1_epi8(static_cast<char>(0x9f));
+    const __m128i xfc = _mm_set1_epi8(static_cast<char>(0xfc));
+    const __m128i xb8 = _mm_set1_epi8(static_cast<char>(0xb8));
+    // Each block also reads the byte after it (the second byte of a character starting at 15).
+    for (; i + 17 <= length; i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+      // Bytes >= 0xCC: lead bytes of characters above U+02FF (continuation bytes are below).
+      unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, lead_min), v)));
+      if (mask == 0) continue;
+      const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + 1));
+      const __m128i vietnamese = _mm_and_si128(_mm_cmpeq_epi8(v, e1), _mm_cmpeq_epi8(_mm_and_si128(next, xfc), xb8));
+      const __m128i emoji = _mm_and_si128(_mm_cmpeq_epi8(v, f0), _mm_cmpeq_epi8(next, x9f));
+      mask &= ~static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(vietnamese, emoji)));
+      for (; mask != 0; mask &= mask - 1) {
+        std::int32_t k = i + __builtin_ctz(mask);
+        const UChar32 c = next_code_point(s, k, length);
+        if (c < 0 || !nfc_inert()(c)) return false;
+      }
     }
-    while (i < length && s[i] < 0x80) ++i;
-    if (i >= length) return true;
-    if (inert == nullptr) inert = &nfc_inert();
-    // A run of non-ASCII characters.
-    do {
-      const UChar32 c = next_code_point(s, i, length);
-      if (c < 0 || !(*inert)(c)) return false;
-    } while (i < length && s[i] >= 0x80);
   }
+#endif
+  return inert_characters(s, i, length, length);
 }
 
 }  // namespace

@@ -142,5 +142,32 @@ TEST(Nfc, InertTextIsKeptAndOtherTextStillNormalised) {
   EXPECT_EQ(text, "khách");
 }
 
+// The inert check reads 16 bytes at a time: a character that NFC changes is found at every
+// position of a block, between the Vietnamese letters and emoji the check lets through.
+TEST(Nfc, CharactersThatChangeAreFoundAtEveryOffset) {
+  const std::string filler = "Bán dữ liệu ạ 🔥 ok ";
+  struct Case {
+    std::string input;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"e\xcc\x81", "\xc3\xa9"},         // e + combining acute -> é
+      {"\xe2\x84\xab", "\xc3\x85"},      // ANGSTROM SIGN -> Å
+      {"\xe2\x80\x80", "\xe2\x80\x82"},  // EN QUAD -> EN SPACE
+      {"\xe1\xbd\xb1", "\xce\xac"},      // U+1F71, an E1 character outside U+1Exx -> U+03AC
+  };
+  for (const Case& c : cases) {
+    for (std::size_t at = 0; at <= 2 * filler.size(); ++at) {
+      const std::string text = filler + filler + filler;
+      if ((static_cast<unsigned char>(text[at]) & 0xc0) == 0x80) continue;  // inside a character
+      std::string input = text;
+      input.insert(at, c.input);
+      std::string expected = text;
+      expected.insert(at, c.expected);
+      EXPECT_EQ(nfc(input), expected) << "at byte " << at;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vigil::text
