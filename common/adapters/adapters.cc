@@ -1,4 +1,7 @@
 #include <simdjson.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <charconv>
 #include <cstring>
@@ -488,21 +491,27 @@ ParseStatus parse_canonical(od::object root, Event& ev) {
 // Nesting depth of the document, counted outside strings; stops early past `limit`.
 bool deeper_than(std::string_view json, std::size_t limit) {
   // A document cannot nest deeper than its number of opening brackets, which is counted
-  // eight bytes at a time far faster than the walk below: posts have a few dozen at most.
-  // '[' | 0x20 is '{', and no other byte becomes '{'; a byte of y is zero exactly where it was one.
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+  // sixteen bytes at a time far faster than the walk below: posts have a few dozen at most.
   std::size_t opening = 0;
   std::size_t i = 0;
-  for (; i + 8 <= json.size(); i += 8) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, json.data() + i, 8);
-    const std::uint64_t y = (w | (0x20 * kOnes)) ^ ('{' * kOnes);
-    const std::uint64_t zero_bytes = ~(((y & kLow7) + kLow7) | y | kLow7);
-    // The sum of the bytes' high bits by one multiply: std::popcount is a library call
-    // without -mpopcnt, which the default x86-64 target lacks.
-    opening += static_cast<std::size_t>(((zero_bytes >> 7) * kOnes) >> 56);
+#if defined(__SSE2__)
+  const __m128i open_brace = _mm_set1_epi8('{');
+  const __m128i open_bracket = _mm_set1_epi8('[');
+  while (i + 16 <= json.size()) {
+    // Per byte lane, minus the number of brackets seen: at most 255 blocks before summing.
+    __m128i lanes = _mm_setzero_si128();
+    for (std::size_t blocks = 0; blocks < 255 && i + 16 <= json.size(); ++blocks, i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(json.data() + i));
+      lanes = _mm_add_epi8(lanes, _mm_cmpeq_epi8(v, open_brace));
+      lanes = _mm_add_epi8(lanes, _mm_cmpeq_epi8(v, open_bracket));
+    }
+    // Each lane holds 256 - count (mod 256); negate, then add the lanes up.
+    const __m128i counts = _mm_sub_epi8(_mm_setzero_si128(), lanes);
+    const __m128i sums = _mm_sad_epu8(counts, _mm_setzero_si128());
+    opening += static_cast<std::size_t>(_mm_cvtsi128_si32(sums)) +
+               static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums)));
   }
+#endif
   for (; i < json.size(); ++i) opening += static_cast<std::size_t>(json[i] == '{' || json[i] == '[');
   if (opening <= limit) return false;
   std::size_t depth = 0;

@@ -156,16 +156,26 @@ TEST(Malformed, PreciseReasons) {
   EXPECT_EQ(parse("facebook", std::string(100, ' ') + "{}", AdapterLimits{50, 64}).status.reason, "too_large");
   EXPECT_EQ(parse("facebook", std::string(100, '[') + std::string(100, ']'), AdapterLimits{1 << 20, 64}).status.reason,
             "too_deep");
-  // Depth is counted outside strings, with '{' and '[' mixed, at every offset of the 8-byte
+  // Depth is counted outside strings, with '{' and '[' mixed, at every offset of the 16-byte
   // blocks the bracket count reads: exactly the limit passes, one more level fails.
-  for (std::size_t pad = 0; pad < 18; ++pad) {
-    std::string at_limit = std::string(pad % 9, ' ') + "{\"a\":";
+  for (std::size_t pad = 0; pad < 34; ++pad) {
+    std::string at_limit = std::string(pad % 17, ' ') + "{\"a\":";
     for (int d = 1; d < 4; ++d) at_limit += d % 2 != 0 ? "[" : "{\"b\":";
-    at_limit += pad < 9 ? "1" : "\"[[[[{{{{\"";
+    at_limit += pad < 17 ? "1" : "\"[[[[{{{{\"";
     for (int d = 3; d >= 1; --d) at_limit += d % 2 != 0 ? "]" : "}";
     at_limit += "}";
     EXPECT_NE(parse("facebook", at_limit, AdapterLimits{1 << 20, 4}).status.reason, "too_deep") << at_limit;
     EXPECT_EQ(parse("facebook", at_limit, AdapterLimits{1 << 20, 3}).status.reason, "too_deep") << at_limit;
+  }
+  // Long documents: the count is summed every 255 blocks; one bracket short would let a
+  // document one level too deep through unwalked.
+  for (std::size_t spacing : {0u, 5u, 15u, 16u, 17u, 40u}) {
+    const std::size_t levels = 300;
+    std::string deep;
+    for (std::size_t d = 0; d < levels; ++d) deep += "[" + std::string(spacing, ' ');
+    deep += "1" + std::string(levels, ']');
+    EXPECT_EQ(parse("facebook", deep, AdapterLimits{1 << 20, levels - 1}).status.reason, "too_deep") << spacing;
+    EXPECT_NE(parse("facebook", deep, AdapterLimits{1 << 20, levels}).status.reason, "too_deep") << spacing;
   }
   EXPECT_EQ(make_adapter("myspace"), nullptr);
   // Found by the fuzzer: a huge create_time overflowed when scaled to milliseconds.
