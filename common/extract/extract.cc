@@ -714,7 +714,11 @@ void visit(std::string_view t, std::size_t i, Candidates& c) {
   switch (b) {
     case '@': c.ats.push_back(pos); return;
     case '.':
-    case ':': c.url_marks.push_back(pos); return;
+    case ':':
+      // Most are sentence punctuation: a mark that ends its token is stripped as trailing
+      // punctuation, so it can only matter in a token with an earlier mark, found first.
+      if (i + 1 < t.size() && !url_delimiter(t[i + 1])) c.url_marks.push_back(pos);
+      return;
     case 'd':
     case 'D':  // " dot "
       if (!c.obfuscated && i > 0) c.obfuscated = obfuscation_at(t, i - 1);
@@ -754,7 +758,10 @@ void scan(std::string_view t, Candidates& c) {
   for (; i + 16 <= t.size(); i += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data() + i));
     const __m128i prev = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data() + i - 1));
-    __m128i m = _mm_and_si128(_mm_cmpgt_epi8(v, below_0), _mm_cmplt_epi8(v, above_9));
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below_0), _mm_cmplt_epi8(v, above_9));
+    const __m128i prev_digit = _mm_and_si128(_mm_cmpgt_epi8(prev, below_0), _mm_cmplt_epi8(prev, above_9));
+    // A digit after a digit starts nothing (see visit): only the first of a run is a candidate.
+    __m128i m = _mm_andnot_si128(prev_digit, digit);
     m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, at), _mm_cmpeq_epi8(v, dot)));
     m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, colon), _mm_cmpeq_epi8(v, bracket)));
     m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, paren), _mm_cmpeq_epi8(v, brace)));

@@ -54,6 +54,19 @@ TEST(Urls, ObfuscatedForms) {
   EXPECT_EQ(text.substr(es[0].start, es[0].end - es[0].start), "hxxp://evil[.]top/a");
 }
 
+// Sentence punctuation right after a link is not part of it; the scan skips such marks.
+TEST(Urls, LinksThatEndASentence) {
+  for (const char* text : {"vào momo-vn.top.", "vào momo-vn.top:", "vào momo-vn.top. Nhanh", "vào momo-vn.top: nhanh",
+                           "vào momo-vn.top..", "vào momo-vn.top.\nRồi", "(momo-vn.top.)"}) {
+    EntityList es;
+    find_urls(text, es);
+    EXPECT_EQ(values(es, EntityType::kDomain), Values{"momo-vn.top"}) << text;
+  }
+  EntityList es;
+  find_urls("http://momo-vn.top:8080/a. Rồi", es);
+  EXPECT_EQ(values(es, EntityType::kUrl), Values{"http://momo-vn.top/a"});  // ports are dropped
+}
+
 TEST(Urls, IgnoresNumbersWordsAndEmails) {
   EntityList es;
   find_urls("giá 1.500.000đ, v.v... xong.Rồi 3.14, ngày 12.03.2024, email a.b@gmail.com", es);
