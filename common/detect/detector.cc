@@ -861,7 +861,11 @@ void Detector::add_phrase_hit(const PhraseRule& rule) {
 void Detector::detect_links(const Event& event, Finding& f) {
   // Scam wording aimed at links (the fraud_link phrase rules) is an anchor for URL rules.
   bool anchored = std::any_of(f.hits.begin(), f.hits.end(), [](const RuleHit& h) { return h.weight > 0; });
-  Finding links;
+  // Reused across posts, so that its lists keep their capacity.
+  Finding& links = links_;
+  links.hits.clear();
+  links.entities.clear();
+  links.evidence.clear();
   auto add_entity = [&](extract::EntityType type, std::string_view value, std::string_view brand) {
     for (auto& fe : links.entities) {
       if (fe.type == type && fe.value == value) {

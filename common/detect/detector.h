@@ -119,6 +119,7 @@ class Detector {
   text::Folded folded_;
   extract::EntityList entities_;
   std::vector<Imitation> lookalikes_;
+  Finding links_;  // detect_links' own signals before they join the fraud_link finding
   // By host: registrable domain, official or not, brand lookalike, URL-rule candidates.
   struct HostMemo;
   std::unique_ptr<HostMemo> host_memo_;
