@@ -654,6 +654,13 @@ Detector& Detector::operator=(Detector&&) noexcept = default;
 Detector::Detector(std::shared_ptr<const RulePack> pack)
     : pack_(std::move(pack)), host_memo_(std::make_unique<HostMemo>()) {
   if (pack_->matcher) scratch_ = std::make_unique<PhraseMatcher::Scratch>(*pack_->matcher);
+  // What the per-post loops ask of rules, gathered once: a PhraseRule is hundreds of bytes, and
+  // reading one per match or per rule of every post was a good part of detection outside the scan.
+  for (const std::uint32_t r : pack_->phrase_rule) phrase_negatable_.push_back(pack_->phrase_rules[r].negatable);
+  for (std::size_t r = 0; r < pack_->phrase_rules.size(); ++r) {
+    if (!pack_->phrase_rules[r].with_rules.empty()) rules_with_partners_.push_back(r);
+    if (pack_->phrase_rules[r].defanged_links_only) deferred_rules_.push_back(r);
+  }
   // The pack loader computed the brands' skeletons with the same checker, so it opened.
   if (auto c = Confusables::shared(); c.is_ok()) confusables_ = c.value();
 }
@@ -705,11 +712,14 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
   const std::size_t rule_count = pack_->phrase_rules.size();
   fired_.assign(rule_count, false);
   negated_.assign(matches_.size(), false);
+  bool any_negated = false;
   for (std::size_t k = 0; k < matches_.size(); ++k) {
-    if (pack_->phrase_rules[pack_->phrase_rule[matches_[k].phrase]].negatable)
-      negated_[k] = negated(folded_, event.text, matches_[k].begin);
+    if (phrase_negatable_[matches_[k].phrase] && negated(folded_, event.text, matches_[k].begin)) {
+      negated_[k] = true;
+      any_negated = true;
+    }
   }
-  for (std::size_t k = 0; k < matches_.size(); ++k) {
+  for (std::size_t k = 0; any_negated && k < matches_.size(); ++k) {
     if (!negated_[k]) continue;
     for (std::size_t j = 0; j < matches_.size(); ++j) {
       if (matches_[j].begin >= matches_[k].begin && matches_[j].begin < matches_[k].end) negated_[j] = true;
@@ -723,7 +733,7 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
     const PhraseMatcher::Match& m = matches_[k];
     const std::size_t r = pack_->phrase_rule[m.phrase];
     const PhraseRule& rule = pack_->phrase_rules[r];
-    if (quoted_[m.phrase] || (rule.negatable && negated_[k])) continue;
+    if (quoted_[m.phrase] || (phrase_negatable_[m.phrase] && negated_[k])) continue;
     quoted_[m.phrase] = true;
     fired_[r] = true;
     // Quoted only if the category flags (below): most matches are of posts that do not.
@@ -732,9 +742,9 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
   }
   for (const auto& m : matches_) quoted_[m.phrase] = false;
   // A rule with partners counts only next to one of them (partners have none of their own).
-  for (std::size_t r = 0; r < rule_count; ++r) {
+  for (const std::size_t r : rules_with_partners_) {
     const PhraseRule& rule = pack_->phrase_rules[r];
-    if (!fired_[r] || rule.with_rules.empty()) continue;
+    if (!fired_[r]) continue;
     fired_[r] = std::any_of(rule.with_rules.begin(), rule.with_rules.end(), [&](std::size_t w) { return fired_[w]; });
   }
   // Counter-signals for defanged links wait until the links are known.
@@ -752,9 +762,10 @@ void Detector::detect(const Event& event, std::vector<Finding>& out) {
   links_defanged_ = false;
   if (const Category* links = pack_->category("fraud_link"); links != nullptr)
     detect_links(event, by_category_[static_cast<std::size_t>(links - pack_->categories.data())]);
-  for (std::size_t r = 0; deferred && r < rule_count; ++r) {
+  for (std::size_t i = 0; deferred && i < deferred_rules_.size(); ++i) {
+    const std::size_t r = deferred_rules_[i];
     const PhraseRule& rule = pack_->phrase_rules[r];
-    if (!fired_[r] || !rule.defanged_links_only) continue;
+    if (!fired_[r]) continue;
     if (links_defanged_) {
       add_phrase_hit(rule);
     } else {
@@ -850,7 +861,11 @@ void Detector::add_phrase_hit(const PhraseRule& rule) {
 void Detector::detect_links(const Event& event, Finding& f) {
   // Scam wording aimed at links (the fraud_link phrase rules) is an anchor for URL rules.
   bool anchored = std::any_of(f.hits.begin(), f.hits.end(), [](const RuleHit& h) { return h.weight > 0; });
-  Finding links;
+  // Reused across posts, so that its lists keep their capacity.
+  Finding& links = links_;
+  links.hits.clear();
+  links.entities.clear();
+  links.evidence.clear();
   auto add_entity = [&](extract::EntityType type, std::string_view value, std::string_view brand) {
     for (auto& fe : links.entities) {
       if (fe.type == type && fe.value == value) {

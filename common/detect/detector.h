@@ -97,10 +97,13 @@ class Detector {
   const Confusables* confusables_ = nullptr;  // null: ICU's spoof checker is unavailable
   std::unique_ptr<PhraseMatcher::Scratch> scratch_;
   std::vector<PhraseMatcher::Match> matches_;
-  std::vector<char> quoted_;          // per flat phrase: already quoted in the current post
-  std::vector<char> fired_;           // per phrase rule, of the current post
-  std::vector<Finding> by_category_;  // per category of the pack, of the current post
-  std::vector<char> negated_;         // per match, of negatable rules
+  std::vector<char> quoted_;                      // per flat phrase: already quoted in the current post
+  std::vector<char> fired_;                       // per phrase rule, of the current post
+  std::vector<Finding> by_category_;              // per category of the pack, of the current post
+  std::vector<char> negated_;                     // per match, of negatable rules
+  std::vector<char> phrase_negatable_;            // per flat phrase: its rule is negatable
+  std::vector<std::size_t> rules_with_partners_;  // phrase rules with `with`, in pack order
+  std::vector<std::size_t> deferred_rules_;       // phrase rules with defanged_links_only, in pack order
   // Of the current post: every link behind a fraud_link signal is written defanged.
   bool links_defanged_ = false;
   // Phrase matches of the post (source byte spans), quoted only for categories that flag.
@@ -116,6 +119,7 @@ class Detector {
   text::Folded folded_;
   extract::EntityList entities_;
   std::vector<Imitation> lookalikes_;
+  Finding links_;  // detect_links' own signals before they join the fraud_link finding
   // By host: registrable domain, official or not, brand lookalike, URL-rule candidates.
   struct HostMemo;
   std::unique_ptr<HostMemo> host_memo_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "common/text/text.h"
 
@@ -30,6 +31,8 @@ struct ScanContext {
   std::string_view text;
   std::vector<PhraseMatcher::Match>* out;
   const std::uint32_t* literal_length;
+  const std::uint32_t* first_phrase;
+  const std::uint32_t* expression_phrases;
   bool starts_known = false;     // scanning the database that tracks where patterns start
   bool pattern_matched = false;  // a pattern matched in the first database (start unknown)
 };
@@ -48,21 +51,25 @@ int on_match(unsigned int id, unsigned long long from, unsigned long long to, un
   // (bytes >= 0x80 in folded text) count as part of a word, as everywhere else in Vigil.
   const bool left = from == 0 || !text::is_word_byte(t[from - 1]);
   const bool right = to == t.size() || !text::is_word_byte(t[to]);
-  if (left && right) ctx->out->push_back({id, static_cast<std::size_t>(from), static_cast<std::size_t>(to)});
+  if (!left || !right) return 0;
+  for (std::uint32_t k = ctx->first_phrase[id]; k < ctx->first_phrase[id + 1]; ++k)
+    ctx->out->push_back({ctx->expression_phrases[k], static_cast<std::size_t>(from), static_cast<std::size_t>(to)});
   return 0;
 }
 
 // Compiles `expressions` (ids and flags alongside) into a block-mode database, or says which
-// phrase does not compile.
+// phrase does not compile (`phrase_of`: an expression id's first phrase).
 Result<hs_database_t*> compile_database(const std::vector<const char*>& expressions,
                                         const std::vector<unsigned int>& flags, const std::vector<unsigned int>& ids,
+                                        const std::vector<std::uint32_t>& phrase_of,
                                         const std::vector<std::string>& phrases, const std::vector<bool>& regex) {
   hs_database_t* db = nullptr;
   hs_compile_error_t* error = nullptr;
   if (hs_compile_multi(expressions.data(), flags.data(), ids.data(), static_cast<unsigned int>(expressions.size()),
                        HS_MODE_BLOCK, nullptr, &db, &error) != HS_SUCCESS) {
     std::string message = error != nullptr && error->message != nullptr ? error->message : "unknown error";
-    const int which = error != nullptr && error->expression >= 0 ? static_cast<int>(ids[error->expression]) : -1;
+    const int which =
+        error != nullptr && error->expression >= 0 ? static_cast<int>(phrase_of[ids[error->expression]]) : -1;
     hs_free_compile_error(error);
     const bool bad_regex =
         which >= 0 && static_cast<std::size_t>(which) < regex.size() && regex[static_cast<std::size_t>(which)];
@@ -89,31 +96,46 @@ Result<std::unique_ptr<const PhraseMatcher>> PhraseMatcher::compile(const std::v
   // for patterns it costs more than all literals together, as every digit may start one.
   // Patterns rarely match, so only then does the second database, the patterns alone with
   // leftmost start tracking, scan the text again to say where their matches begin.
+  // Expressions by first phrase: a literal that several phrases share is one expression.
   std::vector<std::string> patterns;
-  std::vector<const char*> expressions, pattern_expressions;
-  std::vector<unsigned int> flags, pattern_flags;
-  std::vector<unsigned int> ids, pattern_ids;
-  patterns.reserve(phrases.size());
+  std::vector<std::vector<std::uint32_t>> phrases_of;
+  std::map<std::string_view, std::size_t> literal_expression;
   for (std::size_t i = 0; i < phrases.size(); ++i) {
     const bool is_regex = i < regex.size() && regex[i];
     if (!is_regex && phrases[i].empty()) return invalid_argument("an empty phrase would match everywhere");
+    if (!is_regex) {
+      const auto [it, added] = literal_expression.emplace(phrases[i], patterns.size());
+      if (!added) {
+        phrases_of[it->second].push_back(static_cast<std::uint32_t>(i));
+        continue;
+      }
+    }
     patterns.push_back(is_regex ? phrases[i] : escape_literal(phrases[i]));
+    phrases_of.push_back({static_cast<std::uint32_t>(i)});
     m->literal_length_.push_back(is_regex ? 0U : static_cast<std::uint32_t>(phrases[i].size()));
+  }
+  std::vector<const char*> expressions, pattern_expressions;
+  std::vector<unsigned int> flags, pattern_flags;
+  std::vector<unsigned int> ids, pattern_ids;
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    m->first_phrase_.push_back(static_cast<std::uint32_t>(m->expression_phrases_.size()));
+    m->expression_phrases_.insert(m->expression_phrases_.end(), phrases_of[i].begin(), phrases_of[i].end());
+    expressions.push_back(patterns[i].c_str());
     ids.push_back(static_cast<unsigned int>(i));
     flags.push_back(0U);
-  }
-  for (std::size_t i = 0; i < patterns.size(); ++i) {
-    expressions.push_back(patterns[i].c_str());
     if (m->literal_length_[i] != 0) continue;
     pattern_expressions.push_back(patterns[i].c_str());
     pattern_ids.push_back(static_cast<unsigned int>(i));
     pattern_flags.push_back(HS_FLAG_SOM_LEFTMOST);
   }
-  auto db = compile_database(expressions, flags, ids, phrases, regex);
+  m->first_phrase_.push_back(static_cast<std::uint32_t>(m->expression_phrases_.size()));
+  std::vector<std::uint32_t> phrase_of;
+  for (const auto& of : phrases_of) phrase_of.push_back(of.front());
+  auto db = compile_database(expressions, flags, ids, phrase_of, phrases, regex);
   if (!db.is_ok()) return db.status();
   m->database_ = db.value();
   if (!pattern_expressions.empty()) {
-    auto pattern_db = compile_database(pattern_expressions, pattern_flags, pattern_ids, phrases, regex);
+    auto pattern_db = compile_database(pattern_expressions, pattern_flags, pattern_ids, phrase_of, phrases, regex);
     if (!pattern_db.is_ok()) return pattern_db.status();
     m->pattern_database_ = pattern_db.value();
   }
@@ -141,7 +163,7 @@ Status PhraseMatcher::scan(std::string_view text, Scratch& scratch, std::vector<
   out.clear();
   if (database_ == nullptr) return Status::ok();
   if (scratch.scratch_ == nullptr) return internal_error("hyperscan scratch was not allocated");
-  ScanContext ctx{text, &out, literal_length_.data()};
+  ScanContext ctx{text, &out, literal_length_.data(), first_phrase_.data(), expression_phrases_.data()};
   const hs_error_t rc =
       hs_scan(static_cast<hs_database_t*>(database_), text.data(), static_cast<unsigned int>(text.size()), 0,
               static_cast<hs_scratch_t*>(scratch.scratch_), on_match, &ctx);
@@ -153,10 +175,19 @@ Status PhraseMatcher::scan(std::string_view text, Scratch& scratch, std::vector<
                 static_cast<hs_scratch_t*>(scratch.scratch_), on_match, &ctx);
     if (prc != HS_SUCCESS) return internal_error("hyperscan scan failed with code " + std::to_string(prc));
   }
-  // Hyperscan reports in order of match end; rules want reading order.
-  std::sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
+  // Hyperscan reports in order of match end; rules want reading order. Matches ending in
+  // order mostly start in order too: an insertion sort moves the few nested ones (as std::sort
+  // does for so few, without its dispatch).
+  const auto before = [](const Match& a, const Match& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.phrase < b.phrase;
-  });
+  };
+  for (std::size_t i = 1; i < out.size(); ++i) {
+    if (!before(out[i], out[i - 1])) continue;
+    const Match m = out[i];
+    std::size_t j = i;
+    for (; j > 0 && before(m, out[j - 1]); --j) out[j] = out[j - 1];
+    out[j] = m;
+  }
   return Status::ok();
 }
 

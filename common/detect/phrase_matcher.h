@@ -54,10 +54,14 @@ class PhraseMatcher {
   void* database_ = nullptr;          // every phrase and pattern, no start-of-match tracking
   void* pattern_database_ = nullptr;  // the patterns alone, with leftmost start tracking
   std::size_t phrase_count_ = 0;
-  // Byte length of each literal phrase, 0 for a regular expression. Nothing in the first
-  // database tracks where matches start (Hyperscan makes that pay): a literal starts at
-  // end - length.
+  // Hyperscan's ids are expressions: a phrase that several rules share ("công an") is scanned
+  // and reported once, then stands for each of its phrases. Per expression: byte length (0 for
+  // a regular expression; nothing in the first database tracks where matches start, as
+  // Hyperscan makes that pay, so a literal starts at end - length) and its phrases,
+  // expression_phrases_[first_phrase_[id] .. first_phrase_[id + 1]) in ascending order.
   std::vector<std::uint32_t> literal_length_;
+  std::vector<std::uint32_t> first_phrase_;
+  std::vector<std::uint32_t> expression_phrases_;
 };
 
 }  // namespace vigil::detect

@@ -47,6 +47,13 @@ TEST(PhraseMatcher, PatternsGiveTheirLeftmostStartAmongLiterals) {
   EXPECT_EQ(scan(phrases, "data data", regex), (Matches{{0, 0, 4}, {0, 5, 9}}));
 }
 
+TEST(PhraseMatcher, SharedPhrasesMatchForEachOfThem) {
+  // Rules that share a phrase are scanned for it once; each still gets its match.
+  EXPECT_EQ(scan({"cong an", "data", "cong an", "an"}, "xx cong an data cong an"),
+            (Matches{{0, 3, 10}, {2, 3, 10}, {3, 8, 10}, {1, 11, 15}, {0, 16, 23}, {2, 16, 23}, {3, 21, 23}}));
+  EXPECT_EQ(scan({"so", "[0-9]+ so", "so"}, "5 so", {false, true, false}), (Matches{{1, 0, 4}, {0, 2, 4}, {2, 2, 4}}));
+}
+
 TEST(PhraseMatcher, EmptySetMatchesNothing) {
   EXPECT_TRUE(scan({}, "anything").empty());
 }
