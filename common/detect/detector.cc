@@ -210,6 +210,23 @@ std::vector<std::string> digit_variants(std::string_view s) {
   return out;
 }
 
+// Letter pairs that look like one letter: "rn" is read as "m" ("sacornbank", "rnomo"). Returns
+// the host read that way, or "" when it has no such pair.
+std::string letter_pair_variant(std::string_view s) {
+  if (s.find("rn") == std::string_view::npos) return "";
+  std::string v;
+  v.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == 'r' && i + 1 < s.size() && s[i + 1] == 'n') {
+      v.push_back('m');
+      ++i;
+    } else {
+      v.push_back(s[i]);
+    }
+  }
+  return v;
+}
+
 Lookalike match_brand(const RulePack& pack, const Confusables* confusables, const std::string& host,
                       const std::string& domain) {
   // A domain that is official for any brand (or listed as a real, unrelated organisation) is
@@ -326,6 +343,40 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
             return reason("brand.lookalike.compound", "brand name of " + official + " wrapped in another domain",
                           "chèn tên thương hiệu " + official + " vào tên miền khác");
           });
+          return;
+        }
+        // A misspelt name as one word of a longer label or of a subdomain: "agrlbank-vay",
+        // "vietcombnak.xacthuc.top", 5 less per edit (an exact name wins: "tpbank-online" is
+        // one edit from vpbank). Names of 6+ letters only ("apply" is one edit from "apple").
+        if (name.size() >= 6) {
+          const std::size_t max_edits = name.size() >= 8 ? 2 : 1;
+          std::size_t best_d = max_edits + 1;
+          auto try_words = [&](std::string_view s, bool whole_compared) {
+            std::size_t start = 0;
+            while (start < s.size()) {
+              const std::size_t dot = std::min(s.find('.', start), s.size());
+              const auto words = host_tokens(s.substr(start, dot - start));
+              start = dot + 1;
+              if (whole_compared && words.size() < 2) continue;  // the label itself: compared above
+              for (const auto token : words) {
+                const std::size_t gap =
+                    token.size() > name.size() ? token.size() - name.size() : name.size() - token.size();
+                if (gap > max_edits) continue;
+                best_d = std::min(best_d, osa_distance(token, std::string_view(name), max_edits));
+              }
+            }
+          };
+          try_words(lbl, true);
+          try_words(subdomain, false);
+          if (best_d >= 1 && best_d <= max_edits) {
+            consider(brand, name, 2, pack.lookalike.compound - static_cast<int>(best_d) * 5, [&] {
+              return reason("brand.lookalike.compound",
+                            "misspelt brand name of " + official + " (" + std::to_string(best_d) +
+                                (best_d == 1 ? " edit)" : " edits)") + " inside another domain",
+                            "chèn tên thương hiệu " + official + " viết sai " + std::to_string(best_d) +
+                                " ký tự vào tên miền khác");
+            });
+          }
         }
       };
       for (const auto& brand_label : brand.labels) match_name(brand_label);
@@ -333,19 +384,34 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
         if (alias.size() >= 5) match_name(alias);
         // An alias as a whole token, next to another word or number: vcb-xacthuc, stb247.
         // Alone (vcb.com, abb.com, eib.org) it is far more often someone else.
-        if (tokens.size() < 2) continue;
-        for (const auto token : tokens) {
-          if (token == alias) {
-            consider(brand, alias, 3, pack.lookalike.alias, [&] {
-              return reason("brand.lookalike.alias", "uses the short name '" + alias + "' of " + official,
-                            "dùng tên viết tắt '" + alias + "' của " + official);
-            });
+        // So in a label of the subdomain: acb-one.app-taixuong.click.
+        bool as_token = false;
+        if (tokens.size() >= 2) {
+          for (const auto token : tokens) as_token = as_token || token == alias;
+        }
+        for (std::size_t start = 0; !as_token && start < subdomain.size();) {
+          const std::size_t dot = std::min(subdomain.find('.', start), subdomain.size());
+          const auto sub_tokens = host_tokens(std::string_view(subdomain).substr(start, dot - start));
+          if (sub_tokens.size() >= 2) {
+            for (const auto token : sub_tokens) as_token = as_token || token == alias;
           }
+          start = dot + 1;
+        }
+        if (as_token) {
+          consider(brand, alias, 3, pack.lookalike.alias, [&] {
+            return reason("brand.lookalike.alias", "uses the short name '" + alias + "' of " + official,
+                          "dùng tên viết tắt '" + alias + "' của " + official);
+          });
         }
       }
     }
   };
   match_names(label, host_subdomain, false);
+  // "rn" for "m": compared like a label as written (edit, compound, alias).
+  if (const std::string l = letter_pair_variant(label), sd = letter_pair_variant(host_subdomain);
+      !l.empty() || !sd.empty()) {
+    match_names(l.empty() ? label : l, sd.empty() ? host_subdomain : sd, false);
+  }
   const auto labels = digit_variants(label);
   const auto subdomains = digit_variants(host_subdomain);
   for (std::size_t v = 0; v < std::max(labels.size(), subdomains.size()); ++v) {

@@ -595,7 +595,7 @@ void WordFolder::run(std::uint32_t input_size) {
     for (; j < n && token_char(t[j]); ++j) stats.add(t + i, j - i);
     // "d.a.t.a", "d a t a", "d-a-t-a": single letters joined by one repeated separator become
     // one word ("data"). Three letters at least (four with spaces, where "o a b" can be real
-    // words).
+    // words); two with dots when the next or previous word is dotted too ("d.ữ l.i.ệ.u").
     if (j == i + 1 && j < n && (t[j] == '.' || t[j] == ' ' || t[j] == '-' || t[j] == '_' || t[j] == '*')) {
       const char sep = t[j];
       auto single_at = [&](std::size_t k) {
@@ -608,7 +608,12 @@ void WordFolder::run(std::uint32_t input_size) {
         last += 2;
         ++letters;
       }
-      if (letters >= (sep == ' ' ? 4u : 3u)) {
+      // Two dotted letters count next to another dotted group: "d.ữ l.i.ệ.u", "t.h.u m.u.a d.ữ".
+      const bool dotted_neighbour =
+          sep == '.' && letters == 2 &&
+          ((last + 3 < n && t[last + 1] == ' ' && single_at(last + 2) && t[last + 3] == '.') ||
+           (i >= 3 && t[i - 1] == ' ' && t[i - 3] == '.' && token_char(t[i - 2]) && !token_char(t[i - 3])));
+      if (letters >= (sep == ' ' ? 4u : 3u) || dotted_neighbour) {
         Characters& joined = joined_;
         joined.text.clear();
         joined.origin.clear();

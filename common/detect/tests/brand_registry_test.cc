@@ -221,6 +221,26 @@ TEST(BrandRegistry, DigitsForLettersAreReadAsLetters) {
   }
 }
 
+// A misspelt name as one word of a longer host, "rn" written for "m", a short alias as a word
+// of a subdomain label.
+TEST(BrandRegistry, MisspeltNamesInsideLongerHostsFlag) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"https://agrlbank-vaytieudung.top/", "agribank.com.vn"},       // 1 edit, next to a keyword
+      {"https://xacthuc.vietcombnak.online/", "vietcombank.com.vn"},  // 1 transposition, in a subdomain
+      {"https://sacornbank-diemthuong.com/", "sacombank.com.vn"},     // rn for m
+      {"https://rnomo.vn-lixi.top/", "momo.vn"},                      // rn for m, in a subdomain
+      {"https://acb-one.app-taixuong.click/", "acb.com.vn"},          // alias as a word of a subdomain label
+  };
+  for (const auto& [url, brand] : cases) EXPECT_EQ(flagged_as(url), brand) << url;
+  // Words near short names stay clean ("apply" is one edit from "apple"), and so do real
+  // words with "rn" and hosts whose subdomain is a lone short word.
+  for (const char* url :
+       {"https://apply-now.com/", "https://modern-bank.com/", "https://learn-english.vn/", "https://acb.example.com/",
+        "https://corner-shop.vn/", "https://thegioididong.com/", "https://internet-banking.org/"}) {
+    EXPECT_EQ(flagged_as(url), "") << url;
+  }
+}
+
 TEST(BrandRegistry, LoaderRejectsBadBrands) {
   const auto load = [](const std::string& brands) {
     const std::string path = testing::TempDir() + "brands_bad.yaml";

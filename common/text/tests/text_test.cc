@@ -63,6 +63,11 @@ TEST(FoldWords, SpelledOutWordsAreJoined) {
   EXPECT_EQ(folded("C-C-C-D giá rẻ"), "cccd gia re");
   EXPECT_EQ(folded("bán d.4.t.4"), "ban data");
   EXPECT_EQ(folded("v.v và a b"), "v.v va a b");  // too short to be a spelled-out word
+  // Two dotted letters next to another dotted word: "d.ữ l.i.ệ.u"; alone they stay.
+  EXPECT_EQ(folded("B.á.n d.ữ l.i.ệ.u c.h.ủ"), "ban du lieu chu");
+  EXPECT_EQ(folded("T.h.u m.u.a d.ữ l.i.ệ.u khách"), "thu mua du lieu khach");
+  EXPECT_EQ(folded("l.i.ệ.u d.ữ"), "lieu du");
+  EXPECT_EQ(folded("v.v và t.p hà nội"), "v.v va t.p ha noi");
 }
 
 TEST(FoldWords, RepeatsCollapsedButDoublesKept) {
