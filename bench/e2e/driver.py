@@ -165,7 +165,9 @@ def start_vigil(name, prefix, state):
     detector_config(cfg, prefix, group, state, PARTS)
     tool("create", "-p", "1", *[f"{group}.flags.{c}" for c in CATEGORIES], f"{group}.dlq")
     logf = open(os.path.join(WORK, f"{name}.log"), "w")
-    proc = subprocess.Popen([DETECTOR, "--config", cfg, "--metrics-listen", "off"], stdout=logf, stderr=subprocess.STDOUT,
+    # The latency run may serve its metrics (E2E_VIGIL_METRICS=127.0.0.1:PORT), scraped at its end.
+    listen = E.get("E2E_VIGIL_METRICS", "off") if name == "vigillat" else "off"
+    proc = subprocess.Popen([DETECTOR, "--config", cfg, "--metrics-listen", listen], stdout=logf, stderr=subprocess.STDOUT,
                             env={**E, "VIGIL_INSTANCE_ID": name})
     watches = [Progress(group, raw_topics(prefix))]
     if state:
@@ -239,6 +241,11 @@ def latency(kind, rate, corpus):
                         "-X", "linger.ms=5", corpus + f".{n}"], check=True, capture_output=True)
         m = measure(kind + "-latency", proc, watches, n, timeout=300)
         time.sleep(1)
+        if kind != "peer" and E.get("E2E_VIGIL_METRICS"):
+            import urllib.request
+            with urllib.request.urlopen(f"http://{E['E2E_VIGIL_METRICS']}/metrics", timeout=5) as page, \
+                    open(os.path.join(WORK, "vigillat.metrics"), "wb") as f:
+                f.write(page.read())
     finally:
         lat.stdin.close()
         out = lat.stdout.read()

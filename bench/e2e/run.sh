@@ -34,6 +34,8 @@
 #                             consumer.fetch.max.wait.ms=20)
 #   E2E_VIGIL_BATCH, E2E_VIGIL_STATE_BATCH, E2E_VIGIL_CONSUMER=k=v,...   the detector's
 #                             batch.max_records, state.batch_max_records, kafka_consumer extras
+#   E2E_VIGIL_METRICS=127.0.0.1:PORT   the latency run serves /metrics there; scraped at its end
+#                             into vigillat.metrics in the work directory (keep it: E2E_KEEP=1)
 #   E2E_ONLY=raw,stage_a,vigil,peer   run only these phases (then the docs are not rewritten)
 #   E2E_NO_DOCS=1             do not touch docs/ (results stay in the work directory)
 #   E2E_BUILD=build/release   build directory; VIGIL_KAFKA_BOOTSTRAP: use that broker instead
