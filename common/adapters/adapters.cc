@@ -3,6 +3,7 @@
 #include <emmintrin.h>
 #endif
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <optional>
@@ -164,6 +165,56 @@ void join_into(std::string& out, std::initializer_list<std::string_view> parts) 
   for (const auto p : parts) out.append(p);
 }
 
+// The target of a Facebook link shim ("https://l.facebook.com/l.php?u=<target>&h=..."), percent-
+// decoded, or empty when `url` is not one. Graph API attachments carry the shim as `url` and the
+// target as `unshimmed_url` only sometimes: without this, a link hidden behind the shim is lost.
+std::string facebook_shim_target(std::string_view url) {
+  std::string_view rest = url;
+  for (const std::string_view scheme : {"https://", "http://"}) {
+    if (rest.starts_with(scheme)) {
+      rest.remove_prefix(scheme.size());
+      break;
+    }
+  }
+  bool shim = false;
+  for (const std::string_view host : {"l.facebook.com/l.php?", "lm.facebook.com/l.php?", "www.facebook.com/l.php?"}) {
+    if (rest.starts_with(host)) {
+      rest.remove_prefix(host.size());
+      shim = true;
+      break;
+    }
+  }
+  if (!shim) return {};
+  std::size_t pos = 0;
+  while (pos < rest.size() && !rest.substr(pos).starts_with("u=")) {
+    const std::size_t amp = rest.find('&', pos);
+    if (amp == std::string_view::npos) return {};
+    pos = amp + 1;
+  }
+  if (pos >= rest.size()) return {};
+  std::string_view value = rest.substr(pos + 2);
+  value = value.substr(0, value.find('&'));
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string target;
+  target.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '%' && i + 2 < value.size() && hex(value[i + 1]) >= 0 && hex(value[i + 2]) >= 0) {
+      target.push_back(static_cast<char>(hex(value[i + 1]) * 16 + hex(value[i + 2])));
+      i += 2;
+    } else if (value[i] == '+') {
+      target.push_back(' ');
+    } else {
+      target.push_back(value[i]);
+    }
+  }
+  return target;
+}
+
 // ---- telegram: Bot API Update ---------------------------------------------------------
 
 struct TelegramEntity {
@@ -314,7 +365,12 @@ ParseStatus parse_facebook(od::object root, Event& ev) {
             if (ak != "url" && ak != "unshimmed_url") return ParseStatus::ok();
             std::string_view url;
             const ParseStatus s = check(read_optional_string(av, url), "attachments.data[].url");
-            if (!url.empty()) ev.append(ev.urls, url);
+            // The shim's target too, once: `unshimmed_url`, when present, is the same link.
+            const auto add = [&](std::string_view u) {
+              if (!u.empty() && std::find(ev.urls.begin(), ev.urls.end(), u) == ev.urls.end()) ev.append(ev.urls, u);
+            };
+            add(url);
+            add(facebook_shim_target(url));
             return s;
           });
         });

@@ -90,6 +90,28 @@ TEST(Facebook, PostWithAttachmentAndTime) {
             "missing_field");
 }
 
+TEST(Facebook, LinkShimTargetIsReadToo) {
+  // Only the shim: its percent-encoded target is a link of the post as well.
+  auto p = parse("facebook", R"({"id":"1_2","message":"x","created_time":"2024-03-05T10:00:00+0000",
+    "attachments":{"data":[{"type":"share",
+      "url":"https://l.facebook.com/l.php?u=https%3A%2F%2Ftechcornbank-ebanking.com%2Fnang-han-muc&h=AT0x"}]}})");
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.urls,
+            (std::vector<std::string>{
+                "https://l.facebook.com/l.php?u=https%3A%2F%2Ftechcornbank-ebanking.com%2Fnang-han-muc&h=AT0x",
+                "https://techcornbank-ebanking.com/nang-han-muc"}));
+  // With unshimmed_url the target is listed once; other facebook.com links are left alone.
+  p = parse("facebook", R"({"id":"1_2","message":"x","created_time":"2024-03-05T10:00:00+0000",
+    "attachments":{"data":[{"type":"share","url":"https://lm.facebook.com/l.php?h=AT1&u=https%3A%2F%2Fmomo-quatang.shop%2Fsukien",
+      "unshimmed_url":"https://momo-quatang.shop/sukien"},
+      {"type":"share","url":"https://www.facebook.com/1234/posts/5678?u=https%3A%2F%2Fx.com"}]}})");
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.urls,
+            (std::vector<std::string>{"https://lm.facebook.com/l.php?h=AT1&u=https%3A%2F%2Fmomo-quatang.shop%2Fsukien",
+                                      "https://momo-quatang.shop/sukien",
+                                      "https://www.facebook.com/1234/posts/5678?u=https%3A%2F%2Fx.com"}));
+}
+
 TEST(TikTok, VideoAndComment) {
   auto p = parse("tiktok", R"({"id":7300000000000000001,"video_description":"data zalo","create_time":1711930340,
     "username":"ban.data","share_url":"https://www.tiktok.com/@ban.data/video/7300000000000000001"})");
