@@ -130,11 +130,11 @@ TEST(Config, DocumentedExampleLoads) {
   EXPECT_EQ(c.inputs.size(), 6u);
   EXPECT_EQ(c.kafka.consumer.at("group.id"), "vigil-detector");
   EXPECT_EQ(c.rule_pack, std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
-  EXPECT_EQ(c.state.batch_max_records, 2000u);
+  EXPECT_EQ(c.state.batch_max_records, 10000u);
 }
 
 TEST(Config, StageBBatchSize) {
-  EXPECT_EQ(default_detector_config().state.batch_max_records, 2000u);
+  EXPECT_EQ(default_detector_config().state.batch_max_records, 10000u);
   const auto path = write_temp("state:\n  batch_max_records: 750\n");
   EXPECT_EQ(load_detector_config(path).state.batch_max_records, 750u);
   std::remove(path.c_str());
