@@ -425,22 +425,8 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
 // One pass of %XX decoding: a canonical URL was decoded until stable and then had only
 // control, space, non-ASCII, '#' and '%' bytes escaped again, so one pass gives them back.
 std::string unescape(std::string_view s) {
-  auto hex = [](char c) {
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-  };
   std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
+  (void)extract::percent_decode(s, out);
   return out;
 }
 

@@ -18,8 +18,9 @@ int hex_value(char c) {
   return -1;
 }
 
-// One pass of percent-decoding of `in` into `out`; returns false when nothing was decoded.
-bool unescape_once(const std::string& in, std::string& out) {
+}  // namespace
+
+bool percent_decode(std::string_view in, std::string& out) {
   out.clear();
   bool changed = false;
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -33,6 +34,8 @@ bool unescape_once(const std::string& in, std::string& out) {
   }
   return changed;
 }
+
+namespace {
 
 void escape_into(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -191,7 +194,7 @@ bool canonicalize_url(std::string_view raw, UrlBuffers& buf) {
   t.assign(trimmed);
   std::string* cur = &t;
   std::string* other = &s;
-  for (int round = 0; round < 16 && unescape_once(*cur, *other); ++round) std::swap(cur, other);
+  for (int round = 0; round < 16 && percent_decode(*cur, *other); ++round) std::swap(cur, other);
 
   std::string_view scheme = "http";
   std::string_view rest(*cur);

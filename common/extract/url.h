@@ -20,6 +20,9 @@ struct CanonicalUrl {
 // re-escaped. Returns nullopt when there is no host.
 std::optional<CanonicalUrl> canonicalize_url(std::string_view raw);
 
+// One pass of %XX decoding of `in` into `out` (replaced); false when nothing was decoded.
+bool percent_decode(std::string_view in, std::string& out);
+
 // canonicalize_url into buffers reused from call to call, which then stop allocating once they
 // have grown to the longest URL seen. The result is in `url` and `host`.
 struct UrlBuffers {
