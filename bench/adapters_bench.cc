@@ -119,8 +119,14 @@ std::map<std::string, std::unique_ptr<vigil::Adapter>> make_adapters() {
   return adapters;
 }
 
-auto load_core_pack() {
-  return vigil::detect::load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+// The bundled pack, or null with the benchmark marked as skipped (the reason is the loader's).
+std::shared_ptr<const vigil::detect::RulePack> core_pack_or_skip(benchmark::State& state) {
+  auto pack = vigil::detect::load_rule_pack(std::string(VIGIL_SOURCE_DIR) + "/rules/vn-core.yaml");
+  if (!pack.is_ok()) {
+    state.SkipWithError(pack.status().message().c_str());
+    return nullptr;
+  }
+  return pack.value();
 }
 
 double per_record(const benchmark::State& state, std::size_t count) {
@@ -198,13 +204,10 @@ void BM_Adapters(benchmark::State& state) {
 // all phrase rules with Hyperscan and checks brand lookalikes). Compared with
 // BM_ParseNormaliseExtract it shows what detection itself adds.
 void BM_ParseDetect(benchmark::State& state) {
-  auto pack = load_core_pack();
-  if (!pack.is_ok()) {
-    state.SkipWithError(pack.status().message().c_str());
-    return;
-  }
+  const auto pack = core_pack_or_skip(state);
+  if (pack == nullptr) return;
   auto adapters = make_adapters();
-  vigil::detect::Detector detector(pack.value());
+  vigil::detect::Detector detector(pack);
   vigil::Event event;
   std::vector<vigil::detect::Finding> findings;
   std::size_t flagged = 0;
@@ -231,12 +234,13 @@ void BM_ParseDetect(benchmark::State& state) {
 // The one Hyperscan scan of all phrase rules, alone, over texts folded beforehand: the part of
 // detection that grows with the pack.
 void BM_PhraseScan(benchmark::State& state) {
-  auto pack = load_core_pack();
-  if (!pack.is_ok() || !pack.value()->matcher) {
-    state.SkipWithError("rules/vn-core.yaml does not load");
+  const auto pack = core_pack_or_skip(state);
+  if (pack == nullptr) return;
+  if (!pack->matcher) {
+    state.SkipWithError("rules/vn-core.yaml has no phrases");
     return;
   }
-  const vigil::detect::PhraseMatcher& matcher = *pack.value()->matcher;
+  const vigil::detect::PhraseMatcher& matcher = *pack->matcher;
   auto adapters = make_adapters();
   std::vector<std::string> texts;
   vigil::Event event;
@@ -266,13 +270,10 @@ void BM_PhraseScan(benchmark::State& state) {
 // that noise falls on both alike. Reports the time detection adds to parse + normalise +
 // extract as the counter detection_adds (0.30 = 30 %).
 void BM_DetectionCost(benchmark::State& state) {
-  auto pack = load_core_pack();
-  if (!pack.is_ok()) {
-    state.SkipWithError(pack.status().message().c_str());
-    return;
-  }
+  const auto pack = core_pack_or_skip(state);
+  if (pack == nullptr) return;
   auto adapters = make_adapters();
-  vigil::detect::Detector detector(pack.value());
+  vigil::detect::Detector detector(pack);
   vigil::Event event;
   vigil::text::Folded folded;
   vigil::extract::EntityList entities;

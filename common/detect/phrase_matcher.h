@@ -33,6 +33,7 @@ class PhraseMatcher {
    private:
     friend class PhraseMatcher;
     void* scratch_ = nullptr;
+    std::vector<std::uint32_t> triggered_;  // patterns that matched in the first scan of a post
   };
 
   ~PhraseMatcher();
@@ -51,8 +52,9 @@ class PhraseMatcher {
 
  private:
   PhraseMatcher() = default;
-  void* database_ = nullptr;          // every phrase and pattern, no start-of-match tracking
-  void* pattern_database_ = nullptr;  // the patterns alone, with leftmost start tracking
+  void* database_ = nullptr;  // every phrase and pattern, no start-of-match tracking
+  // Per expression: the pattern alone with leftmost start tracking (null for a literal).
+  std::vector<void*> pattern_databases_;
   std::size_t phrase_count_ = 0;
   // Hyperscan's ids are expressions: a phrase that several rules share ("công an") is scanned
   // and reported once, then stands for each of its phrases. Per expression: byte length (0 for
