@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <map>
 
 #include "common/text/text.h"
@@ -33,8 +34,14 @@ struct ScanContext {
   const std::uint32_t* literal_length;
   const std::uint32_t* first_phrase;
   const std::uint32_t* expression_phrases;
-  std::vector<std::uint32_t>* triggered;  // patterns that matched in the first database
-  bool starts_known = false;              // scanning a database that tracks where its pattern starts
+  // Where patterns matched in the first database: (expression, end offset).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>>* pattern_ends;
+  bool starts_known = false;  // scanning a database that tracks where its pattern starts
+  // Rescanning a window of the text that begins at `offset`: only the match ending at
+  // `window_end` (window-relative) is taken.
+  std::size_t offset = 0;
+  std::size_t window_end = 0;
+  bool windowed = false;
 };
 
 int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int, void* context) {
@@ -45,9 +52,12 @@ int on_match(unsigned int id, unsigned long long from, unsigned long long to, un
   } else if (!ctx->starts_known) {
     // The first database does not know where a pattern's match starts: the pattern's own
     // database will say, in a second scan with that pattern alone.
-    if (std::find(ctx->triggered->begin(), ctx->triggered->end(), id) == ctx->triggered->end())
-      ctx->triggered->push_back(id);
+    ctx->pattern_ends->emplace_back(id, static_cast<std::uint32_t>(to));
     return 0;
+  } else if (ctx->windowed) {
+    if (to != ctx->window_end) return 0;
+    from += ctx->offset;
+    to += ctx->offset;
   }
   // Word boundaries are checked here rather than with \b, so that letters of other scripts
   // (bytes >= 0x80 in folded text) count as part of a word, as everywhere else in Vigil.
@@ -134,8 +144,17 @@ Result<std::unique_ptr<const PhraseMatcher>> PhraseMatcher::compile(const std::v
   if (!db.is_ok()) return db.status();
   m->database_ = db.value();
   m->pattern_databases_.assign(patterns.size(), nullptr);
+  m->max_width_.assign(patterns.size(), 0);
   for (std::size_t i = 0; i < patterns.size(); ++i) {
     if (m->literal_length_[i] != 0) continue;
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* error = nullptr;
+    if (hs_expression_info(patterns[i].c_str(), 0, &info, &error) != HS_SUCCESS) {
+      hs_free_compile_error(error);
+      return invalid_argument("pattern '" + phrases[phrase_of[i]] + "' does not compile");
+    }
+    m->max_width_[i] = info->max_width >= kUnbounded ? kUnbounded : info->max_width;
+    std::free(info);  // allocated with the default misc allocator, malloc
     auto pattern_db = compile_database({patterns[i].c_str()}, {HS_FLAG_SOM_LEFTMOST}, {static_cast<unsigned int>(i)},
                                        phrase_of, phrases, regex);
     if (!pattern_db.is_ok()) return pattern_db.status();
@@ -166,17 +185,36 @@ Status PhraseMatcher::scan(std::string_view text, Scratch& scratch, std::vector<
   out.clear();
   if (database_ == nullptr) return Status::ok();
   if (scratch.scratch_ == nullptr) return internal_error("hyperscan scratch was not allocated");
-  scratch.triggered_.clear();
+  scratch.pattern_ends_.clear();
   ScanContext ctx{
-      text, &out, literal_length_.data(), first_phrase_.data(), expression_phrases_.data(), &scratch.triggered_};
+      text, &out, literal_length_.data(), first_phrase_.data(), expression_phrases_.data(), &scratch.pattern_ends_};
   const hs_error_t rc =
       hs_scan(static_cast<hs_database_t*>(database_), text.data(), static_cast<unsigned int>(text.size()), 0,
               static_cast<hs_scratch_t*>(scratch.scratch_), on_match, &ctx);
   if (rc != HS_SUCCESS) return internal_error("hyperscan scan failed with code " + std::to_string(rc));
+  // Each match of a pattern again, with its start: a pattern of bounded width is rescanned over
+  // the window that can hold a match ending there (its leftmost start lies inside), one of
+  // unbounded width over the whole text, once.
   ctx.starts_known = true;
-  for (const std::uint32_t id : scratch.triggered_) {
-    const hs_error_t prc = hs_scan(static_cast<hs_database_t*>(pattern_databases_[id]), text.data(),
-                                   static_cast<unsigned int>(text.size()), 0,
+  std::vector<std::uint32_t>& whole = scratch.rescanned_;
+  whole.clear();
+  for (const auto& [id, end] : scratch.pattern_ends_) {
+    const auto* db = static_cast<hs_database_t*>(pattern_databases_[id]);
+    const std::uint32_t width = max_width_[id];
+    ctx.windowed = width != kUnbounded;
+    std::size_t begin = 0;
+    std::size_t length = text.size();
+    if (ctx.windowed) {
+      begin = end > width ? end - width : 0;
+      length = end - begin;
+      ctx.offset = begin;
+      ctx.window_end = length;
+    } else if (std::find(whole.begin(), whole.end(), id) != whole.end()) {
+      continue;
+    } else {
+      whole.push_back(id);
+    }
+    const hs_error_t prc = hs_scan(db, text.data() + begin, static_cast<unsigned int>(length), 0,
                                    static_cast<hs_scratch_t*>(scratch.scratch_), on_match, &ctx);
     if (prc != HS_SUCCESS) return internal_error("hyperscan scan failed with code " + std::to_string(prc));
   }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/core/status.h"
@@ -33,7 +34,8 @@ class PhraseMatcher {
    private:
     friend class PhraseMatcher;
     void* scratch_ = nullptr;
-    std::vector<std::uint32_t> triggered_;  // patterns that matched in the first scan of a post
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> pattern_ends_;  // (expression, end), first scan
+    std::vector<std::uint32_t> rescanned_;  // patterns of unbounded width already rescanned whole
   };
 
   ~PhraseMatcher();
@@ -55,6 +57,9 @@ class PhraseMatcher {
   void* database_ = nullptr;  // every phrase and pattern, no start-of-match tracking
   // Per expression: the pattern alone with leftmost start tracking (null for a literal).
   std::vector<void*> pattern_databases_;
+  // Per expression: the longest match of a pattern in bytes, kUnbounded when it has none.
+  static constexpr std::uint32_t kUnbounded = 0xffffffffu;
+  std::vector<std::uint32_t> max_width_;
   std::size_t phrase_count_ = 0;
   // Hyperscan's ids are expressions: a phrase that several rules share ("công an") is scanned
   // and reported once, then stands for each of its phrases. Per expression: byte length (0 for

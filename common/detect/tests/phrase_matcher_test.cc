@@ -47,6 +47,20 @@ TEST(PhraseMatcher, PatternsGiveTheirLeftmostStartAmongLiterals) {
   EXPECT_EQ(scan(phrases, "data data", regex), (Matches{{0, 0, 4}, {0, 5, 9}}));
 }
 
+TEST(PhraseMatcher, PatternsRescannedInWindowsOrWhole) {
+  // A pattern of bounded width is located in the window that can hold a match ending where
+  // the first scan saw one (clipped at the start of the text); one of unbounded width over
+  // the whole text. Every end gets its leftmost start; several ends of one pattern each.
+  const std::vector<std::string> phrases = {"gia [0-9]{1,4}k?", "so ([a-z]+ )*data", "x"};
+  const std::vector<bool> regex = {true, true, false};
+  EXPECT_EQ(scan(phrases, "gia 45k x gia 7 so mot hai ba data", regex),
+            (Matches{{0, 0, 7}, {2, 8, 9}, {0, 10, 15}, {1, 16, 34}}));
+  EXPECT_EQ(scan(phrases, "gia 1234", regex), (Matches{{0, 0, 8}}));
+  EXPECT_EQ(scan(phrases, "x gia 1234k", regex), (Matches{{2, 0, 1}, {0, 2, 11}}));  // as wide as it gets
+  EXPECT_EQ(scan(phrases, std::string(300, 'a') + " so " + std::string(200, 'b') + " data", regex),
+            (Matches{{1, 301, 509}}));
+}
+
 TEST(PhraseMatcher, SharedPhrasesMatchForEachOfThem) {
   // Rules that share a phrase are scanned for it once; each still gets its match.
   EXPECT_EQ(scan({"cong an", "data", "cong an", "an"}, "xx cong an data cong an"),
