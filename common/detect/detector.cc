@@ -131,20 +131,27 @@ struct Lookalike {
   std::size_t name_size = 0;  // then the longer brand name wins (baovietbank over vietbank)
 };
 
+// Calls f with the host tokens of each dot-separated label of `s` until it returns true;
+// returns whether it did.
+template <typename F>
+bool any_label_tokens(std::string_view s, F f) {
+  for (std::size_t start = 0; start <= s.size();) {
+    const std::size_t dot = std::min(s.find('.', start), s.size());
+    if (f(host_tokens(s.substr(start, dot - start)))) return true;
+    start = dot + 1;
+  }
+  return false;
+}
+
 // Whether `name` is wrapped in `s` (a registrable label or a subdomain). Names of 6 letters
 // or more may sit anywhere ("vietcombankkhuyenmai"); shorter ones must begin a host token,
 // so "momo247" and "bidv-khuyenmai" match but "pineapple" does not contain "apple".
 bool contains_name(std::string_view s, std::string_view name) {
   if (name.size() >= 6) return s.find(name) != std::string_view::npos;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t dot = std::min(s.find('.', start), s.size());
-    for (const auto token : host_tokens(s.substr(start, dot - start))) {
-      if (token.substr(0, name.size()) == name) return true;
-    }
-    start = dot + 1;
-  }
-  return false;
+  return any_label_tokens(s, [&](const std::vector<std::string_view>& tokens) {
+    return std::any_of(tokens.begin(), tokens.end(),
+                       [&](std::string_view token) { return token.substr(0, name.size()) == name; });
+  });
 }
 
 // Compares one registrable domain (and the host's other labels) with every protected brand.
@@ -352,19 +359,16 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
           const std::size_t max_edits = name.size() >= 8 ? 2 : 1;
           std::size_t best_d = max_edits + 1;
           auto try_words = [&](std::string_view s, bool whole_compared) {
-            std::size_t start = 0;
-            while (start < s.size()) {
-              const std::size_t dot = std::min(s.find('.', start), s.size());
-              const auto words = host_tokens(s.substr(start, dot - start));
-              start = dot + 1;
-              if (whole_compared && words.size() < 2) continue;  // the label itself: compared above
+            any_label_tokens(s, [&](const std::vector<std::string_view>& words) {
+              if (whole_compared && words.size() < 2) return false;  // the label itself: compared above
               for (const auto token : words) {
                 const std::size_t gap =
                     token.size() > name.size() ? token.size() - name.size() : name.size() - token.size();
                 if (gap > max_edits) continue;
                 best_d = std::min(best_d, osa_distance(token, std::string_view(name), max_edits));
               }
-            }
+              return false;
+            });
           };
           try_words(lbl, true);
           try_words(subdomain, false);
@@ -385,19 +389,10 @@ Lookalike match_brand(const RulePack& pack, const Confusables* confusables, cons
         // An alias as a whole token, next to another word or number: vcb-xacthuc, stb247.
         // Alone (vcb.com, abb.com, eib.org) it is far more often someone else.
         // So in a label of the subdomain: acb-one.app-taixuong.click.
-        bool as_token = false;
-        if (tokens.size() >= 2) {
-          for (const auto token : tokens) as_token = as_token || token == alias;
-        }
-        for (std::size_t start = 0; !as_token && start < subdomain.size();) {
-          const std::size_t dot = std::min(subdomain.find('.', start), subdomain.size());
-          const auto sub_tokens = host_tokens(std::string_view(subdomain).substr(start, dot - start));
-          if (sub_tokens.size() >= 2) {
-            for (const auto token : sub_tokens) as_token = as_token || token == alias;
-          }
-          start = dot + 1;
-        }
-        if (as_token) {
+        const auto alias_with_another_word = [&](const std::vector<std::string_view>& words) {
+          return words.size() >= 2 && std::find(words.begin(), words.end(), alias) != words.end();
+        };
+        if (alias_with_another_word(tokens) || any_label_tokens(subdomain, alias_with_another_word)) {
           consider(brand, alias, 3, pack.lookalike.alias, [&] {
             return reason("brand.lookalike.alias", "uses the short name '" + alias + "' of " + official,
                           "dùng tên viết tắt '" + alias + "' của " + official);

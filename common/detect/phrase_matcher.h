@@ -12,7 +12,8 @@
 namespace vigil::detect {
 
 // All phrases of a rule pack compiled into one Hyperscan database, so a post is scanned once
-// whatever the number of rules. Matches are whole words of folded text.
+// whatever the number of rules; only a regex pattern that matched is scanned for again, alone,
+// to find where its matches start. Matches are whole words of folded text.
 // Lifecycle: compiled when a pack loads; immutable and shared by every thread afterwards.
 // Each thread scans with its own Scratch.
 class PhraseMatcher {
