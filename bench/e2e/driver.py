@@ -201,9 +201,19 @@ def throughput(kind, prefix, total):
         group, proc, watches, flags = start_peer("peer", prefix)
     else:
         group, proc, watches, flags = start_vigil(kind, prefix, kind == "vigil")
+    # E2E_PERF=stage_a,vigil: a CPU profile of that throughput run (perf record -g, attached to
+    # the process) in $E2E_WORK/perf.<kind>.data; read it with perf report -i (keep: E2E_KEEP=1).
+    profiler = None
+    if kind in set(filter(None, E.get("E2E_PERF", "").split(","))):
+        profiler = subprocess.Popen(["perf", "record", *E.get("E2E_PERF_ARGS", "-g").split(), "-p", str(proc.pid), "-o",
+                                     os.path.join(WORK, f"perf.{kind}.data")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         m = measure(kind, proc, watches, total)
     finally:
+        if profiler is not None:
+            profiler.send_signal(2)  # SIGINT: perf writes its file and exits
+            profiler.wait(timeout=120)
         stop(proc)
         for w in watches:
             w.close()

@@ -36,6 +36,8 @@
 #                             batch.max_records, state.batch_max_records, kafka_consumer extras
 #   E2E_VIGIL_METRICS=127.0.0.1:PORT   the latency run serves /metrics there; scraped at its end
 #                             into vigillat.metrics in the work directory (keep it: E2E_KEEP=1)
+#   E2E_PERF=stage_a,vigil    profile those throughput runs (perf record -g attached to the
+#                             detector) into perf.<phase>.data in the work directory (E2E_KEEP=1)
 #   E2E_ONLY=raw,stage_a,vigil,peer   run only these phases (then the docs are not rewritten)
 #   E2E_NO_DOCS=1             do not touch docs/ (results stay in the work directory)
 #   E2E_BUILD=build/release   build directory; VIGIL_KAFKA_BOOTSTRAP: use that broker instead
