@@ -7,6 +7,10 @@
 //   e2e_kafka progress -b B -g GROUP TOPIC...               every 100 ms: "<ms> <committed> <end> <partitions>"
 //                                                           summed over the topics' partitions (until stdin closes)
 //   e2e_kafka count    -b B TOPIC...                        read_committed records per topic, as JSON
+//   e2e_kafka txn-cost -b B -n TRANSACTIONS TOPIC...         a transactional producer commits N transactions of
+//                                                           one record per topic, as the detector does per batch;
+//                                                           prints JSON: wall and CPU per transaction, and the CPU
+//                                                           of librdkafka's main thread (rdk:main) per transaction
 //   e2e_kafka latency  -b B -r RAWTOPICS -f FLAGTOPICS [--skip-ms WARMUP]  read flags as they commit (read_committed)
 //   until
 //                                                           stdin closes; then each flag's source record's
@@ -21,11 +25,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -37,6 +43,7 @@ struct Args {
   std::string bootstrap, group;
   int partitions = 1;
   long long skip_ms = 0;
+  int transactions = 100;
   std::vector<std::string> topics, raw, flags;
   std::vector<std::pair<std::string, std::string>> props;
 };
@@ -146,6 +153,72 @@ long vm_hwm_kb() {
   std::string line;
   while (std::getline(f, line))
     if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+// CPU seconds (user + system) of this process's threads whose name starts with `prefix`
+// (librdkafka names its threads rdk:main, rdk:broker<id>, ...).
+double thread_cpu_seconds(const std::string& prefix) {
+  double total = 0;
+  const long tick = sysconf(_SC_CLK_TCK);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(entry.path() / "comm");
+    std::string name;
+    if (!std::getline(comm, name) || name.rfind(prefix, 0) != 0) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // Fields after the parenthesised name: state is field 3, utime 14 and stime 15.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stoull(field);
+      if (i == 15) stime = std::stoull(field);
+    }
+    total += static_cast<double>(utime + stime) / static_cast<double>(tick);
+  }
+  return total;
+}
+
+double process_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
+
+// What one transaction costs the producer, apart from the records in it: the detector commits
+// one per batch. librdkafka 2.0 (Debian 12) busy-waits in its main thread for about a millisecond
+// each time it schedules the registration of a transaction's partitions (a 1 ms timer that its
+// main loop waits for with a 0 ms timeout; fixed upstream in 2.3.1, librdkafka #4671).
+int txn_cost(const Args& a) {
+  if (a.topics.empty()) die("txn-cost needs at least one topic");
+  auto c = conf(a, {{"transactional.id", "e2e-txn-cost-" + std::to_string(getpid())}});
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> p(RdKafka::Producer::create(c.get(), err));
+  if (!p) die(err);
+  if (std::unique_ptr<RdKafka::Error> e(p->init_transactions(30000)); e) die("init_transactions: " + e->str());
+  const double main0 = thread_cpu_seconds("rdk:main");
+  const double cpu0 = process_cpu_seconds();
+  const double t0 = now_s();
+  for (int i = 0; i < a.transactions; ++i) {
+    if (std::unique_ptr<RdKafka::Error> e(p->begin_transaction()); e) die("begin_transaction: " + e->str());
+    for (const auto& topic : a.topics) {
+      const auto code = p->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                   const_cast<char*>("x"), 1, nullptr, 0, 0, nullptr);
+      if (code != RdKafka::ERR_NO_ERROR) die("produce: " + RdKafka::err2str(code));
+    }
+    if (std::unique_ptr<RdKafka::Error> e(p->commit_transaction(30000)); e) die("commit_transaction: " + e->str());
+  }
+  const double secs = now_s() - t0;
+  const double cpu = process_cpu_seconds() - cpu0;
+  const double main_cpu = thread_cpu_seconds("rdk:main") - main0;
+  const double n = a.transactions;
+  std::printf(
+      "{\"transactions\":%d,\"topics\":%zu,\"wall_ms_per_txn\":%.2f,\"cpu_ms_per_txn\":%.3f,"
+      "\"rdk_main_cpu_ms_per_txn\":%.3f}\n",
+      a.transactions, a.topics.size(), secs * 1000 / n, cpu * 1000 / n, main_cpu * 1000 / n);
   return 0;
 }
 
@@ -406,7 +479,7 @@ int latency(const Args& a) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: e2e_kafka create|raw|progress|count|latency ... (see the file header)\n";
+    std::cerr << "usage: e2e_kafka create|raw|progress|count|latency|txn-cost ... (see the file header)\n";
     return 2;
   }
   const std::string cmd = argv[1];
@@ -427,6 +500,8 @@ int main(int argc, char** argv) {
       a.raw = split(next());
     else if (s == "-f")
       a.flags = split(next());
+    else if (s == "-n")
+      a.transactions = std::stoi(next());
     else if (s == "--skip-ms")
       a.skip_ms = std::stoll(next());
     else if (s == "-X") {
@@ -443,5 +518,6 @@ int main(int argc, char** argv) {
   if (cmd == "progress") return progress(a);
   if (cmd == "count") return count(a);
   if (cmd == "latency") return latency(a);
+  if (cmd == "txn-cost") return txn_cost(a);
   die("unknown command " + cmd);
 }
