@@ -31,6 +31,9 @@ struct SimdFoldTables {
   // U+1F000..U+1FFFF, F0 9F xx yy: bit (yy & 0x3f) of emoji_dropped[xx & 0x3f] is set when
   // the code point is dropped (most emoji; skin tones and regional indicators are not).
   std::uint64_t emoji_dropped[64];
+  // b * 0x01010101 for every byte b: the vector step's byte constants, read from memory (see
+  // bytes() in fold_simd.cc).
+  std::uint32_t byte_x4[256];
 };
 
 // The character pass's state between characters, as fold_characters() keeps it.

@@ -102,6 +102,7 @@ const detail::SimdFoldTables* detail::simd_fold_tables() {
         if (fold_table().classify(0x1f000 + 64 * k + m) == kDrop) t->emoji_dropped[k] |= std::uint64_t{1} << m;
       }
     }
+    for (std::uint32_t b = 0; b < 256; ++b) t->byte_x4[b] = b * 0x01010101u;
     return t;
   }();
   return kTables;
