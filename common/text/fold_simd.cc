@@ -26,12 +26,12 @@ bool simd_fold_supported() {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vbmi2") &&
-           __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
+           __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("popcnt");
   }();
   return kSupported;
 }
 
-#define VIGIL_AVX512 __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi,bmi2,popcnt,lzcnt")))
+#define VIGIL_AVX512 __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi,bmi2,popcnt")))
 
 namespace {
 
@@ -57,11 +57,12 @@ inline std::uint32_t char_length(std::uint8_t b) {
   return 1u + (b >= 0xc0) + (b >= 0xe0) + (b >= 0xf0);
 }
 
-VIGIL_AVX512 inline int first_lane(std::uint64_t m) {
-  return static_cast<int>(_tzcnt_u64(m));
+// The first and the last lane of a mask that is not empty.
+inline int first_lane(std::uint64_t m) {
+  return __builtin_ctzll(m);
 }
-VIGIL_AVX512 inline int last_lane(std::uint64_t m) {
-  return 63 - static_cast<int>(_lzcnt_u64(m));
+inline int last_lane(std::uint64_t m) {
+  return 63 - __builtin_clzll(m);
 }
 
 // Stores 16 offsets: base + the 16 bytes of `lanes` from 16 * part on, each widened to 32

@@ -48,7 +48,8 @@ struct CharacterCursor {
   std::uint32_t space_end;
 };
 
-// Whether this CPU runs fold_blocks_avx512 (AVX-512 F/BW/VBMI/VBMI2 and BMI2), checked once.
+// Whether this CPU runs fold_blocks_avx512 (AVX-512 F/BW/VBMI/VBMI2, BMI1/2, POPCNT), checked
+// once.
 bool simd_fold_supported();
 
 // The tables, built once from the scalar fold table; null when !simd_fold_supported().
