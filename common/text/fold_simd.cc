@@ -132,18 +132,25 @@ VIGIL_AVX512 std::int32_t fold_block(const std::uint8_t* s, std::int32_t i, std:
   val = _mm512_mask_mov_epi8(
       val, _mm512_mask_cmpeq_epi8_mask(e1, b1_pair, bytes(tb, 0xba)),
       _mm512_permutex2var_epi8(table(tb.latin_additional[2]), idx3, table(tb.latin_additional[3])));
-  // Punctuation, variation selectors and emoji are rare: looked up only when present.
+  // Punctuation, symbols, variation selectors and emoji are rare: looked up only when present.
   if ((_mm512_cmpge_epu8_mask(v, bytes(tb, 0xe2)) & lead_lanes) != 0) {
-    const __mmask64 e2 = _mm512_cmpeq_epi8_mask(v, bytes(tb, 0xe2));
-    val = _mm512_mask_mov_epi8(val, _mm512_mask_cmpeq_epi8_mask(e2, b1_pair, bytes(tb, 0x80)),
+    const __mmask64 e2 = _mm512_cmpeq_epi8_mask(v, bytes(tb, 0xe2)) & lead_lanes;
+    const __mmask64 punctuation = _mm512_mask_cmpeq_epi8_mask(e2, b1_pair, bytes(tb, 0x80));
+    val = _mm512_mask_mov_epi8(val, punctuation,
                                _mm512_permutex2var_epi8(table(tb.punctuation[0]), idx3, table(tb.punctuation[1])));
     const __mmask64 ef = _mm512_cmpeq_epi8_mask(v, bytes(tb, 0xef));
     val = _mm512_mask_permutexvar_epi8(val, _mm512_mask_cmpeq_epi8_mask(ef, b1, bytes(tb, 0xb8)), b2,
                                        table(tb.variation));
-    // Emoji (F0 9F xx yy): a bit per code point, tested lane by lane (one or two a block).
+    // Symbols (E2 82..BF yy: U+2080..U+2FFF, arrows, ✅ ❤ ⚠ ⭐ ...) and emoji (F0 9F xx yy): a bit
+    // per code point, tested lane by lane (a few a block at most); only drops are handled.
+    std::uint64_t symbols = e2 & ~punctuation;
     const __mmask64 f0 = _mm512_cmpeq_epi8_mask(v, bytes(tb, 0xf0)) & lead_lanes;
     std::uint64_t emoji = _mm512_mask_cmpeq_epi8_mask(f0, b1, bytes(tb, 0x9f));
     std::uint64_t dropped = 0;
+    for (; symbols != 0; symbols &= symbols - 1) {
+      const int lane = first_lane(symbols);
+      dropped |= ((tb.symbols_dropped[s[i + lane + 1] & 0x3f] >> (s[i + lane + 2] & 0x3f)) & 1) << lane;
+    }
     for (; emoji != 0; emoji &= emoji - 1) {
       const int lane = first_lane(emoji);
       dropped |= ((tb.emoji_dropped[s[i + lane + 2] & 0x3f] >> (s[i + lane + 3] & 0x3f)) & 1) << lane;

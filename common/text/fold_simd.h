@@ -28,6 +28,10 @@ struct SimdFoldTables {
   alignas(64) std::uint8_t punctuation[2][64];
   // U+FE00..U+FE3F, EF B8 xx (the emoji variation selector U+FE0F).
   alignas(64) std::uint8_t variation[64];
+  // U+2000..U+2FFF, E2 xx yy: bit (yy & 0x3f) of symbols_dropped[xx & 0x3f] is set when the
+  // code point is dropped (pictographs such as ✅ ❤ ⚠ ⭐; used for E2 82..BF, the punctuation
+  // table above covers E2 80..81).
+  std::uint64_t symbols_dropped[64];
   // U+1F000..U+1FFFF, F0 9F xx yy: bit (yy & 0x3f) of emoji_dropped[xx & 0x3f] is set when
   // the code point is dropped (most emoji; skin tones and regional indicators are not).
   std::uint64_t emoji_dropped[64];

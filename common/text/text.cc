@@ -97,8 +97,10 @@ const detail::SimdFoldTables* detail::simd_fold_tables() {
       for (UChar32 row = 0; row < 4; ++row) t->latin_additional[row][k] = simd_value(0x1e00 + 64 * row + k);
       for (UChar32 row = 0; row < 2; ++row) t->punctuation[row][k] = simd_value(0x2000 + 64 * row + k);
       t->variation[k] = simd_value(0xfe00 + k);
+      t->symbols_dropped[k] = 0;
       t->emoji_dropped[k] = 0;
       for (UChar32 m = 0; m < 64; ++m) {
+        if (fold_table().classify(0x2000 + 64 * k + m) == kDrop) t->symbols_dropped[k] |= std::uint64_t{1} << m;
         if (fold_table().classify(0x1f000 + 64 * k + m) == kDrop) t->emoji_dropped[k] |= std::uint64_t{1} << m;
       }
     }
