@@ -72,7 +72,7 @@ VIGIL_AVX512 inline void store_offsets(std::uint32_t* out, __m512i lanes, __m512
   const __m512i widen = _mm512_add_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
                                          _mm512_set1_epi32(16 * part));
   const __m512i wide = _mm512_maskz_permutexvar_epi8(0x1111111111111111, widen, lanes);
-  _mm512_storeu_si512(reinterpret_cast<void*>(out + 16 * part), _mm512_add_epi32(wide, base));
+  _mm512_storeu_si512(reinterpret_cast<void*>(out + std::size_t{16} * part), _mm512_add_epi32(wide, base));
 }
 
 // One block at s[i]: returns the bytes folded (whole characters, up to 64), or 0 when the

@@ -261,7 +261,7 @@ TEST(FoldSimd, SameAsScalarOnRandomVietnameseLikeText) {
     const std::size_t target = rng() % 4 == 0 ? rng() % 300 : rng() % 100;
     const int rare_share = static_cast<int>(rng() % 4);  // 0: none, else 1 in 8, 16, 24 pieces
     while (text.size() < target) {
-      const bool use_rare = rare_share != 0 && rng() % (8 * static_cast<unsigned>(rare_share)) == 0;
+      const bool use_rare = rare_share != 0 && rng() % (std::uint64_t{8} * static_cast<std::uint64_t>(rare_share)) == 0;
       text += use_rare ? rare[rng() % rare.size()] : common[rng() % common.size()];
     }
     compare(text);
