@@ -220,12 +220,12 @@ VIGIL_AVX512 std::int32_t fold_block(const std::uint8_t* s, std::int32_t i, std:
   }
   // Runs between letters: one space each, at the run's first space, ending where its last
   // space ends (dropped characters inside a run do not break it). pext packs the spaces and
-  // letters together, so "the one before is a letter" is a shift.
-  const std::uint64_t marks = space | letter;
-  const std::uint64_t packed_space = _pext_u64(space, marks);
-  const std::uint64_t packed_letter = _pext_u64(letter, marks);
-  const std::uint64_t run_first = _pdep_u64(packed_space & (packed_letter << 1), marks) & lanes_below(last_letter);
-  const std::uint64_t run_last = _pdep_u64(packed_space & (packed_letter >> 1), marks) & ~lanes_below(first_letter);
+  // letters together, so "the one before is a letter" is a shift; pdep puts them back.
+  const std::uint64_t kept = space | letter;
+  const std::uint64_t packed_space = _pext_u64(space, kept);
+  const std::uint64_t packed_letter = _pext_u64(letter, kept);
+  const std::uint64_t run_first = _pdep_u64(packed_space & (packed_letter << 1), kept) & lanes_below(last_letter);
+  const std::uint64_t run_last = _pdep_u64(packed_space & (packed_letter >> 1), kept) & ~lanes_below(first_letter);
   // The k-th run's end moves from its last space to its first: compress, then expand.
   ends = _mm512_mask_expand_epi8(ends, run_first, _mm512_maskz_compress_epi8(run_last, ends));
   const __m512i lowered = _mm512_mask_add_epi8(
