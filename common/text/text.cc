@@ -1,5 +1,7 @@
 #include "common/text/text.h"
 
+#include "common/text/fold_simd.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -74,6 +76,41 @@ const FoldTable& fold_table() {
   static const FoldTable* kTable = new FoldTable();
   return *kTable;
 }
+
+// The vector step's tables (fold_simd.h), from the table above: one byte per code point.
+std::uint8_t simd_value(UChar32 c) {
+  const UChar32 folded = fold_table().classify(c);
+  if (folded == kDrop) return detail::kSimdDrop;
+  if (folded == kSpace) return detail::kSimdSpace;
+  if (folded > 0 && folded < 0x80) return static_cast<std::uint8_t>(folded);
+  return detail::kSimdOther;  // combining marks, folds to anything but one ASCII byte
+}
+
+}  // namespace
+
+const detail::SimdFoldTables* detail::simd_fold_tables() {
+  static const detail::SimdFoldTables* kTables = []() -> const detail::SimdFoldTables* {
+    if (!detail::simd_fold_supported()) return nullptr;
+    auto* t = new detail::SimdFoldTables();
+    for (UChar32 k = 0; k < 64; ++k) {
+      for (UChar32 lead = 0; lead < 6; ++lead) t->latin[lead][k] = simd_value(0x80 + 64 * lead + k);
+      for (UChar32 row = 0; row < 4; ++row) t->latin_additional[row][k] = simd_value(0x1e00 + 64 * row + k);
+      for (UChar32 row = 0; row < 2; ++row) t->punctuation[row][k] = simd_value(0x2000 + 64 * row + k);
+      t->variation[k] = simd_value(0xfe00 + k);
+      t->symbols_dropped[k] = 0;
+      t->emoji_dropped[k] = 0;
+      for (UChar32 m = 0; m < 64; ++m) {
+        if (fold_table().classify(0x2000 + 64 * k + m) == kDrop) t->symbols_dropped[k] |= std::uint64_t{1} << m;
+        if (fold_table().classify(0x1f000 + 64 * k + m) == kDrop) t->emoji_dropped[k] |= std::uint64_t{1} << m;
+      }
+    }
+    for (std::uint32_t b = 0; b < 256; ++b) t->byte_x4[b] = b * 0x01010101u;
+    return t;
+  }();
+  return kTables;
+}
+
+namespace {
 
 // Code points that can never change under NFC or make a neighbour change: NFC quick check
 // "yes" and combining class 0. Text made only of these is NFC, so ICU is not asked. A bitmap
@@ -280,9 +317,14 @@ struct Characters {
 // Per character: case, diacritics, whitespace, emoji and zero-width characters. A combining
 // mark belongs to the letter before it: it is dropped, but that letter's source span covers
 // it so quotes keep the whole grapheme. White space runs become one space, none at the ends.
-void fold_characters(std::string_view utf8, Characters& out) {
-  // Each input byte gives at most two folded bytes (a 2-byte character may fold to 3 bytes).
-  out.reserve(2 * utf8.size() + 4);
+//
+// With `simd` (the CPU has AVX-512 VBMI2), blocks of 64 bytes made only of characters its
+// tables handle are folded by the vector step (fold_simd.cc), which leaves the same output and
+// state as this loop; the characters of any other block go through this loop one by one.
+void fold_characters(std::string_view utf8, Characters& out, const detail::SimdFoldTables* simd) {
+  // Each input byte gives at most two folded bytes (a 2-byte character may fold to 3 bytes);
+  // the vector step writes 64 entries at a time past its output.
+  out.reserve(2 * utf8.size() + 4 + 64);
   char* t = out.text.data();
   std::uint32_t* org = out.origin.data();
   std::uint32_t* end = out.origin_end.data();
@@ -308,7 +350,19 @@ void fold_characters(std::string_view utf8, Characters& out) {
     ++n;
     pending_space = false;
   };
+  std::int32_t scalar_until = 0;  // characters starting before this go through the loop
   while (i < length) {
+    if (simd != nullptr && i >= scalar_until) {
+      detail::CharacterCursor cursor{t, org, end, n, last_begin, pending_space, space_origin, space_end};
+      i = detail::fold_blocks_avx512(s, i, length, *simd, cursor);
+      n = cursor.n;
+      last_begin = cursor.last_begin;
+      pending_space = cursor.pending_space;
+      space_origin = cursor.space_origin;
+      space_end = cursor.space_end;
+      if (i >= length) break;
+      scalar_until = i + 64;
+    }
     std::uint8_t b = s[i];
     if (b < 0x80) {
       if (ascii_space(b)) {
@@ -669,11 +723,15 @@ void WordFolder::run(std::uint32_t input_size) {
 
 }  // namespace
 
-void fold(std::string_view utf8, Folded& out) {
+void detail::fold(std::string_view utf8, Folded& out, bool allow_simd) {
   thread_local Characters characters;
   thread_local Characters joined;
-  fold_characters(utf8, characters);
+  fold_characters(utf8, characters, allow_simd ? detail::simd_fold_tables() : nullptr);
   WordFolder(characters, joined, out).run(static_cast<std::uint32_t>(utf8.size()));
+}
+
+void fold(std::string_view utf8, Folded& out) {
+  detail::fold(utf8, out, true);
 }
 
 std::size_t code_points(std::string_view utf8) {

@@ -1,0 +1,73 @@
+#pragma once
+
+// Private to vigil_text: the AVX-512 step of fold's character pass (fold_simd.cc) and the
+// hook the tests use to compare it with the scalar loop. Not part of the library's API.
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/text/text.h"
+
+namespace vigil::text::detail {
+
+// What the vector step knows about a code point, one byte per code point so that a whole
+// 64-byte block is looked up with vpermb/vpermi2b. Built from the scalar fold table (ICU), so
+// both paths agree by construction; anything else (combining marks, folds to more than one
+// byte, other scripts) is kSimdOther and sends the block to the scalar loop.
+inline constexpr std::uint8_t kSimdOther = 0;     // not handled by the vector step
+inline constexpr std::uint8_t kSimdDrop = 0x80;   // dropped (emoji, zero-width, format)
+inline constexpr std::uint8_t kSimdSpace = 0x81;  // white space
+// 0x01..0x7f: folds to exactly that one ASCII byte.
+
+struct SimdFoldTables {
+  // U+0080..U+01FF, lead bytes C2..C7 (the 2-byte Vietnamese letters), by lead then trail.
+  alignas(64) std::uint8_t latin[6][64];
+  // U+1E00..U+1EFF, E1 B8..BB xx (Latin Extended Additional: the other Vietnamese letters).
+  alignas(64) std::uint8_t latin_additional[4][64];
+  // U+2000..U+207F, E2 80..81 xx (general punctuation: spaces, zero-width characters).
+  alignas(64) std::uint8_t punctuation[2][64];
+  // U+FE00..U+FE3F, EF B8 xx (the emoji variation selector U+FE0F).
+  alignas(64) std::uint8_t variation[64];
+  // U+2000..U+2FFF, E2 xx yy: bit (yy & 0x3f) of symbols_dropped[xx & 0x3f] is set when the
+  // code point is dropped (pictographs such as ✅ ❤ ⚠ ⭐; used for E2 82..BF, the punctuation
+  // table above covers E2 80..81).
+  std::uint64_t symbols_dropped[64];
+  // U+1F000..U+1FFFF, F0 9F xx yy: bit (yy & 0x3f) of emoji_dropped[xx & 0x3f] is set when
+  // the code point is dropped (most emoji; skin tones and regional indicators are not).
+  std::uint64_t emoji_dropped[64];
+  // b * 0x01010101 for every byte b: the vector step's byte constants, read from memory (see
+  // bytes() in fold_simd.cc).
+  std::uint32_t byte_x4[256];
+};
+
+// The character pass's state between characters, as fold_characters() keeps it.
+struct CharacterCursor {
+  char* text;
+  std::uint32_t* origin;
+  std::uint32_t* origin_end;
+  std::size_t n;           // folded bytes written
+  std::size_t last_begin;  // first folded byte of the last letter (a combining mark extends it)
+  bool pending_space;      // a white space run waits for the next letter
+  std::uint32_t space_origin;
+  std::uint32_t space_end;
+};
+
+// Whether this CPU runs fold_blocks_avx512 (AVX-512 F/BW/VBMI/VBMI2, BMI1/2, POPCNT), checked
+// once.
+bool simd_fold_supported();
+
+// The tables, built once from the scalar fold table; null when !simd_fold_supported().
+const SimdFoldTables* simd_fold_tables();
+
+// Folds the characters from s[i] on, 64 bytes at a time, while every character of a block is
+// one the tables handle; stops at the first block that has another one (or ill-formed UTF-8)
+// and returns where it stopped (`length` when done). The output and `cursor` are exactly what
+// the scalar loop gives for the same characters. The output buffers need 64 entries of slack
+// past the largest size the scalar loop could write. Call only when simd_fold_supported().
+std::int32_t fold_blocks_avx512(const std::uint8_t* s, std::int32_t i, std::int32_t length,
+                                const SimdFoldTables& tables, CharacterCursor& cursor);
+
+// fold() with the vector step allowed or not (tests compare both; fold() allows it).
+void fold(std::string_view utf8, Folded& out, bool allow_simd);
+
+}  // namespace vigil::text::detail

@@ -1,0 +1,273 @@
+// The vector step of fold's character pass (fold_simd.cc) against the scalar loop: the folded
+// text and both offset maps must be identical for every input, after the word pass too.
+
+#include "common/text/fold_simd.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/text/text.h"
+
+namespace vigil::text {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+#define SKIP_WITHOUT_SIMD()                                                                          \
+  if (!detail::simd_fold_supported()) {                                                              \
+    GTEST_SKIP() << "this CPU lacks AVX-512 F/BW/VBMI/VBMI2 or BMI2: fold has only its scalar path"; \
+  }
+
+std::string escaped(std::string_view s) {
+  std::ostringstream out;
+  for (const unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out << c;
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out << "\\x" << kHex[c >> 4] << kHex[c & 15];
+    }
+  }
+  return out.str();
+}
+
+// Folds `input` both ways; returns an empty string when identical, else what differs.
+std::string difference(std::string_view input) {
+  Folded scalar, simd;
+  detail::fold(input, scalar, false);
+  detail::fold(input, simd, true);
+  if (scalar.text == simd.text && scalar.origin == simd.origin && scalar.origin_end == simd.origin_end) return {};
+  std::ostringstream out;
+  out << "input \"" << escaped(input) << "\"\n  scalar \"" << escaped(scalar.text) << "\"\n  simd   \""
+      << escaped(simd.text) << "\"\n";
+  const std::size_t n = std::min(scalar.origin.size(), simd.origin.size());
+  for (std::size_t k = 0; k < n; ++k) {
+    if (scalar.origin[k] != simd.origin[k] || scalar.origin_end[k] != simd.origin_end[k]) {
+      out << "  first offset difference at folded byte " << k << ": scalar [" << scalar.origin[k] << ", "
+          << scalar.origin_end[k] << ") simd [" << simd.origin[k] << ", " << simd.origin_end[k] << ")\n";
+      break;
+    }
+  }
+  if (scalar.origin.size() != simd.origin.size()) {
+    out << "  offset map sizes " << scalar.origin.size() << " and " << simd.origin.size() << "\n";
+  }
+  return out.str();
+}
+
+// Compares many inputs; stops at the first few differences so a broken step stays readable.
+class Comparer {
+ public:
+  void operator()(std::string_view input) {
+    ++compared_;
+    if (failures_ >= 5) return;
+    const std::string d = difference(input);
+    if (!d.empty()) {
+      ++failures_;
+      ADD_FAILURE() << d;
+    }
+  }
+  std::size_t compared() const { return compared_; }
+
+ private:
+  std::size_t compared_ = 0;
+  std::size_t failures_ = 0;
+};
+
+void append_utf8(std::string& s, std::uint32_t c) {
+  if (c < 0x80) {
+    s.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    s.push_back(static_cast<char>(0xc0 | (c >> 6)));
+    s.push_back(static_cast<char>(0x80 | (c & 0x3f)));
+  } else if (c < 0x10000) {
+    s.push_back(static_cast<char>(0xe0 | (c >> 12)));
+    s.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
+    s.push_back(static_cast<char>(0x80 | (c & 0x3f)));
+  } else {
+    s.push_back(static_cast<char>(0xf0 | (c >> 18)));
+    s.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3f)));
+    s.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3f)));
+    s.push_back(static_cast<char>(0x80 | (c & 0x3f)));
+  }
+}
+
+// The sentences of the benchmark corpus (bench/corpus/corpus.cc, not built with the
+// sanitizer presets), joined the way its generator joins them.
+constexpr std::string_view kSentences[] = {
+    "Hôm nay trời Hà Nội mưa to, các bạn đi đường cẩn thận nhé. ",
+    "Quán phở đầu ngõ mới mở, nước dùng ngọt thanh, giá chỉ 45k một bát. ",
+    "Cả nhà ơi cho mình hỏi lịch tiêm chủng tháng này ở phường mình là ngày nào vậy? ",
+    "Đội tuyển Việt Nam thắng 2-0 tối qua, cảm ơn các cầu thủ đã chiến đấu hết mình!!! ",
+    "Cần tuyển nhân viên bán hàng part-time, lương 25k/giờ, liên hệ trực tiếp tại cửa hàng. ",
+    "Chia sẻ kinh nghiệm ôn thi THPT quốc gia môn Toán: làm đề đều đặn mỗi ngày. ",
+    "Khuyến mãi gói cước data 4G: 120GB chỉ 90k/tháng, đăng ký ngay tại cửa hàng. ",
+    "Công an phường khuyến cáo người dân cảnh giác với các cuộc gọi giả danh cơ quan chức năng. ",
+    "Thanh lý tủ lạnh cũ còn dùng tốt, giá 1.500.000đ, ai cần inbox mình nhé. ",
+    "Review phim mới ra rạp: kịch bản hay, diễn viên đóng tốt, nên xem. 😍😍 ",
+    "Báo cáo tài chính quý 3 cho thấy doanh thu tăng 12% so với cùng kỳ năm ngoái. ",
+    "Ngày 12/03/2024 trường tổ chức họp phụ huynh lúc 8h sáng tại hội trường. ",
+    "Mình ko biết đường đến bệnh viện, ai chỉ giúp với, cảm ơn nhiều ạ. ",
+    "Tin nhanh: Công an TP triệt phá đường dây mua bán dữ liệu cá nhân, khởi tố 5 đối tượng. ",
+    "Ae nào có kinh nghiệm sửa xe máy ở quận 7 không, xe mình bị chết máy hoài. ",
+    "Đọc thêm tại https://vnexpress.net/thoi-su hoặc tuoitre.vn để cập nhật tin tức. ",
+    "🔥 Bán DATA khách hàng mới 2024: data chủ xe, data bảo hiểm, lọc theo khu vực, giá rẻ, bảo hành 1 đổi 1. ",
+    "Cần bán ảnh CCCD 2 mặt + data căn cước số lượng lớn, ib để có giá. Mẫu: CCCD 079203001234. ",
+    "Cung cấp d.a.t.a khách hàng bất động sản, data mới cập nhật liên tục. Zalo 0912.345.678. ",
+    "Thu mua data sinh viên các trường ĐH khu vực HN, trả giá cao, inbox ngay. ",
+    "B@n d4t4 kh4ch h4ng ngân hàng, tele @kho_data_vip, STK nhận cọc: 0071000123456 Vietcombank. ",
+    "Bán tệp khách hàng Shopee, Lazada 50k số, lh sđt 0987 654 321 hoặc t.me/data_sales_vn. ",
+    "Chuyển nhượng data bệnh nhân, data phụ huynh các trường mầm non, giá rẻ bất ngờ. ",
+    "Bán list số điện thoại theo tỉnh, data sạch 100%, liên hệ zalo.me/0356123456. ",
+    "Tài khoản của quý khách đang bị tạm khóa. Xác thực tại vietcombamk.com.vn/xac-thuc trong 24h. ",
+    "Nhận quà tri ân khách hàng tại https://momo247.top/nhan-qua, số lượng có hạn! ",
+    "Cập nhật sinh trắc học ngay tại hxxps://vcb-xacthuc[.]com/login để tránh bị khóa. ",
+    "Chúc mừng bạn trúng thưởng iPhone 15, nhận thưởng tại bidv-khuyenmai.com nhé. ",
+    "Hoàn tiền 50% khi thanh toán qua zalopay-vn.top, áp dụng hôm nay. ",
+    "Cổng dịch vụ công yêu cầu cập nhật thông tin tại dichvucong-gov.vn/cap-nhat. ",
+    "Tài khoản bị khóa do vi phạm, xác minh tài khoản tại techcombank-online.xyz. ",
+    "Nhận quà từ ngân hàng tại vietcombánk.vn/uu-dai ngay hôm nay. ",
+};
+
+std::vector<std::string> corpus_texts(std::size_t count) {
+  std::mt19937_64 rng(42);
+  std::vector<std::string> texts;
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::size_t target = std::uniform_int_distribution<std::size_t>(200, 1700)(rng);
+    std::string text;
+    while (text.size() < target) text += kSentences[rng() % std::size(kSentences)];
+    texts.push_back(std::move(text));
+  }
+  return texts;
+}
+
+TEST(FoldSimd, CorpusTextsNeedNoScalarBlock) {
+  SKIP_WITHOUT_SIMD();
+  // The point of the vector step: benchmark-corpus text never falls back to the scalar loop.
+  Folded warm;
+  fold("warm up", warm);
+  const detail::SimdFoldTables* tables = detail::simd_fold_tables();
+  ASSERT_NE(tables, nullptr);
+  for (const std::string& text : corpus_texts(200)) {
+    std::vector<char> out(2 * text.size() + 128);
+    std::vector<std::uint32_t> origin(out.size()), origin_end(out.size());
+    detail::CharacterCursor cursor{out.data(), origin.data(), origin_end.data(), 0, 0, false, 0, 0};
+    const auto length = static_cast<std::int32_t>(text.size());
+    EXPECT_EQ(
+        detail::fold_blocks_avx512(reinterpret_cast<const std::uint8_t*>(text.data()), 0, length, *tables, cursor),
+        length)
+        << escaped(text);
+  }
+}
+
+TEST(FoldSimd, SameAsScalarOnCorpusAndLabelledTexts) {
+  SKIP_WITHOUT_SIMD();
+  Comparer compare;
+  for (const std::string& text : corpus_texts(kSanitized ? 2000 : 20000)) {
+    compare(text);
+    // Upper case and every shorter tail, so blocks split the text at other places.
+    for (std::size_t cut = 1; cut < 70 && cut < text.size(); cut += 7) compare(std::string_view(text).substr(cut));
+  }
+  // The hand-written labelled posts and the sample stream, whole JSON lines as raw text.
+  std::size_t lines = 0;
+  for (const char* file :
+       {"tests/data/labelled/tune.jsonl", "tests/data/labelled/held_out.jsonl", "tests/data/labelled/blind.jsonl",
+        "tests/data/labelled/blind2.jsonl", "tests/data/labelled/blind3.jsonl", "tests/data/labelled/blind4.jsonl",
+        "samples/sample-stream.jsonl"}) {
+    std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/" + file, std::ios::binary);
+    ASSERT_TRUE(in) << file;
+    for (std::string line; std::getline(in, line); ++lines) compare(line);
+  }
+  EXPECT_GT(lines, 1000u);
+  std::cout << "[          ] " << compare.compared() << " corpus and labelled texts compared\n";
+}
+
+TEST(FoldSimd, SameAsScalarForEveryCodePointAroundBlockEnds) {
+  SKIP_WITHOUT_SIMD();
+  // Each code point U+0000..U+1FFFF (surrogates too, as the ill-formed bytes ED A0..BF xx)
+  // starting at every offset from 8 before to 4 after the end of the first 64-byte block,
+  // behind four kinds of text and followed by Vietnamese letters, so that it ends a block,
+  // crosses into the next one or starts it, after a letter, a space run or an emoji.
+  const std::string fillers[] = {
+      std::string(80, 'a'),
+      "ab cd  ef\tgh ij kl mn op qr st uv wx yz ab cd ef gh ij kl mn op qr st uv wx yz ab cd   ",
+      "tiếng việt có dấu đẹp lắm ạ ơi được chưa nhé tiếng việt có dấu đẹp lắm ạ ơi được chưa nhé",
+      "xin chào 😍 bạn \xe2\x80\x8b nhé  🔥🔥 ok   đi  😍😍 về   ạ nhé 🔥 xin chào 😍 bạn ơi nhé nhé nhé",
+  };
+  const std::string tail = " ạ đấy Ở ĐÂY \xcc\x81 ok";
+  Comparer compare;
+  std::string text;
+  const int first_offset = kSanitized ? 60 : 56;
+  for (std::uint32_t c = 0; c < 0x20000; ++c) {
+    for (int offset = first_offset; offset <= 68; ++offset) {
+      const std::string& filler = fillers[(c + static_cast<std::uint32_t>(offset)) % std::size(fillers)];
+      text.assign(filler, 0, static_cast<std::size_t>(offset));
+      append_utf8(text, c);
+      text += tail;
+      compare(text);
+    }
+  }
+  std::cout << "[          ] " << compare.compared() << " code point placements compared\n";
+}
+
+TEST(FoldSimd, SameAsScalarOnRandomVietnameseLikeText) {
+  SKIP_WITHOUT_SIMD();
+  // Pieces weighted towards what posts are made of, plus everything the vector step must
+  // refuse: marks, other scripts, multi-byte folds, ill-formed and cut-off sequences.
+  // clang-format off
+  const std::vector<std::string_view> common = {
+      "a", "b", "k", "o", "n", "g", "h", "t", "A", "Z", "D", "0", "1", "4", "@", "$", ".", ",", "-", "?", "(", ")",
+      " ", " ", " ", " ", "  ", "\t", "\n", "\r\n", "\x0b", "\x0c", "\x1f", std::string_view("\0", 1), "\x7f",
+      "à", "á", "ả", "ã", "ạ", "ă", "ắ", "ằ", "ẳ", "ẵ", "ặ", "â", "ấ", "ầ", "ẩ", "ẫ", "ậ", "đ", "Đ", "è", "é",
+      "ẻ", "ẽ", "ẹ", "ê", "ế", "ề", "ể", "ễ", "ệ", "ì", "í", "ỉ", "ĩ", "ị", "ò", "ó", "ỏ", "õ", "ọ", "ô", "ố",
+      "ồ", "ổ", "ỗ", "ộ", "ơ", "ớ", "ờ", "ở", "ỡ", "ợ", "ù", "ú", "ủ", "ũ", "ụ", "ư", "ứ", "ừ", "ử", "ữ", "ự",
+      "ỳ", "ý", "ỷ", "ỹ", "ỵ", "Ă", "Ấ", "Ệ", "Ơ", "Ự", "Ỹ", "ß", "æ", "ø", "ł", "ǆ", "ǅ",
+      "😍", "🔥", "👍", "👍🏻", "🇻🇳", "❤️", "✅", "⭐", "☎️", "⚠", "→", "–",
+      "\xef\xb8\x8f", "\xe2\x80\x8b", "\xe2\x80\x8d", "\xe2\x81\xa0",   // FE0F, ZWSP, ZWJ, word joiner
+      "\xc2\xa0", "\xe2\x80\x83", "\xe2\x80\xa8", "\xc2\x85",               // NBSP, em space, line sep., NEL
+  };
+  const std::vector<std::string_view> rare = {
+      "\xe3\x80\x80", "\xc2\xad", "\xc2\x80",                                 // ideographic space, SHY, C1
+      "\xcc\x81", "\xcc\x83", "\xcc\xa3",                                      // combining marks
+      "\xe2\x80\x9c", "\xe2\x80\x94", "\xe2\x80\xa6", "\xef\xbb\xbf",       // quote, dash, ellipsis, BOM
+      "привет", "日本", "한", "ไทย", "\xef\xbc\xa1", "\xe2\x84\xaa", "\xe1\xb8\x80", "\xe1\xbc\x80",
+      "\x80", "\xbf", "\xc3", "\xe1\xba", "\xe1", "\xf0\x9f\x98", "\xf0\x9f", "\xc0\xaf", "\xed\xa0\x80",
+      "\xf5", "\xff", "\xf4\x90\x80\x80", "\xe0\x80\x80",                  // ill-formed and cut off
+  };
+  // clang-format on
+  std::mt19937_64 rng(7);
+  Comparer compare;
+  std::string text;
+  const std::size_t count = kSanitized ? 200000 : 3000000;
+  for (std::size_t k = 0; k < count; ++k) {
+    text.clear();
+    const std::size_t target = rng() % 4 == 0 ? rng() % 300 : rng() % 100;
+    const int rare_share = static_cast<int>(rng() % 4);  // 0: none, else 1 in 8, 16, 24 pieces
+    while (text.size() < target) {
+      const bool use_rare = rare_share != 0 && rng() % (std::uint64_t{8} * static_cast<std::uint64_t>(rare_share)) == 0;
+      text += use_rare ? rare[rng() % rare.size()] : common[rng() % common.size()];
+    }
+    compare(text);
+  }
+  std::cout << "[          ] " << compare.compared() << " random texts compared\n";
+}
+
+}  // namespace
+}  // namespace vigil::text
