@@ -867,7 +867,9 @@ TEST(StateConfig, StateTopicsWithOtherPartitionCountsAreRefused) {
   const int pid = d.start("w1", "w1.log");
   const auto code = wait_exit(pid, 60s);
   ASSERT_TRUE(code.has_value()) << "still running\n" << tail(d.log("w1.log"));
-  EXPECT_NE(*code, 0);
+  // 1, not a signal: the consumer may already hold partitions when main() returns, and
+  // closing it then reports the revocation to the probe (which must still exist).
+  EXPECT_EQ(*code, 1) << tail(d.log("w1.log"));
   EXPECT_NE(d.log("w1.log").find("set state.partitions to " + std::to_string(kStatePartitions - 1)), std::string::npos)
       << d.log("w1.log");
 }

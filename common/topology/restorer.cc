@@ -21,7 +21,11 @@ Restorer::~Restorer() {
 void Restorer::start(std::int32_t partition) {
   {
     std::lock_guard lock(mu_);
-    if (running_ == partition || std::find(queue_.begin(), queue_.end(), partition) != queue_.end()) return;
+    // A running restore that was cancelled (revoked, then given back before it stopped)
+    // reports nothing: queue the partition again, or it would never be restored.
+    if ((running_ == partition && !cancel_running_) ||
+        std::find(queue_.begin(), queue_.end(), partition) != queue_.end())
+      return;
     done_.erase(partition);
     queue_.push_back(partition);
   }
@@ -37,7 +41,7 @@ void Restorer::cancel(std::int32_t partition) {
 
 Restored Restorer::wait(std::int32_t partition) {
   std::unique_lock lock(mu_);
-  if (running_ != partition && done_.count(partition) == 0) {
+  if ((running_ != partition || cancel_running_) && done_.count(partition) == 0) {
     std::erase(queue_, partition);
     queue_.push_front(partition);
     cv_.notify_all();

@@ -51,7 +51,7 @@ class Restorer {
   Restorer(state::Store& store, ChangelogReader& reader, std::vector<std::string> stores);
   ~Restorer();
 
-  // Queues `partition` (no-op if queued or running).
+  // Queues `partition` (no-op if queued, or running and not cancelled).
   void start(std::int32_t partition);
   // Forgets a queued partition, or stops a running restore without recording a checkpoint
   // (what was applied stays: replaying it later is harmless, values are whole).

@@ -162,13 +162,17 @@ int main(int argc, char** argv) {
   auto pack = vigil::detect::load_rule_pack(rule_pack_path);
   if (!pack.is_ok()) return usage_error("rule pack: " + pack.status().message());
 
-  std::unique_ptr<vigil::io::Source> source;
-  std::unique_ptr<vigil::io::Sink> sink;
   vigil::detector::RunDescription run;
   run.rule_pack = pack.value()->qualified_version();
   auto registry = std::make_shared<prometheus::Registry>();
   auto health = std::make_shared<vigil::metrics::Health>();
   vigil::topology::RunnerProbe probe(*registry, health, run.rule_pack);
+  // After the probe, so destroyed before it: closing a consumer that holds partitions runs
+  // its rebalance callbacks, which report to the probe. Declared before it, a return after
+  // the consumer joined its group (state topics refused, metrics port taken, stage B not
+  // starting) closed the consumer in ~KafkaSource on a destroyed probe: SIGSEGV.
+  std::unique_ptr<vigil::io::Source> source;
+  std::unique_ptr<vigil::io::Sink> sink;
   // Known-bad feeds: every configured file must load at start (config error otherwise).
   auto intel = vigil::detector::Intel::start(config, *pack.value(), probe, !offline);
   if (!intel.is_ok()) return usage_error("intel.feeds: " + intel.status().message());

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
@@ -349,6 +351,56 @@ TEST_F(StageBTest, AssignedPartitionsRestoreInTheBackgroundAndReportWhenDone) {
   ASSERT_TRUE(b.take_restored(finished).is_ok());
   EXPECT_TRUE(finished.empty());
   EXPECT_EQ(b.restoring(), 0u);
+}
+
+// A changelog whose reads of one partition block until released, to catch a restore running.
+class BlockingChangelog final : public ChangelogReader {
+ public:
+  Result<std::int64_t> read(std::int32_t, std::int64_t, const std::function<bool(const io::Record&)>& fn) override {
+    std::unique_lock lock(mu);
+    ++reads;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+    io::Record r;
+    r.key = "meta/k";  // one record, so the restore sees its cancellation
+    r.value = state::encode_stored("v", 0);
+    lock.unlock();
+    fn(r);
+    return 1;
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int reads = 0;
+  bool released = false;
+};
+
+TEST_F(StageBTest, PartitionRevokedAndGivenBackWhileRestoringIsRestoredAgain) {
+  BlockingChangelog log;
+  auto store = open("worker");
+  Restorer restorer(*store, log, stage_b_stores());
+  StageB b(config_, pack(), *store, &restorer);
+  b.assigned({4});
+  {
+    std::unique_lock lock(log.mu);
+    ASSERT_TRUE(log.cv.wait_for(lock, std::chrono::seconds(10), [&] { return log.reads == 1; }));
+  }
+  // Cooperative rebalancing took 4 away and gave it back while its restore was running.
+  b.revoked({4});
+  b.assigned({4});
+  {
+    std::lock_guard lock(log.mu);
+    log.released = true;
+  }
+  log.cv.notify_all();
+  std::vector<std::int32_t> finished;
+  for (int i = 0; i < 1000 && finished.empty(); ++i) {
+    ASSERT_TRUE(b.take_restored(finished).is_ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(finished, (std::vector<std::int32_t>{4})) << "the cancelled restore's partition was never restored";
+  EXPECT_EQ(b.restoring(), 0u);
+  std::lock_guard lock(log.mu);
+  EXPECT_EQ(log.reads, 2) << "read again after the cancelled read";
 }
 
 TEST_F(StageBTest, ExpiredKeysGetChangelogTombstones) {
