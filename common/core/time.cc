@@ -41,6 +41,15 @@ bool take_digits(std::string_view s, std::size_t& pos, std::size_t count, int& o
   return true;
 }
 
+bool leap_year(int y) {
+  return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+unsigned days_in_month(int y, int m) {
+  constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && leap_year(y) ? 29 : kDays[m - 1];
+}
+
 bool take_char(std::string_view s, std::size_t& pos, char c) {
   if (pos < s.size() && s[pos] == c) {
     ++pos;
@@ -63,7 +72,8 @@ std::optional<TimestampMs> parse_iso8601(std::string_view s) {
       !take_char(s, pos, ':') || !take_digits(s, pos, 2, second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, month) || hour > 23 ||
+      minute > 59 || second > 60) {
     return std::nullopt;
   }
   int millis = 0;
@@ -94,6 +104,11 @@ std::optional<TimestampMs> parse_iso8601(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  // An offset can move a time at either end of the four-digit years out of them
+  // ("0000-01-01T05:00:00+16:15"); such an instant has no form here to be written back in.
+  static const std::int64_t kFirst = days_from_civil(0, 1, 1) * 86400;
+  static const std::int64_t kPastLast = days_from_civil(10000, 1, 1) * 86400;
+  if (secs < kFirst || secs >= kPastLast) return std::nullopt;
   return secs * 1000 + millis;
 }
 

@@ -22,6 +22,27 @@ TEST(Time, ParsesPlatformFormats) {
   EXPECT_FALSE(parse_iso8601("yesterday").has_value());
 }
 
+TEST(Time, RejectsDatesThatDoNotExist) {
+  EXPECT_FALSE(parse_iso8601("2023-02-29T10:00:00Z").has_value());
+  EXPECT_FALSE(parse_iso8601("2024-04-31T10:00:00Z").has_value());
+  EXPECT_EQ(parse_iso8601("2024-02-29T10:00:00Z"), 1709200800000);
+  EXPECT_EQ(parse_iso8601("2000-02-29T00:00:00Z"), 951782400000);
+  EXPECT_FALSE(parse_iso8601("1900-02-29T00:00:00Z").has_value());
+}
+
+// Found by time_fuzz: an offset moved the instant before year 0, which formats as "-001-..."
+// and did not parse back.
+TEST(Time, RejectsInstantsOutsideFourDigitYears) {
+  EXPECT_FALSE(parse_iso8601("0000-01-01T05:00:00+16:15").has_value());
+  EXPECT_FALSE(parse_iso8601("9999-12-31T23:00:00-01:30").has_value());
+  const auto first = parse_iso8601("0000-01-01T00:00:00Z");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(format_iso8601(*first), "0000-01-01T00:00:00Z");
+  const auto last = parse_iso8601("9999-12-31T23:59:59.999Z");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(parse_iso8601(format_iso8601(*last)), last);
+}
+
 TEST(Time, FormatsRoundTrip) {
   EXPECT_EQ(format_iso8601(1709632800000), "2024-03-05T10:00:00Z");
   EXPECT_EQ(format_iso8601(1709632800120), "2024-03-05T10:00:00.120Z");
