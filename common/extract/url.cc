@@ -170,7 +170,17 @@ void canonicalize_host(std::string_view raw, std::string& host) {
       slot.ascii = canonical_host(host);
       slot.host.assign(host);
     }
-    if (!slot.ascii.empty()) host.assign(slot.ascii);
+    if (!slot.ascii.empty()) {
+      host.assign(slot.ascii);
+      // IDNA maps full-width digits and dots and drops ignorable characters (U+FEFF), so the
+      // ASCII form may be an address ("１９２．１６８．０．１"): read it as one, as browsers do
+      // (WHATWG URL: domain to ASCII, then the IPv4 parser). Otherwise canonicalising twice
+      // would not give the same host (found by blocklist_fuzz: "0.0.0.0<U+FEFF>x").
+      if (const auto ip = parse_ipv4(host)) {
+        host.clear();
+        append_ipv4(host, *ip);
+      }
+    }
   }
 }
 

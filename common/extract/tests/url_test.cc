@@ -61,6 +61,17 @@ TEST(CanonicalizeUrl, UnicodeHostsBecomePunycode) {
   EXPECT_EQ(canon("http:///path"), "<none>");
 }
 
+TEST(CanonicalizeHost, UnicodeThatMapsToAnAddressIsTheAddress) {
+  EXPECT_EQ(canonicalize_host("\xef\xbc\x91\xef\xbc\x99\xef\xbc\x92\xef\xbc\x8e\xef\xbc\x91\xef\xbc\x96"
+                              "\xef\xbc\x98\xef\xbc\x8e\xef\xbc\x90\xef\xbc\x8e\xef\xbc\x91"),
+            "192.168.0.1");                                         // full-width digits and full stops
+  EXPECT_EQ(canonicalize_host("0.0.0.0\xef\xbb\xbfx"), "0.0.0.0");  // U+FEFF dropped, "0x" is hex 0
+  for (const char* raw : {"0.0.0.0\xef\xbb\xbfx", "vietcomb\xc3\xa1nk.vn", "\xef\xbc\x91.2.3.4"}) {
+    const std::string once = canonicalize_host(raw);
+    EXPECT_EQ(canonicalize_host(once), once) << raw;
+  }
+}
+
 TEST(Ipv4, AllInetAtonNotations) {
   EXPECT_EQ(normalize_ipv4("0xC37F000B"), "195.127.0.11");
   EXPECT_EQ(normalize_ipv4("0303.0177.0.013"), "195.127.0.11");
