@@ -76,11 +76,17 @@ std::int32_t fold_blocks_avx512(const std::uint8_t* s, std::int32_t i, std::int3
 inline constexpr std::uint8_t kWordByte = 0x01;       // part of a word (every table)
 inline constexpr std::uint8_t kWordLeet = 0x02;       // at[0]: 0 1 3 4 @ $
 inline constexpr std::uint8_t kWordJoin = 0x02;       // at[1]: a separator of spelled-out letters
+inline constexpr std::uint8_t kWordLetter = 0x04;     // at[0]: a-z
 inline constexpr std::uint8_t kWordSpelling1 = 0x10;  // bit 0x10 << (m - 1): the byte can be byte k of a
                                                       // chat spelling of m bytes (any byte when k >= m)
 struct SimdWordTables {
   alignas(64) std::uint8_t at[4][128];
   alignas(64) std::uint8_t high[4][64];
+  // Two-byte spellings, finer than at[]: the first byte's group (one bit) and, for the second
+  // byte, the groups of the first bytes it follows in some spelling (first bytes with the
+  // same followers share a group; 0 for other bytes).
+  alignas(64) std::uint8_t pair_first[128];
+  alignas(64) std::uint8_t pair_second[128];
 };
 
 // The tables, built once from the word pass's byte classes and chat spellings; null when
@@ -88,8 +94,9 @@ struct SimdWordTables {
 const SimdWordTables* simd_word_tables();
 
 // Bit r set when folded byte text[p + r] (p + r < n) may start or belong to a word that a word
-// rule changes: a leet character, the third of three equal word bytes, a one-byte word that
-// starts spelled-out letters ("d.a"), a word of 1-4 bytes that passes the chat-spelling filter.
+// rule changes: a leet character in a word with a letter, the third of three equal word bytes,
+// a one-byte word that starts spelled-out letters ("d.a"), a word of 1-4 bytes that passes the
+// chat-spelling filter.
 // Every word the scalar word pass would change has a bit (false positives are allowed). Reads
 // text[p - 2, p + 68) within [0, n). Call only when simd_fold_supported().
 std::uint64_t word_flags_avx512(const char* text, std::size_t n, std::size_t p, const SimdWordTables& tables);

@@ -797,6 +797,7 @@ const detail::SimdWordTables* detail::simd_word_tables() {
         if ((c & kToken) != 0) table[b] |= detail::kWordByte;
       }
       if ((c & kLeet) != 0) t->at[0][b] |= detail::kWordLeet;
+      if ((c & kLetter) != 0) t->at[0][b] |= detail::kWordLetter;
       if (b == '.' || b == ' ' || b == '-' || b == '_' || b == '*') t->at[1][b] |= detail::kWordJoin;
     }
     std::uint8_t high[4] = {detail::kWordByte, detail::kWordByte, detail::kWordByte, detail::kWordByte};
@@ -812,6 +813,27 @@ const detail::SimdWordTables* detail::simd_word_tables() {
       }
     }
     for (std::size_t k = 0; k < 4; ++k) std::fill(std::begin(t->high[k]), std::end(t->high[k]), high[k]);
+    // Two-byte spellings: first bytes grouped by the set of bytes that follow them (the
+    // groups past the eighth share the last bit: a coarser filter, never a wrong one).
+    std::array<std::uint64_t, 128> followers_lo{}, followers_hi{};
+    for (const auto& sp : kSpellings) {
+      if (sp.chat.size() != 2) continue;
+      const auto first = static_cast<unsigned char>(sp.chat[0]);
+      const auto second = static_cast<unsigned char>(sp.chat[1]);
+      (second < 64 ? followers_lo : followers_hi)[first] |= std::uint64_t{1} << (second & 63);
+    }
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> groups;
+    for (int first = 0; first < 128; ++first) {
+      const std::pair<std::uint64_t, std::uint64_t> followers{followers_lo[first], followers_hi[first]};
+      if (followers.first == 0 && followers.second == 0) continue;
+      auto group = std::find(groups.begin(), groups.end(), followers) - groups.begin();
+      if (group == static_cast<std::ptrdiff_t>(groups.size())) groups.push_back(followers);
+      const auto bit = static_cast<std::uint8_t>(1u << std::min<std::ptrdiff_t>(group, 7));
+      t->pair_first[first] |= bit;
+      for (int second = 0; second < 128; ++second) {
+        if (((second < 64 ? followers.first : followers.second) >> (second & 63)) & 1) t->pair_second[second] |= bit;
+      }
+    }
     return t;
   }();
   return kTables;

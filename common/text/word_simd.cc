@@ -46,6 +46,26 @@ VIGIL_AVX512 inline __mmask64 word_bytes(__m512i c) {
   return _mm512_test_epi8_mask(c, _mm512_set1_epi8(kWordByte));
 }
 
+// A 128-entry table's byte for each ASCII byte, 0 for the others.
+VIGIL_AVX512 inline __m512i lookup(__m512i v, const std::uint8_t* table) {
+  const __m512i lo = _mm512_load_si512(reinterpret_cast<const void*>(table));
+  const __m512i hi = _mm512_load_si512(reinterpret_cast<const void*>(table + 64));
+  return _mm512_maskz_permutex2var_epi8(~_mm512_movepi8_mask(v), lo, v, hi);
+}
+
+// The marks of `marks` (within `word`) that come first in their word, within the block.
+inline std::uint64_t first_in_word(std::uint64_t word, std::uint64_t start, std::uint64_t marks) {
+  // From each word start a carry runs over unmarked word bytes and stops on the first mark;
+  // in a word without marks it stops past the word.
+  const std::uint64_t unmarked = word & ~marks;
+  return (unmarked + start) & ~unmarked & word;
+}
+
+// The bytes of each word from its first mark on.
+inline std::uint64_t from_first(std::uint64_t word, std::uint64_t first) {
+  return word & ~(word + first);
+}
+
 }  // namespace
 
 VIGIL_AVX512 std::uint64_t word_flags_avx512(const char* text, std::size_t n, std::size_t p,
@@ -71,8 +91,24 @@ VIGIL_AVX512 std::uint64_t word_flags_avx512(const char* text, std::size_t n, st
   const __mmask64 word_after4 = word_bytes(classes(after4, tables, 0));
   const __mmask64 start = word & ~word_before;
   const __mmask64 single = start & ~word_after1;
-  // Leetspeak, and letter runs: the third of three equal word bytes.
-  std::uint64_t flags = _mm512_test_epi8_mask(c0, _mm512_set1_epi8(kWordLeet));
+  // Leetspeak needs a letter in the word ("2024" and "0912" are never changed): the first leet
+  // character of each word with a letter after it, or the first letter with a leet character
+  // after it. Words cut by the block's ends have all their leet characters marked.
+  const std::uint64_t leet = _mm512_test_epi8_mask(c0, _mm512_set1_epi8(kWordLeet));
+  const std::uint64_t letters = _mm512_test_epi8_mask(c0, _mm512_set1_epi8(kWordLetter));
+  const std::uint64_t block_start = word & ~(word << 1);  // word starts, and byte 0
+  const std::uint64_t first_leet = first_in_word(word, block_start, leet);
+  const std::uint64_t first_letter = first_in_word(word, block_start, letters);
+  std::uint64_t flags = (first_leet & from_first(word, first_letter)) | (first_letter & from_first(word, first_leet));
+  const std::uint64_t not_word = ~word;
+  std::uint64_t cut = word & ~(word + 1);  // the word at byte 0
+  if (not_word == 0) {
+    cut = word;
+  } else if ((word >> 63) != 0) {
+    cut |= ~std::uint64_t{0} << (64 - __builtin_clzll(not_word));  // the word at byte 63
+  }
+  flags |= leet & cut;
+  // Letter runs: the third of three equal word bytes.
   flags |= word & _mm512_cmpeq_epi8_mask(v, before1) & _mm512_cmpeq_epi8_mask(v, before2);
   // Spelled-out letters: a one-byte word, a separator, another one-byte ASCII word.
   flags |= single & _mm512_test_epi8_mask(c1, _mm512_set1_epi8(kWordJoin)) & word_after2 &
@@ -83,7 +119,7 @@ VIGIL_AVX512 std::uint64_t word_flags_avx512(const char* text, std::size_t n, st
   const std::uint64_t spelling1 =
       _mm512_test_epi8_mask(spelling, _mm512_set1_epi8(static_cast<char>(kWordSpelling1))) & ~word_after1;
   const std::uint64_t spelling2 =
-      _mm512_test_epi8_mask(spelling, _mm512_set1_epi8(static_cast<char>(kWordSpelling1 << 1))) & ~word_after2;
+      _mm512_test_epi8_mask(lookup(v, tables.pair_first), lookup(after1, tables.pair_second)) & ~word_after2;
   const std::uint64_t spelling3 =
       _mm512_test_epi8_mask(spelling, _mm512_set1_epi8(static_cast<char>(kWordSpelling1 << 2))) & ~word_after3;
   const std::uint64_t spelling4 =
