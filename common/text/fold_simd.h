@@ -93,13 +93,13 @@ struct SimdWordTables {
 // !simd_fold_supported().
 const SimdWordTables* simd_word_tables();
 
-// Bit r set when folded byte text[p + r] (p + r < n) may start or belong to a word that a word
+// Bit r of flags[b] set when folded byte text[64 b + r] (< n) may start or belong to a word that a word
 // rule changes: a leet character in a word with a letter, the third of three equal word bytes,
 // a one-byte word that starts spelled-out letters ("d.a"), a word of 1-4 bytes that passes the
 // chat-spelling filter.
-// Every word the scalar word pass would change has a bit (false positives are allowed). Reads
-// text[p - 2, p + 68) within [0, n). Call only when simd_fold_supported().
-std::uint64_t word_flags_avx512(const char* text, std::size_t n, std::size_t p, const SimdWordTables& tables);
+// Every word the scalar word pass would change has a bit (false positives are allowed). Writes
+// (n + 63) / 64 words to `flags`. Call only when simd_fold_supported().
+void word_flags_avx512(const char* text, std::size_t n, const SimdWordTables& tables, std::uint64_t* flags);
 
 // fold() with the vector steps allowed or not (tests compare them; fold() allows both).
 void fold(std::string_view utf8, Folded& out, bool simd_characters, bool simd_words);

@@ -536,13 +536,14 @@ struct WordStats {
 
 class WordFolder {
  public:
-  WordFolder(const Characters& in, Characters& joined, Folded& out)
+  WordFolder(const Characters& in, Characters& joined, std::vector<std::uint64_t>& flags, Folded& out)
       : t_(in.text.data()),
         org_(in.origin.data()),
         end_(in.origin_end.data()),
         n_(in.size),
         out_(out),
-        joined_(joined) {}
+        joined_(joined),
+        flags_(flags) {}
 
   // With `simd` (the CPU has AVX-512 VBMI2), only the words word_flags_avx512() marks go
   // through step(); the others are copied unchanged, as step() would leave them.
@@ -590,10 +591,11 @@ class WordFolder {
   const std::uint32_t* end_;
   std::size_t n_;
   Folded& out_;
-  Characters& joined_;          // a spelled-out word, gathered
-  std::size_t copy_ = 0;        // start of the bytes still to copy
-  std::size_t word_begin_ = 0;  // where the word being folded starts
-  bool after_number_ = false;   // the previous word is a number ("150 k", "1.500 k")
+  Characters& joined_;                 // a spelled-out word, gathered
+  std::vector<std::uint64_t>& flags_;  // word_flags_avx512's marks
+  std::size_t copy_ = 0;               // start of the bytes still to copy
+  std::size_t word_begin_ = 0;         // where the word being folded starts
+  bool after_number_ = false;          // the previous word is a number ("150 k", "1.500 k")
 };
 
 bool WordFolder::word(const char* w, const std::uint32_t* org, const std::uint32_t* end, std::size_t len,
@@ -670,29 +672,24 @@ void WordFolder::run_all() {
 void WordFolder::run_flagged(const detail::SimdWordTables& tables) {
   const char* t = t_;
   const std::size_t n = n_;
+  const std::size_t blocks = (n + 63) / 64;
+  if (flags_.size() < blocks) flags_.resize(blocks);
+  detail::word_flags_avx512(t, n, tables, flags_.data());
   std::size_t boundary = 0;  // where step() left off: not inside a word
-  std::size_t scan = 0;      // flags before this are done
-  std::size_t block = 0;     // flags holds the bits of t[block, block + 64)
-  std::uint64_t flags = 0;
-  bool have_block = false;
-  while (scan < n) {
-    if (!have_block || scan >= block + 64) {
-      block = scan;
-      flags = detail::word_flags_avx512(t, n, block, tables);
-      have_block = true;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::size_t block = 64 * b;
+    if (boundary >= block + 64) continue;
+    std::uint64_t pending = flags_[b];
+    if (boundary > block) pending &= ~std::uint64_t{0} << (boundary - block);
+    while (pending != 0) {
+      // The word of the first marked byte: every word between boundary and it is unchanged.
+      std::size_t word = block + static_cast<std::size_t>(__builtin_ctzll(pending));
+      while (word > boundary && token_char(t[word - 1])) --word;
+      if (t[word] == 'k' && (word + 1 == n || !token_char(t[word + 1]))) after_number_ = number_before(boundary, word);
+      boundary = step(word);
+      if (boundary >= block + 64) break;
+      pending &= ~std::uint64_t{0} << (boundary - block);
     }
-    const std::uint64_t pending = flags & (~std::uint64_t{0} << (scan - block));
-    if (pending == 0) {
-      scan = block + 64;
-      have_block = false;
-      continue;
-    }
-    // The word of the first marked byte: every word between boundary and it is unchanged.
-    std::size_t word = block + static_cast<std::size_t>(__builtin_ctzll(pending));
-    while (word > boundary && token_char(t[word - 1])) --word;
-    if (t[word] == 'k' && (word + 1 == n || !token_char(t[word + 1]))) after_number_ = number_before(boundary, word);
-    boundary = step(word);
-    scan = boundary;
   }
 }
 
@@ -842,8 +839,9 @@ const detail::SimdWordTables* detail::simd_word_tables() {
 void detail::fold(std::string_view utf8, Folded& out, bool simd_characters, bool simd_words) {
   thread_local Characters characters;
   thread_local Characters joined;
+  thread_local std::vector<std::uint64_t> flags;
   fold_characters(utf8, characters, simd_characters ? detail::simd_fold_tables() : nullptr);
-  WordFolder(characters, joined, out)
+  WordFolder(characters, joined, flags, out)
       .run(static_cast<std::uint32_t>(utf8.size()), simd_words ? detail::simd_word_tables() : nullptr);
 }
 

@@ -66,12 +66,9 @@ inline std::uint64_t from_first(std::uint64_t word, std::uint64_t first) {
   return word & ~(word + first);
 }
 
-}  // namespace
-
-VIGIL_AVX512 std::uint64_t word_flags_avx512(const char* text, std::size_t n, std::size_t p,
-                                             const SimdWordTables& tables) {
-  const auto size = static_cast<std::ptrdiff_t>(n);
-  const auto at = static_cast<std::ptrdiff_t>(p);
+// The marks of text[at, at + 64).
+VIGIL_AVX512 inline std::uint64_t block_flags(const char* text, std::ptrdiff_t size, std::ptrdiff_t at,
+                                              const SimdWordTables& tables) {
   const __m512i v = load(text, size, at);
   const __m512i before1 = load(text, size, at - 1);
   const __m512i before2 = load(text, size, at - 2);
@@ -128,10 +125,18 @@ VIGIL_AVX512 std::uint64_t word_flags_avx512(const char* text, std::size_t n, st
   return flags;
 }
 
+}  // namespace
+
+VIGIL_AVX512 void word_flags_avx512(const char* text, std::size_t n, const SimdWordTables& tables,
+                                    std::uint64_t* flags) {
+  const auto size = static_cast<std::ptrdiff_t>(n);
+  for (std::ptrdiff_t at = 0; at < size; at += 64) *flags++ = block_flags(text, size, at, tables);
+}
+
 #else
 
-std::uint64_t word_flags_avx512(const char*, std::size_t, std::size_t, const SimdWordTables&) {
-  return ~std::uint64_t{0};
+void word_flags_avx512(const char*, std::size_t n, const SimdWordTables&, std::uint64_t* flags) {
+  for (std::size_t at = 0; at < n; at += 64) *flags++ = ~std::uint64_t{0};
 }
 
 #endif
