@@ -22,9 +22,11 @@ namespace vigil::text::detail {
 
 namespace {
 
-// The 64 bytes text[from, from + 64), with 0 (not a word byte) outside [0, n).
+// The 64 bytes text[from, from + 64), with 0 (not a word byte) outside [0, n); kInside when
+// they are all inside.
+template <bool kInside>
 VIGIL_AVX512 inline __m512i load(const char* text, std::ptrdiff_t n, std::ptrdiff_t from) {
-  if (from >= 0 && from + 64 <= n) return _mm512_loadu_si512(reinterpret_cast<const void*>(text + from));
+  if (kInside || (from >= 0 && from + 64 <= n)) return _mm512_loadu_si512(reinterpret_cast<const void*>(text + from));
   const std::ptrdiff_t below = n - from;  // lanes below this are before n
   if (below <= 0) return _mm512_setzero_si512();
   std::uint64_t lanes = below >= 64 ? ~std::uint64_t{0} : _bzhi_u64(~std::uint64_t{0}, static_cast<unsigned>(below));
@@ -66,16 +68,17 @@ inline std::uint64_t from_first(std::uint64_t word, std::uint64_t first) {
   return word & ~(word + first);
 }
 
-// The marks of text[at, at + 64).
+// The marks of text[at, at + 64); kInside when text[at - 2, at + 68) is all inside the text.
+template <bool kInside>
 VIGIL_AVX512 inline std::uint64_t block_flags(const char* text, std::ptrdiff_t size, std::ptrdiff_t at,
                                               const SimdWordTables& tables) {
-  const __m512i v = load(text, size, at);
-  const __m512i before1 = load(text, size, at - 1);
-  const __m512i before2 = load(text, size, at - 2);
-  const __m512i after1 = load(text, size, at + 1);
-  const __m512i after2 = load(text, size, at + 2);
-  const __m512i after3 = load(text, size, at + 3);
-  const __m512i after4 = load(text, size, at + 4);
+  const __m512i v = load<kInside>(text, size, at);
+  const __m512i before1 = load<kInside>(text, size, at - 1);
+  const __m512i before2 = load<kInside>(text, size, at - 2);
+  const __m512i after1 = load<kInside>(text, size, at + 1);
+  const __m512i after2 = load<kInside>(text, size, at + 2);
+  const __m512i after3 = load<kInside>(text, size, at + 3);
+  const __m512i after4 = load<kInside>(text, size, at + 4);
   const __m512i c0 = classes(v, tables, 0);
   const __m512i c1 = classes(after1, tables, 1);
   const __m512i c2 = classes(after2, tables, 2);
@@ -130,7 +133,10 @@ VIGIL_AVX512 inline std::uint64_t block_flags(const char* text, std::ptrdiff_t s
 VIGIL_AVX512 void word_flags_avx512(const char* text, std::size_t n, const SimdWordTables& tables,
                                     std::uint64_t* flags) {
   const auto size = static_cast<std::ptrdiff_t>(n);
-  for (std::ptrdiff_t at = 0; at < size; at += 64) *flags++ = block_flags(text, size, at, tables);
+  std::ptrdiff_t at = 0;
+  for (; at < size && (at < 2 || at + 68 > size); at += 64) *flags++ = block_flags<false>(text, size, at, tables);
+  for (; at + 68 <= size; at += 64) *flags++ = block_flags<true>(text, size, at, tables);
+  for (; at < size; at += 64) *flags++ = block_flags<false>(text, size, at, tables);
 }
 
 #else
