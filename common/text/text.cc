@@ -708,7 +708,7 @@ bool WordFolder::number_before(std::size_t boundary, std::size_t word) const {
 std::size_t WordFolder::step(std::size_t i) {
   const char* t = t_;
   const std::size_t n = n_;
-  {
+  {  // the former loop body, unchanged but for its ends
     WordStats stats;
     stats.add(t + i, 0);
     std::size_t j = i + 1;
