@@ -1,9 +1,11 @@
 // Folding and extraction over arbitrary text: the offset map stays consistent (one entry per
 // folded byte plus the end, non-decreasing, inside the input) and extraction never crashes.
-// On a CPU with AVX-512 VBMI2, fold's vector step gives exactly what the scalar loop gives, on
-// the raw input too (ill-formed UTF-8 included).
+// On a CPU with AVX-512 VBMI2, fold's vector steps (character pass, word pass) give exactly
+// what the scalar loops give, each alone and both together, on the raw input too (ill-formed
+// UTF-8 included).
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "common/core/json_writer.h"
 #include "common/extract/extract.h"
@@ -12,14 +14,16 @@
 
 namespace {
 
-// The vector step (when the CPU has it) against the scalar loop: text and both offset maps.
-void same_both_ways(std::string_view text) {
+// The vector steps (when the CPU has them) against the scalar loops: text and both offset maps.
+void same_every_way(std::string_view text) {
   if (!vigil::text::detail::simd_fold_supported()) return;
   vigil::text::Folded scalar, simd;
-  vigil::text::detail::fold(text, scalar, false);
-  vigil::text::detail::fold(text, simd, true);
-  if (scalar.text != simd.text || scalar.origin != simd.origin || scalar.origin_end != simd.origin_end) {
-    __builtin_trap();
+  vigil::text::detail::fold(text, scalar, false, false);
+  for (const auto& [characters, words] : {std::pair{true, true}, std::pair{false, true}, std::pair{true, false}}) {
+    vigil::text::detail::fold(text, simd, characters, words);
+    if (scalar.text != simd.text || scalar.origin != simd.origin || scalar.origin_end != simd.origin_end) {
+      __builtin_trap();
+    }
   }
 }
 
@@ -27,7 +31,7 @@ void same_both_ways(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  same_both_ways(input);
+  same_every_way(input);
   if (!vigil::is_valid_utf8(input)) return 0;  // adapters only pass valid UTF-8 on
   const std::string text = vigil::text::nfc(input);
   vigil::text::Folded folded;

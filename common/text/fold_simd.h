@@ -67,7 +67,44 @@ const SimdFoldTables* simd_fold_tables();
 std::int32_t fold_blocks_avx512(const std::uint8_t* s, std::int32_t i, std::int32_t length,
                                 const SimdFoldTables& tables, CharacterCursor& cursor);
 
-// fold() with the vector step allowed or not (tests compare both; fold() allows it).
-void fold(std::string_view utf8, Folded& out, bool allow_simd);
+// The word pass's vector step (word_simd.cc): finds, 64 folded bytes at a time, the words
+// that a word rule may change, so that the scalar word pass only visits those and copies the
+// rest in bulk. Same CPU features as the character step (simd_fold_supported()).
+//
+// at[k] gives, for an ASCII byte at offset k = 0..3 of a word, the bits below; high[k] (64
+// equal bytes) the same for every byte 0x80..0xFF, a word byte of no spelling.
+inline constexpr std::uint8_t kWordByte = 0x01;       // part of a word (every table)
+inline constexpr std::uint8_t kWordLeet = 0x02;       // at[0]: 0 1 3 4 @ $
+inline constexpr std::uint8_t kWordJoin = 0x02;       // at[1]: a separator of spelled-out letters
+inline constexpr std::uint8_t kWordLetter = 0x04;     // at[0]: a-z
+inline constexpr std::uint8_t kWordSpelling1 = 0x10;  // bit 0x10 << (m - 1): the byte can be byte k of a
+                                                      // chat spelling of m bytes (any byte when k >= m)
+struct SimdWordTables {
+  alignas(64) std::uint8_t at[4][128];
+  alignas(64) std::uint8_t high[4][64];
+  // Two-byte spellings, finer than at[]: the first byte's group (one bit) and, for the second
+  // byte, the groups of the first bytes it follows in some spelling (first bytes with the
+  // same followers share a group; 0 for other bytes).
+  alignas(64) std::uint8_t pair_first[128];
+  alignas(64) std::uint8_t pair_second[128];
+};
+
+// The tables, built once from the word pass's byte classes and chat spellings; null when
+// !simd_fold_supported().
+const SimdWordTables* simd_word_tables();
+
+// Bit r of flags[b] set when folded byte text[64 b + r] (< n) may start or belong to a word that a word
+// rule changes: a leet character in a word with a letter, the third of three equal word bytes,
+// a one-byte word that starts spelled-out letters ("d.a"), a word of 1-4 bytes that passes the
+// chat-spelling filter.
+// Every word the scalar word pass would change has a bit (false positives are allowed). Writes
+// (n + 63) / 64 words to `flags`. Call only when simd_fold_supported().
+void word_flags_avx512(const char* text, std::size_t n, const SimdWordTables& tables, std::uint64_t* flags);
+
+// fold() with the vector steps allowed or not (tests compare them; fold() allows both).
+void fold(std::string_view utf8, Folded& out, bool simd_characters, bool simd_words);
+inline void fold(std::string_view utf8, Folded& out, bool allow_simd) {
+  fold(utf8, out, allow_simd, allow_simd);
+}
 
 }  // namespace vigil::text::detail

@@ -536,17 +536,29 @@ struct WordStats {
 
 class WordFolder {
  public:
-  WordFolder(const Characters& in, Characters& joined, Folded& out)
+  WordFolder(const Characters& in, Characters& joined, std::vector<std::uint64_t>& flags, Folded& out)
       : t_(in.text.data()),
         org_(in.origin.data()),
         end_(in.origin_end.data()),
         n_(in.size),
         out_(out),
-        joined_(joined) {}
+        joined_(joined),
+        flags_(flags) {}
 
-  void run(std::uint32_t input_size);
+  // With `simd` (the CPU has AVX-512 VBMI2), only the words word_flags_avx512() marks go
+  // through step(); the others are copied unchanged, as step() would leave them.
+  void run(std::uint32_t input_size, const detail::SimdWordTables* simd);
 
  private:
+  // Every word through step(): the reference the vector step is tested against.
+  void run_all();
+  void run_flagged(const detail::SimdWordTables& tables);
+  // Folds the word (or the spelled-out letters) starting at token byte i, the first after a
+  // word boundary; returns where the next word may start.
+  std::size_t step(std::size_t i);
+  // Whether the word before a lone "k" at `word` is a number, as after_number_ would be had
+  // every word since `boundary` (where step() last left it) gone through step().
+  bool number_before(std::size_t boundary, std::size_t word) const;
   // Per word: leetspeak (d4t4 -> data) in words that are mostly letters, runs of three or more
   // equal letters collapsed (baaaan -> ban), then chat spellings (ko -> khong). Returns false
   // when the word is copied unchanged (nothing written), else writes it. `before` and `after`
@@ -579,10 +591,11 @@ class WordFolder {
   const std::uint32_t* end_;
   std::size_t n_;
   Folded& out_;
-  Characters& joined_;          // a spelled-out word, gathered
-  std::size_t copy_ = 0;        // start of the bytes still to copy
-  std::size_t word_begin_ = 0;  // where the word being folded starts
-  bool after_number_ = false;   // the previous word is a number ("150 k", "1.500 k")
+  Characters& joined_;                 // a spelled-out word, gathered
+  std::vector<std::uint64_t>& flags_;  // word_flags_avx512's marks
+  std::size_t copy_ = 0;               // start of the bytes still to copy
+  std::size_t word_begin_ = 0;         // where the word being folded starts
+  bool after_number_ = false;          // the previous word is a number ("150 k", "1.500 k")
 };
 
 bool WordFolder::word(const char* w, const std::uint32_t* org, const std::uint32_t* end, std::size_t len,
@@ -630,19 +643,72 @@ bool WordFolder::word(const char* w, const std::uint32_t* org, const std::uint32
   return true;
 }
 
-void WordFolder::run(std::uint32_t input_size) {
+void WordFolder::run(std::uint32_t input_size, const detail::SimdWordTables* simd) {
   out_.text.clear();
   out_.origin.clear();
   out_.origin_end.clear();
   out_.text.reserve(n_ + 16);
   out_.origin.reserve(n_ + 17);
   out_.origin_end.reserve(n_ + 17);
-  const char* t = t_;
-  const std::size_t n = n_;
+  if (simd != nullptr) {
+    run_flagged(*simd);
+  } else {
+    run_all();
+  }
+  flush(n_);
+  out_.origin.push_back(input_size);
+  out_.origin_end.push_back(input_size);
+}
+
+void WordFolder::run_all() {
   std::size_t i = 0;
   while (true) {
-    while (i < n && !token_char(t[i])) ++i;
-    if (i == n) break;
+    while (i < n_ && !token_char(t_[i])) ++i;
+    if (i == n_) break;
+    i = step(i);
+  }
+}
+
+void WordFolder::run_flagged(const detail::SimdWordTables& tables) {
+  const char* t = t_;
+  const std::size_t n = n_;
+  const std::size_t blocks = (n + 63) / 64;
+  if (flags_.size() < blocks) flags_.resize(blocks);
+  detail::word_flags_avx512(t, n, tables, flags_.data());
+  std::size_t boundary = 0;  // where step() left off: not inside a word
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::size_t block = 64 * b;
+    if (boundary >= block + 64) continue;
+    std::uint64_t pending = flags_[b];
+    if (boundary > block) pending &= ~std::uint64_t{0} << (boundary - block);
+    while (pending != 0) {
+      // The word of the first marked byte: every word between boundary and it is unchanged.
+      std::size_t word = block + static_cast<std::size_t>(__builtin_ctzll(pending));
+      while (word > boundary && token_char(t[word - 1])) --word;
+      if (t[word] == 'k' && (word + 1 == n || !token_char(t[word + 1]))) after_number_ = number_before(boundary, word);
+      boundary = step(word);
+      if (boundary >= block + 64) break;
+      pending &= ~std::uint64_t{0} << (boundary - block);
+    }
+  }
+}
+
+bool WordFolder::number_before(std::size_t boundary, std::size_t word) const {
+  std::size_t end = word;
+  while (end > boundary && !token_char(t_[end - 1])) --end;
+  if (end == boundary) return after_number_;  // the word before went through step()
+  std::size_t begin = end;
+  while (begin > boundary && token_char(t_[begin - 1])) --begin;
+  for (std::size_t k = begin; k < end; ++k) {
+    if ((byte_class(t_[k]) & kDigit) == 0) return false;
+  }
+  return true;
+}
+
+std::size_t WordFolder::step(std::size_t i) {
+  const char* t = t_;
+  const std::size_t n = n_;
+  {  // the former loop body, unchanged but for its ends
     WordStats stats;
     stats.add(t + i, 0);
     std::size_t j = i + 1;
@@ -687,8 +753,7 @@ void WordFolder::run(std::uint32_t input_size) {
           append(joined.text.data(), joined.origin.data(), joined.origin_end.data(), joined.text.size());
         }
         copy_ = last + 1;
-        i = last + 1;
-        continue;
+        return last + 1;
       }
     }
     const std::size_t len = j - i;
@@ -706,32 +771,82 @@ void WordFolder::run(std::uint32_t input_size) {
         emit(replacement, org_[i], end_[j - 1]);
         copy_ = j;
       }
-      i = j;
-      continue;
+      return j;
     }
     word_begin_ = i;
     if (word(t + i, org_ + i, end_ + i, len, stats, i > 0 ? static_cast<unsigned char>(t[i - 1]) : -1,
              j < n ? static_cast<unsigned char>(t[j]) : -1)) {
       copy_ = j;  // word() wrote it
     }
-    i = j;
+    return j;
   }
-  flush(n);
-  out_.origin.push_back(input_size);
-  out_.origin_end.push_back(input_size);
 }
 
 }  // namespace
 
-void detail::fold(std::string_view utf8, Folded& out, bool allow_simd) {
+const detail::SimdWordTables* detail::simd_word_tables() {
+  static const detail::SimdWordTables* kTables = []() -> const detail::SimdWordTables* {
+    if (!detail::simd_fold_supported()) return nullptr;
+    auto* t = new detail::SimdWordTables();
+    for (int b = 0; b < 128; ++b) {
+      const std::uint8_t c = byte_class(static_cast<char>(b));
+      for (auto& table : t->at) {
+        if ((c & kToken) != 0) table[b] |= detail::kWordByte;
+      }
+      if ((c & kLeet) != 0) t->at[0][b] |= detail::kWordLeet;
+      if ((c & kLetter) != 0) t->at[0][b] |= detail::kWordLetter;
+      if (b == '.' || b == ' ' || b == '-' || b == '_' || b == '*') t->at[1][b] |= detail::kWordJoin;
+    }
+    std::uint8_t high[4] = {detail::kWordByte, detail::kWordByte, detail::kWordByte, detail::kWordByte};
+    for (const auto& sp : kSpellings) {
+      const std::size_t m = sp.chat.size();
+      if (m == 0 || m > 4) continue;  // SpellingTable::find never matches these
+      const auto bit = static_cast<std::uint8_t>(detail::kWordSpelling1 << (m - 1));
+      for (std::size_t k = 0; k < 4; ++k) {
+        for (int b = 0; b < 128; ++b) {
+          if (k >= m || b == static_cast<unsigned char>(sp.chat[k])) t->at[k][b] |= bit;
+        }
+        if (k >= m) high[k] |= bit;  // past the spelling's end any byte will do
+      }
+    }
+    for (std::size_t k = 0; k < 4; ++k) std::fill(std::begin(t->high[k]), std::end(t->high[k]), high[k]);
+    // Two-byte spellings: first bytes grouped by the set of bytes that follow them (the
+    // groups past the eighth share the last bit: a coarser filter, never a wrong one).
+    std::array<std::uint64_t, 128> followers_lo{}, followers_hi{};
+    for (const auto& sp : kSpellings) {
+      if (sp.chat.size() != 2) continue;
+      const auto first = static_cast<unsigned char>(sp.chat[0]);
+      const auto second = static_cast<unsigned char>(sp.chat[1]);
+      (second < 64 ? followers_lo : followers_hi)[first] |= std::uint64_t{1} << (second & 63);
+    }
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> groups;
+    for (int first = 0; first < 128; ++first) {
+      const std::pair<std::uint64_t, std::uint64_t> followers{followers_lo[first], followers_hi[first]};
+      if (followers.first == 0 && followers.second == 0) continue;
+      auto group = std::find(groups.begin(), groups.end(), followers) - groups.begin();
+      if (group == static_cast<std::ptrdiff_t>(groups.size())) groups.push_back(followers);
+      const auto bit = static_cast<std::uint8_t>(1u << std::min<std::ptrdiff_t>(group, 7));
+      t->pair_first[first] |= bit;
+      for (int second = 0; second < 128; ++second) {
+        if (((second < 64 ? followers.first : followers.second) >> (second & 63)) & 1) t->pair_second[second] |= bit;
+      }
+    }
+    return t;
+  }();
+  return kTables;
+}
+
+void detail::fold(std::string_view utf8, Folded& out, bool simd_characters, bool simd_words) {
   thread_local Characters characters;
   thread_local Characters joined;
-  fold_characters(utf8, characters, allow_simd ? detail::simd_fold_tables() : nullptr);
-  WordFolder(characters, joined, out).run(static_cast<std::uint32_t>(utf8.size()));
+  thread_local std::vector<std::uint64_t> flags;
+  fold_characters(utf8, characters, simd_characters ? detail::simd_fold_tables() : nullptr);
+  WordFolder(characters, joined, flags, out)
+      .run(static_cast<std::uint32_t>(utf8.size()), simd_words ? detail::simd_word_tables() : nullptr);
 }
 
 void fold(std::string_view utf8, Folded& out) {
-  detail::fold(utf8, out, true);
+  detail::fold(utf8, out, true, true);
 }
 
 std::size_t code_points(std::string_view utf8) {

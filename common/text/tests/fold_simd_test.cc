@@ -1,5 +1,6 @@
-// The vector step of fold's character pass (fold_simd.cc) against the scalar loop: the folded
-// text and both offset maps must be identical for every input, after the word pass too.
+// The vector steps of fold (fold_simd.cc: the character pass; word_simd.cc: the word pass)
+// against the scalar loops: the folded text and both offset maps must be identical for every
+// input, with each vector step alone and with both.
 
 #include "common/text/fold_simd.h"
 
@@ -49,15 +50,23 @@ std::string escaped(std::string_view s) {
   return out.str();
 }
 
-// Folds `input` both ways; returns an empty string when identical, else what differs.
-std::string difference(std::string_view input) {
+// Which vector steps a fold uses.
+struct Steps {
+  bool characters;
+  bool words;
+};
+
+// Folds `input` with only the scalar loops and with `steps`; returns an empty string when
+// identical, else what differs.
+std::string difference(std::string_view input, Steps steps) {
   Folded scalar, simd;
-  detail::fold(input, scalar, false);
-  detail::fold(input, simd, true);
+  detail::fold(input, scalar, false, false);
+  detail::fold(input, simd, steps.characters, steps.words);
   if (scalar.text == simd.text && scalar.origin == simd.origin && scalar.origin_end == simd.origin_end) return {};
   std::ostringstream out;
   out << "input \"" << escaped(input) << "\"\n  scalar \"" << escaped(scalar.text) << "\"\n  simd   \""
-      << escaped(simd.text) << "\"\n";
+      << escaped(simd.text) << "\"  (vector steps:" << (steps.characters ? " characters" : "")
+      << (steps.words ? " words" : "") << ")\n";
   const std::size_t n = std::min(scalar.origin.size(), simd.origin.size());
   for (std::size_t k = 0; k < n; ++k) {
     if (scalar.origin[k] != simd.origin[k] || scalar.origin_end[k] != simd.origin_end[k]) {
@@ -72,13 +81,19 @@ std::string difference(std::string_view input) {
   return out.str();
 }
 
-// Compares many inputs; stops at the first few differences so a broken step stays readable.
+// Compares many inputs with both vector steps and, every `each_step_every` inputs (0: never),
+// with each step alone (the unit test's time limit is shared by every text test); stops at
+// the first few differences so a broken step stays readable.
 class Comparer {
  public:
+  explicit Comparer(std::size_t each_step_every = 1) : each_step_every_(each_step_every) {}
   void operator()(std::string_view input) {
+    const bool each_step = each_step_every_ != 0 && compared_ % each_step_every_ == 0;
     ++compared_;
     if (failures_ >= 5) return;
-    const std::string d = difference(input);
+    std::string d = difference(input, {true, true});
+    if (d.empty() && each_step) d = difference(input, {false, true});
+    if (d.empty() && each_step) d = difference(input, {true, false});
     if (!d.empty()) {
       ++failures_;
       ADD_FAILURE() << d;
@@ -87,6 +102,7 @@ class Comparer {
   std::size_t compared() const { return compared_; }
 
  private:
+  std::size_t each_step_every_;
   std::size_t compared_ = 0;
   std::size_t failures_ = 0;
 };
@@ -179,7 +195,7 @@ TEST(FoldSimd, CorpusTextsNeedNoScalarBlock) {
 
 TEST(FoldSimd, SameAsScalarOnCorpusAndLabelledTexts) {
   SKIP_WITHOUT_SIMD();
-  Comparer compare;
+  Comparer compare(/*each_step_every=*/3);
   for (const std::string& text : corpus_texts(kSanitized ? 2000 : 20000)) {
     compare(text);
     // Upper case and every shorter tail, so blocks split the text at other places.
@@ -212,7 +228,7 @@ TEST(FoldSimd, SameAsScalarForEveryCodePointAroundBlockEnds) {
       "xin chào 😍 bạn \xe2\x80\x8b nhé  🔥🔥 ok   đi  😍😍 về   ạ nhé 🔥 xin chào 😍 bạn ơi nhé nhé nhé",
   };
   const std::string tail = " ạ đấy Ở ĐÂY \xcc\x81 ok";
-  Comparer compare;
+  Comparer compare(/*each_step_every=*/0);
   std::string text;
   const int first_offset = kSanitized ? 60 : 56;
   for (std::uint32_t c = 0; c < 0x20000; ++c) {
@@ -253,7 +269,7 @@ TEST(FoldSimd, SameAsScalarOnRandomVietnameseLikeText) {
   };
   // clang-format on
   std::mt19937_64 rng(7);
-  Comparer compare;
+  Comparer compare(/*each_step_every=*/4);
   std::string text;
   const std::size_t count = kSanitized ? 200000 : 3000000;
   for (std::size_t k = 0; k < count; ++k) {
@@ -267,6 +283,104 @@ TEST(FoldSimd, SameAsScalarOnRandomVietnameseLikeText) {
     compare(text);
   }
   std::cout << "[          ] " << compare.compared() << " random texts compared\n";
+}
+
+// Texts that hit every word rule, and words that nearly do.
+// clang-format off
+const std::vector<std::string_view> kRuleWords = {
+    // spelled-out letters with each separator, too few letters, dotted neighbours, digits
+    "d.a.t.a", "d a t a", "d-a-t-a", "d_a_t_a", "d*a*t*a", "d.a.t", "d a t", "d-a", "d.a", "o a b", "a b c d e",
+    "d.ữ l.i.ệ.u", "t.h.u m.u.a d.ữ", "d.ữ", "l.i.ệ.u", "1.2.3", "a.b.3", "D.A.T.A", "d.a-t.a", "x.y z.w",
+    "d..a..t", "d. a. t. a", "đ.a.t.a", "d.4.t.4", "k.o", "k.a.b",
+    // leetspeak and what keeps its digits
+    "b@n", "d4t4", "kh4ch", "$im", "r3", "@kho", "4g", "50k", "2024", "3tr", "1tr5", "12usdt", "5kg", "20gb",
+    "0912.345.678", "ab90", "a1", "1a", "l0l", "$$$", "@@@", "c0ng", "t3l3", "h0ng", "k0", "4e",
+    // runs of equal bytes
+    "baaaan", "aaa", "cccd", "www", "ooo", "noooo", "000", "1111", "hoooong", "kooo", "đđđ", "ưưư", "aa", "bb",
+    // chat spellings and near misses
+    "ko", "hok", "kh", "hong", "dc", "j", "sdt", "stk", "tk", "ck", "zl", "fb", "tele", "mk", "vs", "ng", "ae",
+    "nt", "dt", "sp", "sl", "inb", "nhiu", "dk", "dky", "r", "k", "kho", "khon", "to", "co", "de", "so", "hot",
+    "tel", "telex", "nhi", "dkyy", "ng1", "sdtt", "ko@", "$k", "k$",
+    // the lone k
+    "150 k", "1.500 k", "k-pop", "được k?", "(k)", "k,", "k.", "12k", "k12", "k k k", "9 k", "a 9 k", "9k k",
+    "1.2.3 k", "a.b.3 k", "x k", "k)", ":k;", "k!",
+};
+// clang-format on
+
+TEST(FoldWordsSimd, EveryRuleAtEveryPlaceAroundBlockEnds) {
+  SKIP_WITHOUT_SIMD();
+  // Each rule word starting from 8 before to 8 after 64 bytes of text (a 64-byte step of the
+  // word scan starts at the text or just after the last word a rule looked at), behind plain
+  // words, Vietnamese letters or marked words, and followed by each kind of neighbour.
+  const std::string fillers[] = {
+      "xin chao ban nhe hom nay troi dep qua di choi thoi nao xin chao ban nhe hom nay troi dep qua",
+      "tiếng việt có dấu đẹp lắm ạ ơi được chưa nhé tiếng việt có dấu đẹp lắm ạ ơi được chưa nhé",
+      "ko biet d.a.t.a o dau 150 k nhe b@n aaa ok 2024 xin chao ban nhe hom nay troi dep qua di",
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+      "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t.u.v.w.x.y.z.a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r",
+      "k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k k",
+      "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4",
+  };
+  const std::string_view tails[] = {"", " ", ".", " x", " x y", ".x", "-x.y", "x", "aa", " k", "?", " 9", ", ok"};
+  Comparer compare(/*each_step_every=*/kSanitized ? 4 : 1);
+  std::string text;
+  for (const std::string_view word : kRuleWords) {
+    for (const std::string& filler : fillers) {
+      for (std::size_t offset = 0; offset <= 72; ++offset) {
+        if (offset > 4 && offset < 56) continue;
+        // The sanitizer builds are ~20x slower: fewer places there.
+        if (kSanitized && (offset > 2 && (offset < 62 || offset > 66))) continue;
+        for (const std::string_view tail : tails) {
+          for (const std::string_view joint : {" ", ".", "", "  ,"}) {
+            if (kSanitized && (joint.empty() || joint.size() > 2)) continue;
+            text.assign(filler, 0, offset);
+            text += joint;
+            text += word;
+            text += tail;
+            compare(text);
+            // Twice, so that the second one may start in the next block.
+            text += word;
+            compare(text);
+          }
+        }
+      }
+    }
+  }
+  std::cout << "[          ] " << compare.compared() << " rule words around block ends compared\n";
+}
+
+TEST(FoldWordsSimd, SameAsScalarOnRandomRuleText) {
+  SKIP_WITHOUT_SIMD();
+  // Pieces weighted towards the word rules: single letters between . - _ * and spaces, leet
+  // characters, runs, chat spellings, lone k next to numbers, Vietnamese letters and a few
+  // bytes that fold to nothing, to other letters or to none of these.
+  // clang-format off
+  const std::vector<std::string_view> pieces = {
+      "a", "b", "d", "t", "k", "k", "k", "o", "h", "n", "g", "j", "r", "s", "c", "z", "e", "i", "y", "u", "x",
+      "A", "K", "D", "Đ", "đ", "ữ", "ệ", "ô", "ơ", "ư", "á",
+      ".", ".", ".", "-", "-", "_", "*", " ", " ", " ", " ", "  ", "\t", "\n", ",", "!", "?", ";", ":", "(", ")",
+      "/", "%", "+", "'", "\"",
+      "0", "1", "3", "4", "@", "$", "2", "5", "9", "00", "000", "150", "1.500", "2024",
+      "aaa", "aa", "ooo", "kkk", "đđđ", "111", "$$$",
+      "ko", "hok", "kh", "hong", "dc", "sdt", "stk", "tk", "ck", "zl", "fb", "tele", "mk", "vs", "ng", "ae", "nt",
+      "dt", "sp", "sl", "inb", "nhiu", "dk", "dky", "co", "to", "hot", "khong", "data", "tr", "usdt", "gb",
+      "😍", "\xe2\x80\x8b", "\xcc\x81", "ß", "æ", "привет",
+  };
+  // clang-format on
+  std::mt19937_64 rng(11);
+  Comparer compare(/*each_step_every=*/2);
+  std::string text;
+  const std::size_t count = kSanitized ? 150000 : 1500000;
+  for (std::size_t k = 0; k < count; ++k) {
+    text.clear();
+    const std::size_t target = rng() % 4 == 0 ? rng() % 400 : rng() % 90;
+    // Some texts draw from a few pieces only, so that rules pile up ("k.k.k", "1 k 1 k").
+    const std::size_t palette = rng() % 3 == 0 ? 4 + rng() % 8 : pieces.size();
+    const std::size_t first = rng() % (pieces.size() - palette + 1);
+    while (text.size() < target) text += pieces[first + rng() % palette];
+    compare(text);
+  }
+  std::cout << "[          ] " << compare.compared() << " random rule texts compared\n";
 }
 
 }  // namespace
