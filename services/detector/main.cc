@@ -135,6 +135,13 @@ int main(int argc, char** argv) {
                  "(exit 3) while the group has active members");
   app.add_flag("--dry-run", dry_run, "With --reset-to: print the plan, change nothing");
   if (const auto done = vigil::cli::parse_command_line(app, argc, argv, log_format, "vigil-detector")) return *done;
+  // SIGHUP asks for a reload, applied between batches. Installed before the slow start-up
+  // (pack compile, Kafka clients, blocklist catch-up): SIGHUP's default action ends the process,
+  // and an operator or a ConfigMap reloader may send one at any time.
+  struct sigaction hup = {};
+  hup.sa_handler = on_hangup;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);
 
   const bool offline = !inputs.empty();
   if (offline && output.empty()) return usage_error("--input needs --output FILE to write flags to");
@@ -263,10 +270,6 @@ int main(int argc, char** argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  struct sigaction hup = {};
-  hup.sa_handler = on_hangup;
-  sigemptyset(&hup.sa_mask);
-  sigaction(SIGHUP, &hup, nullptr);
 
   // Operators' endpoints: a registry the probe fills, served with health and readiness.
   if (metrics_listen.empty()) metrics_listen = config.metrics_listen;
