@@ -249,6 +249,14 @@ int main(int argc, char** argv) {
     if (consumer.properties.count("bootstrap.servers") == 0) {
       return usage_error(config_path + ": kafka.bootstrap.servers is required in online mode");
     }
+    // Before the consumer joins its group: a detector that cannot start then leaves nothing
+    // to close (closing a consumer in the middle of its first join can take a long time).
+    if (config.state.enabled) {
+      if (auto st = vigil::detector::create_state_topics(config); !st.is_ok()) {
+        spdlog::error("cannot create the state topics: {}", st.to_string());
+        return kRuntimeError;
+      }
+    }
     auto src = vigil::io::open_kafka_source(consumer);
     if (!src.is_ok()) return usage_error(src.status().message());
     auto snk = vigil::io::open_kafka_sink(producer);
@@ -319,10 +327,6 @@ int main(int argc, char** argv) {
   // Online, stage B runs on its own thread with its own consumer group and transactions.
   std::unique_ptr<vigil::detector::StateWorker> state_worker;
   if (!offline && config.state.enabled) {
-    if (auto st = vigil::detector::create_state_topics(config); !st.is_ok()) {
-      spdlog::error("cannot create the state topics: {}", st.to_string());
-      return kRuntimeError;
-    }
     auto worker = vigil::detector::StateWorker::open(config, pack.value(), instance_name(), *registry, health);
     if (!worker.is_ok()) {
       spdlog::error("cannot start stage B: {}", worker.status().to_string());
