@@ -181,35 +181,28 @@ VIGIL_AVX512 std::int32_t fold_block(const std::uint8_t* s, std::int32_t i, std:
   ends = _mm512_mask_add_epi8(ends, lead4, ends, one);
   const auto block = static_cast<std::uint32_t>(i);
   auto end_of = [&](int lane) { return block + static_cast<std::uint32_t>(lane) + char_length(s[i + lane]); };
+  // The white space in `run` (lanes of one run) continues a pending run or starts one, never at
+  // the start of the output, as the scalar space() does.
+  auto take_space = [&](std::uint64_t run) {
+    if (run == 0) return;
+    if (c.pending_space) {
+      c.space_end = end_of(last_lane(run));
+    } else if (c.n != 0) {
+      c.pending_space = true;
+      c.space_origin = block + static_cast<std::uint32_t>(first_lane(run));
+      c.space_end = end_of(last_lane(run));
+    }
+  };
 
   if (letter == 0) {
-    // Only spaces and dropped characters: a run that continues or starts (never at the start
-    // of the output), as the scalar space() does.
-    if (space != 0) {
-      if (c.pending_space) {
-        c.space_end = end_of(last_lane(space));
-      } else if (c.n != 0) {
-        c.pending_space = true;
-        c.space_origin = block + static_cast<std::uint32_t>(first_lane(space));
-        c.space_end = end_of(last_lane(space));
-      }
-    }
+    take_space(space);  // only spaces and dropped characters
     return used;
   }
   const int first_letter = first_lane(letter);
   const int last_letter = last_lane(letter);
   // The run before the first letter continues a pending one or starts one; either way it is
   // written now, before the letter.
-  const std::uint64_t leading = space & lanes_below(first_letter);
-  if (leading != 0) {
-    if (c.pending_space) {
-      c.space_end = end_of(last_lane(leading));
-    } else if (c.n != 0) {
-      c.pending_space = true;
-      c.space_origin = block + static_cast<std::uint32_t>(first_lane(leading));
-      c.space_end = end_of(last_lane(leading));
-    }
-  }
+  take_space(space & lanes_below(first_letter));
   std::size_t n = c.n;
   if (c.pending_space) {
     c.text[n] = ' ';
