@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 
+#include "common/extract/byte_set.h"
 #include "common/extract/url.h"
 
 #if defined(__SSE2__)
@@ -55,6 +56,16 @@ bool is_alnum(char c) {
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
+bool is_ascii_letter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+using detail::ByteSet;
+using detail::find_first_in;
+using detail::find_first_not_in;
+constexpr ByteSet kPathEnd("/?");    // ends a host part or a path segment
+constexpr ByteSet kHostEnd("/?#:");  // ends the host of a token as written
+constexpr ByteSet kDottedDigits("0123456789.");
 // "số0912..." is not a phone boundary: UTF-8 letters count as word bytes.
 using text::is_word_byte;
 
@@ -107,8 +118,7 @@ Scratch& scratch() {
 }
 
 bool known_suffix(std::string_view tld) {
-  if (tld.empty() || !std::all_of(tld.begin(), tld.end(),
-                                  [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '-'; })) {
+  if (tld.empty() || !std::all_of(tld.begin(), tld.end(), [](char c) { return is_ascii_letter(c) || c == '-'; })) {
     return false;
   }
   std::string& lowered = scratch().suffix;
@@ -271,7 +281,7 @@ bool url_delimiter(char c) {
 }
 
 bool valid_handle_name(std::string_view name) {
-  if (name.size() < 5 || name.size() > 32 || !std::isalpha(static_cast<unsigned char>(name[0]))) return false;
+  if (name.size() < 5 || name.size() > 32 || !is_ascii_letter(name[0])) return false;
   return std::all_of(name.begin(), name.end(), [](char c) { return is_alnum(c) || c == '_'; });
 }
 
@@ -310,7 +320,7 @@ void add_canonical(std::string_view url, std::string_view host, std::string_view
   out.add_unique(EntityType::kUrl, url, "", start, end);
   if (!domain.empty()) out.add_unique(EntityType::kDomain, domain, "", start, end);
   const std::string_view path = url.substr(url.find('/', url.find("://") + 3) + 1);
-  const std::string_view first_segment = path.substr(0, std::min(path.find_first_of("/?"), path.size()));
+  const std::string_view first_segment = path.substr(0, std::min(find_first_in(path, kPathEnd), path.size()));
   if ((host == "t.me" || host == "telegram.me") && valid_handle_name(first_segment) && first_segment != "joinchat") {
     out.add_unique(EntityType::kHandle, lowered("@", first_segment), "telegram", start, end);
   }
@@ -332,12 +342,12 @@ void add_canonical(const UrlBuffers& c, std::uint32_t start, std::uint32_t end, 
 void consider_token(std::string_view token, std::uint32_t start, std::uint32_t end, EntityList& out) {
   const bool has_scheme = starts_with_ci(token, 0, "http://") || starts_with_ci(token, 0, "https://");
   if (!has_scheme) {
-    const std::size_t host_end = std::min(token.find_first_of("/?#:"), token.size());
+    const std::size_t host_end = std::min(find_first_in(token, kHostEnd), token.size());
     const std::string_view host = token.substr(0, host_end);
     if (host.find('@') != std::string_view::npos) return;  // an e-mail address
     const auto last_dot = host.rfind('.');
     if (last_dot == std::string_view::npos || last_dot == 0) return;
-    const bool ip = host.find_first_not_of("0123456789.") == std::string_view::npos &&
+    const bool ip = find_first_not_in(host, kDottedDigits) == std::string_view::npos &&
                     std::count(host.begin(), host.end(), '.') == 3 && parse_ipv4(host).has_value();
     if (!ip && !known_suffix(host.substr(last_dot + 1))) return;
   }
@@ -355,7 +365,7 @@ bool dotless_ip_url(std::string_view token) {
   const bool has_scheme = starts_with_ci(token, 0, "http://") || starts_with_ci(token, 0, "https://");
   if (!has_scheme) return false;
   token.remove_prefix(token.find("://") + 3);
-  const std::string_view host = token.substr(0, std::min(token.find_first_of("/?#:"), token.size()));
+  const std::string_view host = token.substr(0, std::min(find_first_in(token, kHostEnd), token.size()));
   return !host.empty() && parse_ipv4(host).has_value();
 }
 
@@ -627,7 +637,7 @@ std::string canonical_host(std::string_view host) {
 std::string_view url_host(std::string_view url) {
   const auto scheme_end = url.find("://");
   if (scheme_end != std::string_view::npos) url.remove_prefix(scheme_end + 3);
-  return url.substr(0, std::min(url.find_first_of("/?"), url.size()));
+  return url.substr(0, std::min(find_first_in(url, kPathEnd), url.size()));
 }
 
 std::string host_to_unicode(std::string_view canonical) {

@@ -6,10 +6,14 @@
 #include <cstdint>
 #include <functional>
 
+#include "common/extract/byte_set.h"
 #include "common/extract/extract.h"
 
 namespace vigil::extract {
 namespace {
+
+constexpr detail::ByteSet kLineBreaks("\t\r\n");  // removed from URLs before anything else
+constexpr detail::ByteSet kPathEnd("/?");         // ends the host part
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -21,6 +25,10 @@ int hex_value(char c) {
 }  // namespace
 
 bool percent_decode(std::string_view in, std::string& out) {
+  if (in.find('%') == std::string_view::npos) {  // most URLs: one memchr instead of a byte loop
+    out.assign(in);
+    return false;
+  }
   out.clear();
   bool changed = false;
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -37,10 +45,19 @@ bool percent_decode(std::string_view in, std::string& out) {
 
 namespace {
 
+bool needs_escape(unsigned char c) {
+  return c <= 0x20 || c >= 0x7f || c == '#' || c == '%';
+}
+
 void escape_into(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
+  // Canonical input has nothing to escape: append it at once.
+  if (std::none_of(s.begin(), s.end(), [](char c) { return needs_escape(static_cast<unsigned char>(c)); })) {
+    out.append(s);
+    return;
+  }
   for (unsigned char c : s) {
-    if (c <= 0x20 || c >= 0x7f || c == '#' || c == '%') {
+    if (needs_escape(c)) {
       out.push_back('%');
       out.push_back(kHex[c >> 4]);
       out.push_back(kHex[c & 15]);
@@ -114,6 +131,9 @@ void append_ipv4(std::string& out, std::uint32_t address) {
 }  // namespace
 
 std::optional<std::uint32_t> parse_ipv4(std::string_view host) {
+  // Every part of every notation starts with a digit (decimal, 0x..., 0...): most hosts are
+  // names and stop here.
+  if (host.empty() || host[0] < '0' || host[0] > '9') return std::nullopt;
   std::uint64_t values[4];
   std::size_t count = 0;
   std::size_t i = 0;
@@ -146,14 +166,19 @@ std::optional<std::string> normalize_ipv4(std::string_view host) {
 }
 
 void canonicalize_host(std::string_view raw, std::string& host) {
-  host.clear();
+  // Lower-cased and dots collapsed in place after one bulk copy (push_back per byte was most
+  // of this function's time).
+  host.assign(raw);
   bool ascii = true;
-  for (char c : raw) {
-    if (c == '.' && (host.empty() || host.back() == '.')) continue;
+  std::size_t w = 0;
+  for (std::size_t r = 0; r < host.size(); ++r) {
+    const char c = host[r];
+    if (c == '.' && (w == 0 || host[w - 1] == '.')) continue;
     if (static_cast<unsigned char>(c) >= 0x80) ascii = false;
-    host.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+    host[w++] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
   }
-  while (!host.empty() && host.back() == '.') host.pop_back();
+  while (w > 0 && host[w - 1] == '.') --w;
+  host.resize(w);
   if (host.empty()) return;
   if (const auto ip = parse_ipv4(host)) {
     host.clear();
@@ -191,33 +216,42 @@ std::string canonicalize_host(std::string_view raw) {
 }
 
 bool canonicalize_url(std::string_view raw, UrlBuffers& buf) {
-  std::string& s = buf.work[0];
-  s.clear();
-  for (char c : raw) {
-    if (c != '\t' && c != '\r' && c != '\n') s.push_back(c);
+  // Each step copies only when it has something to change: URLs as posted rarely contain
+  // tabs or line breaks, and most have no percent escapes.
+  std::string_view input = raw;
+  if (detail::find_first_in(raw, kLineBreaks) != std::string_view::npos) {
+    std::string& s = buf.work[0];
+    s.clear();
+    for (char c : raw) {
+      if (c != '\t' && c != '\r' && c != '\n') s.push_back(c);
+    }
+    input = s;
   }
-  const auto first = s.find_first_not_of(' ');
-  if (first == std::string::npos) return false;
-  std::string_view trimmed = std::string_view(s).substr(first, s.find_last_not_of(' ') - first + 1);
+  const auto first = input.find_first_not_of(' ');
+  if (first == std::string_view::npos) return false;
+  std::string_view trimmed = input.substr(first, input.find_last_not_of(' ') - first + 1);
   if (const auto hash = trimmed.find('#'); hash != std::string_view::npos) trimmed = trimmed.substr(0, hash);
-  std::string& t = buf.work[1];
-  t.assign(trimmed);
-  std::string* cur = &t;
-  std::string* other = &s;
-  for (int round = 0; round < 16 && percent_decode(*cur, *other); ++round) std::swap(cur, other);
+  std::string_view decoded = trimmed;
+  if (trimmed.find('%') != std::string_view::npos) {
+    std::string* cur = &buf.work[1];
+    std::string* other = &buf.work[0];
+    cur->assign(trimmed);  // trimmed may point into work[0]: copied before work[0] is written
+    for (int round = 0; round < 16 && percent_decode(*cur, *other); ++round) std::swap(cur, other);
+    decoded = *cur;
+  }
 
   std::string_view scheme = "http";
-  std::string_view rest(*cur);
+  std::string_view rest = decoded;
   bool lower_scheme = false;
   if (const auto sep = rest.find("://");
       sep != std::string_view::npos && sep > 0 &&
       std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(sep),
-                  [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; })) {
+                  [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); })) {
     scheme = rest.substr(0, sep);
     lower_scheme = true;
     rest.remove_prefix(sep + 3);
   }
-  const std::size_t host_end = std::min(rest.find_first_of("/?"), rest.size());
+  const std::size_t host_end = std::min(detail::find_first_in(rest, kPathEnd), rest.size());
   std::string_view host_part = rest.substr(0, host_end);
   const std::string_view path_and_query = rest.substr(host_end);
   if (const auto at = host_part.rfind('@'); at != std::string_view::npos) host_part.remove_prefix(at + 1);
@@ -239,7 +273,7 @@ bool canonicalize_url(std::string_view raw, UrlBuffers& buf) {
   }
   buf.url.assign(scheme);
   if (lower_scheme) {
-    for (char& c : buf.url) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : buf.url) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;  // ASCII letters only
   }
   buf.url.append("://").append(buf.host);
   resolve_path(path, scratch);

@@ -30,7 +30,8 @@ struct UrlBuffers {
   std::string host;
   std::string work[3];  // scratch
 };
-// false when there is no host (buf.url and buf.host are then unspecified).
+// false when there is no host (buf.url and buf.host are then unspecified). `raw` must not
+// point into `buf`.
 bool canonicalize_url(std::string_view raw, UrlBuffers& buf);
 
 // The host part of canonicalize_url on its own: lower case, dots collapsed and trimmed, IPv4
