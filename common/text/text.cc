@@ -2,7 +2,9 @@
 
 #include "common/text/fold_simd.h"
 
-#if defined(__SSE2__)
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 #include <unicode/normalizer2.h>
@@ -201,10 +203,57 @@ bool inert_characters(const std::uint8_t* s, std::int32_t from, std::int32_t to,
 // means "ask ICU". Sixteen bytes at a time: only lead bytes outside the patterns of
 // block_test_valid() are looked up one by one. Ill-formed UTF-8 (which callers reject first)
 // may pass as NFC; it is then left as it is, as ICU also does when nothing else changes.
+#if defined(__x86_64__)
+bool avx512bw_supported() {
+  static const bool kSupported = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  }();
+  return kSupported;
+}
+
+// obviously_nfc's block test, 64 bytes at a time (the SSE2 loop below was 6 % of stage A's
+// front half). Returns where it stopped (the caller checks the rest), or -1 when a
+// character is not inert.
+__attribute__((target("avx512f,avx512bw"))) std::int32_t obviously_nfc_avx512(const std::uint8_t* s,
+                                                                              std::int32_t length) {
+  const __m512i lead_min = _mm512_set1_epi8(static_cast<char>(0xcc));
+  const __m512i e1 = _mm512_set1_epi8(static_cast<char>(0xe1));
+  const __m512i f0 = _mm512_set1_epi8(static_cast<char>(0xf0));
+  const __m512i x9f = _mm512_set1_epi8(static_cast<char>(0x9f));
+  const __m512i xfc = _mm512_set1_epi8(static_cast<char>(0xfc));
+  const __m512i xb8 = _mm512_set1_epi8(static_cast<char>(0xb8));
+  std::int32_t i = 0;
+  // Each block also reads the byte after it (the second byte of a character starting at 63).
+  for (; i + 65 <= length; i += 64) {
+    const __m512i v = _mm512_loadu_si512(s + i);
+    __mmask64 mask = _mm512_cmpge_epu8_mask(v, lead_min);
+    if (mask == 0) continue;
+    const __m512i next = _mm512_loadu_si512(s + i + 1);
+    const __mmask64 vietnamese =
+        _mm512_cmpeq_epi8_mask(v, e1) & _mm512_cmpeq_epi8_mask(_mm512_and_si512(next, xfc), xb8);
+    const __mmask64 emoji = _mm512_cmpeq_epi8_mask(v, f0) & _mm512_cmpeq_epi8_mask(next, x9f);
+    mask &= ~(vietnamese | emoji);
+    for (; mask != 0; mask &= mask - 1) {
+      std::int32_t k = i + static_cast<std::int32_t>(__builtin_ctzll(mask));
+      const UChar32 c = next_code_point(s, k, length);
+      if (c < 0 || !nfc_inert()(c)) return -1;
+    }
+  }
+  return i;
+}
+#endif
+
 bool obviously_nfc(std::string_view text) {
   const auto* s = reinterpret_cast<const std::uint8_t*>(text.data());
   const auto length = static_cast<std::int32_t>(text.size());
   std::int32_t i = 0;
+#if defined(__x86_64__)
+  if (block_test_valid() && avx512bw_supported()) {
+    i = obviously_nfc_avx512(s, length);
+    if (i < 0) return false;
+  }
+#endif
 #if defined(__SSE2__)
   if (block_test_valid()) {
     const __m128i lead_min = _mm_set1_epi8(static_cast<char>(0xcc));
