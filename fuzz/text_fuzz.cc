@@ -2,13 +2,14 @@
 // folded byte plus the end, non-decreasing, inside the input) and extraction never crashes.
 // On a CPU with AVX-512 VBMI2, fold's vector steps (character pass, word pass) give exactly
 // what the scalar loops give, each alone and both together, on the raw input too (ill-formed
-// UTF-8 included).
+// UTF-8 included), and extraction's AVX-512 candidate pass gives exactly the SSE2 pass's lists.
 #include <cstddef>
 #include <cstdint>
 #include <utility>
 
 #include "common/core/json_writer.h"
 #include "common/extract/extract.h"
+#include "common/extract/scan.h"
 #include "common/text/fold_simd.h"
 #include "common/text/text.h"
 
@@ -27,11 +28,24 @@ void same_every_way(std::string_view text) {
   }
 }
 
+// The AVX-512 candidate pass (when the CPU has it) against the SSE2 pass.
+void same_candidates(std::string_view text) {
+  if (!vigil::extract::detail::simd_scan_supported()) return;
+  vigil::extract::detail::Candidates sse2, simd;
+  vigil::extract::detail::scan(text, sse2, false);
+  vigil::extract::detail::scan(text, simd, true);
+  if (sse2.url_marks != simd.url_marks || sse2.ats != simd.ats || sse2.digit_starts != simd.digit_starts ||
+      sse2.phone_starts != simd.phone_starts || sse2.obfuscated != simd.obfuscated) {
+    __builtin_trap();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   same_every_way(input);
+  same_candidates(input);
   if (!vigil::is_valid_utf8(input)) return 0;  // adapters only pass valid UTF-8 on
   const std::string text = vigil::text::nfc(input);
   vigil::text::Folded folded;

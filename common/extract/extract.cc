@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "common/extract/byte_set.h"
+#include "common/extract/scan.h"
 #include "common/extract/url.h"
 
 #if defined(__SSE2__)
@@ -36,10 +37,7 @@ constexpr std::array<std::uint8_t, 256> kClass = [] {
     const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     std::uint8_t k = 0;
     if (alnum) k |= kAlnum;
-    if (c <= ' ' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '(' || c == ')' || c == '[' || c == ']' ||
-        c == '{' || c == '}' || c == '|' || c == '`' || c == ',') {
-      k |= kUrlDelimiter;
-    }
+    if (detail::url_delimiter_byte(static_cast<unsigned char>(c))) k |= kUrlDelimiter;
     if (alnum || c == '.' || c == '_' || c == '%' || c == '+' || c == '-') k |= kLocalChar;
     if (alnum || c == '.' || c == '-') k |= kDomainChar;
     t[static_cast<std::size_t>(c)] = k;
@@ -94,14 +92,7 @@ struct Deobfuscated {
   }
 };
 
-// Where candidates can start, from one pass over a post (positions in the text, ascending).
-struct Candidates {
-  std::vector<std::uint32_t> url_marks;     // '.' and ':' (a token without either is no link)
-  std::vector<std::uint32_t> ats;           // '@'
-  std::vector<std::uint32_t> digit_starts;  // a digit after a non-word byte
-  std::vector<std::uint32_t> phone_starts;  // '0', '8', '+' or 'O' before a digit, as find_phones starts
-  bool obfuscated = false;                  // some URL obfuscation occurs (deobfuscate changes the text)
-};
+using detail::Candidates;
 
 // Buffers reused by every extraction on a thread, so that the steady path does not allocate.
 struct Scratch {
@@ -681,10 +672,7 @@ bool is_cccd_province(std::string_view province) {
   return std::binary_search(kProvinces.begin(), kProvinces.end(), code);
 }
 
-namespace {
-
-// Whether deobfuscate changes the text at i (an obfuscation starts there).
-bool obfuscation_at(std::string_view in, std::size_t i) {
+bool detail::obfuscation_at(std::string_view in, std::size_t i) {
   static constexpr std::array<std::string_view, 8> kMarks = {"[.]",   "(.)",   "{.}", "[dot]",
                                                              "(dot)", "{dot}", "[:]", "[/]"};
   switch (in[i]) {
@@ -702,6 +690,10 @@ bool obfuscation_at(std::string_view in, std::size_t i) {
     default: return false;
   }
 }
+
+namespace {
+
+using detail::obfuscation_at;
 
 // What a candidate byte at text[i] means (the SIMD pass only finds bytes that may matter).
 void visit(std::string_view t, std::size_t i, Candidates& c) {
@@ -747,7 +739,8 @@ void visit(std::string_view t, std::size_t i, Candidates& c) {
 }
 
 // One pass over the text for every finder: 16 bytes at a time, only candidate bytes looked at.
-void scan(std::string_view t, Candidates& c) {
+// The CPUs without AVX-512 VBMI run this one (scan_avx512 gives the same output).
+void scan_sse2(std::string_view t, Candidates& c) {
   c.url_marks.clear();
   c.ats.clear();
   c.digit_starts.clear();
@@ -788,6 +781,22 @@ void scan(std::string_view t, Candidates& c) {
 #endif
   for (; i < t.size(); ++i) visit(t, i, c);
 }
+
+void scan(std::string_view t, Candidates& c) {
+  detail::scan(t, c, true);
+}
+
+}  // namespace
+
+void detail::scan(std::string_view text, Candidates& c, bool allow_simd) {
+  if (allow_simd && simd_scan_supported()) {
+    scan_avx512(text, c);
+  } else {
+    scan_sse2(text, c);
+  }
+}
+
+namespace {
 
 void deobfuscate(std::string_view in, Deobfuscated& out);
 
@@ -852,7 +861,7 @@ bool phone_at(std::string_view text, std::size_t i, Phone& phone) {
   return true;
 }
 
-void phones_at(std::string_view text, const std::vector<std::uint32_t>& starts, EntityList& out) {
+void phones_at(std::string_view text, const detail::Positions& starts, EntityList& out) {
   std::size_t next = 0;
   for (const std::uint32_t i : starts) {
     if (i < next) continue;
@@ -863,7 +872,7 @@ void phones_at(std::string_view text, const std::vector<std::uint32_t>& starts, 
   }
 }
 
-void emails_at(std::string_view text, const std::vector<std::uint32_t>& ats, EntityList& out) {
+void emails_at(std::string_view text, const detail::Positions& ats, EntityList& out) {
   for (const std::size_t at : ats) {
     std::size_t b = at;
     while (b > 0 && has_class(text[b - 1], kLocalChar)) --b;
@@ -880,7 +889,7 @@ void emails_at(std::string_view text, const std::vector<std::uint32_t>& ats, Ent
 }
 
 void citizen_ids_at(std::string_view text, const text::Folded& folded, TimestampMs event_time,
-                    const std::vector<std::uint32_t>& starts, EntityList& out) {
+                    const detail::Positions& starts, EntityList& out) {
   std::size_t next = 0;
   for (const std::size_t i : starts) {
     if (i < next) continue;
@@ -906,7 +915,7 @@ void citizen_ids_at(std::string_view text, const text::Folded& folded, Timestamp
   }
 }
 
-void bank_accounts_at(std::string_view text, const text::Folded& folded, const std::vector<std::uint32_t>& starts,
+void bank_accounts_at(std::string_view text, const text::Folded& folded, const detail::Positions& starts,
                       EntityList& out) {
   std::size_t next = 0;
   for (const std::size_t i : starts) {
@@ -923,8 +932,7 @@ void bank_accounts_at(std::string_view text, const text::Folded& folded, const s
   }
 }
 
-void handles_at(std::string_view text, const text::Folded& folded, const std::vector<std::uint32_t>& ats,
-                EntityList& out) {
+void handles_at(std::string_view text, const text::Folded& folded, const detail::Positions& ats, EntityList& out) {
   for (const std::size_t at : ats) {
     if (at > 0 && (is_word_byte(text[at - 1]) || text[at - 1] == '.' || text[at - 1] == '_')) continue;  // e-mail
     std::size_t e = at + 1;
