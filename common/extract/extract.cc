@@ -94,13 +94,30 @@ struct Deobfuscated {
 
 using detail::Candidates;
 
+// A run of digits as read_digits reads it.
+struct DigitRun {
+  char digits[20];
+  std::size_t size = 0;
+  std::size_t start = 0;
+  std::size_t end = 0;  // one past the last digit
+
+  std::string_view view() const { return {digits, size}; }
+};
+
+// A bank account found before it is added (after the citizen IDs; see digit_entities_at).
+struct BankAccount {
+  DigitRun run;
+  std::string_view bank;
+};
+
 // Buffers reused by every extraction on a thread, so that the steady path does not allocate.
 struct Scratch {
   Candidates candidates;
   Deobfuscated clean;
   UrlBuffers url;
-  std::string value;   // an entity value being put together
-  std::string suffix;  // known_suffix's lower-cased label, NUL-terminated for libpsl
+  std::string value;                  // an entity value being put together
+  std::string suffix;                 // known_suffix's lower-cased label, NUL-terminated for libpsl
+  std::vector<BankAccount> accounts;  // found by digit_entities_at, added after the IDs
 };
 
 Scratch& scratch() {
@@ -377,19 +394,12 @@ void consider_span(std::string_view t, std::size_t i, std::size_t j, const Deobf
 
 // ---- digit runs ------------------------------------------------------------------------------
 
-struct DigitRun {
-  char digits[20];
-  std::size_t size = 0;
-  std::size_t start = 0;
-  std::size_t end = 0;  // one past the last digit
-
-  std::string_view view() const { return {digits, size}; }
-};
-
 // Digits from `pos`, allowing one separator (space, dot, dash) between digits; stops after
 // `max_digits`. Letters for digits (O/o -> 0, l/I -> 1) only when `letters` is set and a real
-// digit is next to them.
-DigitRun read_digits(std::string_view text, std::size_t pos, std::size_t max_digits, bool letters) {
+// digit is next to them. With `ends`, ends[k] is where the run would end after k + 1 digits:
+// the run with a smaller limit is a prefix of this one (prefix_run()).
+DigitRun read_digits(std::string_view text, std::size_t pos, std::size_t max_digits, bool letters,
+                     std::uint32_t* ends = nullptr) {
   max_digits = std::min<std::size_t>(max_digits, sizeof DigitRun::digits);
   DigitRun run;
   run.start = pos;
@@ -407,6 +417,7 @@ DigitRun read_digits(std::string_view text, std::size_t pos, std::size_t max_dig
     if (digit != 0) {
       run.digits[run.size++] = digit;
       run.end = ++i;
+      if (ends != nullptr) ends[run.size - 1] = static_cast<std::uint32_t>(i);
       continue;
     }
     if ((c == ' ' || c == '.' || c == '-') && run.size != 0 && i + 1 < text.size() &&
@@ -417,6 +428,16 @@ DigitRun read_digits(std::string_view text, std::size_t pos, std::size_t max_dig
     break;
   }
   return run;
+}
+
+// What read_digits would have read with `max_digits` (no more than run's own limit), from a
+// run read with `ends`.
+DigitRun prefix_run(const DigitRun& run, const std::uint32_t* ends, std::size_t max_digits) {
+  if (run.size <= max_digits) return run;
+  DigitRun prefix = run;
+  prefix.size = max_digits;
+  prefix.end = ends[max_digits - 1];
+  return prefix;
 }
 
 bool run_ends_cleanly(std::string_view text, const DigitRun& run) {
@@ -835,11 +856,12 @@ void urls_in(std::string_view text, const Candidates& cand, EntityList& out) {
 bool phone_at(std::string_view text, std::size_t i, Phone& phone) {
   const bool plus = text[i] == '+';
   const std::size_t from = plus ? i + 1 : i;
-  // Peek at the country code to know how many digits to take.
-  DigitRun run = read_digits(text, from, 2, true);
-  const bool international = run.view() == "84";
+  // Read as for "84" and nine digits, then keep ten digits unless it starts with the country code.
+  std::uint32_t ends[11];
+  DigitRun run = read_digits(text, from, 11, true, ends);
+  const bool international = run.size >= 2 && run.digits[0] == '8' && run.digits[1] == '4';
   if (plus && !international) return false;
-  run = read_digits(text, from, international ? 11 : 10, true);
+  if (!international) run = prefix_run(run, ends, 10);
   if (!run_ends_cleanly(text, run)) return false;
   char national[10];
   if (international && run.size == 11) {
@@ -888,47 +910,65 @@ void emails_at(std::string_view text, const detail::Positions& ats, EntityList& 
   }
 }
 
-void citizen_ids_at(std::string_view text, const text::Folded& folded, TimestampMs event_time,
-                    const detail::Positions& starts, EntityList& out) {
-  std::size_t next = 0;
-  for (const std::size_t i : starts) {
-    if (i < next) continue;
-    const DigitRun run = read_digits(text, i, 13, false);
-    next = run.end + 1;
-    if (run.size != 12 && run.size != 9) continue;  // (the checks below need one of them)
-    if (!run_ends_cleanly(text, run)) continue;
-    const std::size_t fb = folded_index(folded, run.start), fe = folded_index(folded, run.end);
-    if (run.size == 12) {
-      const std::string_view d = run.view();
-      const int century_digit = d[3] - '0';
-      const int birth = 1900 + (century_digit / 2) * 100 + (d[4] - '0') * 10 + (d[5] - '0');
-      const int now = event_time > 0 ? year_of(event_time) : 9999;
-      const bool plausible = century_digit <= 5 && birth <= now && (event_time <= 0 || now - birth <= 120);
-      if (is_cccd_province(d.substr(0, 3)) && plausible && near_words(folded, fb, fe, 150, 40, kCccdWords)) {
-        out.add_unique(EntityType::kCitizenId, d, "cccd", static_cast<std::uint32_t>(run.start),
-                       static_cast<std::uint32_t>(run.end));
-      }
-    } else if (near_words(folded, fb, fe, 150, 40, kCmndWords)) {
-      out.add_unique(EntityType::kCitizenId, run.view(), "cmnd", static_cast<std::uint32_t>(run.start),
+// A CCCD/CMND at the digit run `run` (read with at most 13 digits), if it is one.
+void citizen_id_at(std::string_view text, const text::Folded& folded, TimestampMs event_time, const DigitRun& run,
+                   EntityList& out) {
+  if (run.size != 12 && run.size != 9) return;  // (the checks below need one of them)
+  if (!run_ends_cleanly(text, run)) return;
+  const std::size_t fb = folded_index(folded, run.start), fe = folded_index(folded, run.end);
+  if (run.size == 12) {
+    const std::string_view d = run.view();
+    const int century_digit = d[3] - '0';
+    const int birth = 1900 + (century_digit / 2) * 100 + (d[4] - '0') * 10 + (d[5] - '0');
+    const int now = event_time > 0 ? year_of(event_time) : 9999;
+    const bool plausible = century_digit <= 5 && birth <= now && (event_time <= 0 || now - birth <= 120);
+    if (is_cccd_province(d.substr(0, 3)) && plausible && near_words(folded, fb, fe, 150, 40, kCccdWords)) {
+      out.add_unique(EntityType::kCitizenId, d, "cccd", static_cast<std::uint32_t>(run.start),
                      static_cast<std::uint32_t>(run.end));
     }
+  } else if (near_words(folded, fb, fe, 150, 40, kCmndWords)) {
+    out.add_unique(EntityType::kCitizenId, run.view(), "cmnd", static_cast<std::uint32_t>(run.start),
+                   static_cast<std::uint32_t>(run.end));
   }
 }
 
-void bank_accounts_at(std::string_view text, const text::Folded& folded, const detail::Positions& starts,
-                      EntityList& out) {
-  std::size_t next = 0;
+// The bank name for a bank account at the digit run `run` (read with at most 20 digits); false
+// when it is none.
+bool bank_account_at(std::string_view text, const text::Folded& folded, const DigitRun& run, std::string_view& bank) {
+  if (run.size < 6 || run.size > 19 || !run_ends_cleanly(text, run)) return false;
+  const std::size_t fb = folded_index(folded, run.start), fe = folded_index(folded, run.end);
+  const bool keyword = near_words(folded, fb, fe, 25, 0, kAccountWords);
+  bank = nearest_bank(folded, fb, fe, keyword ? 60 : 20);
+  return keyword || !bank.empty();
+}
+
+// Citizen IDs, then bank accounts, at the digit starts (each finder skips the starts inside
+// the last run it read). One read of up to 20 digits per start serves both: the ID finder's
+// 13-digit run is its prefix. The accounts are added after all IDs, in their own order.
+void digit_entities_at(std::string_view text, const text::Folded& folded, TimestampMs event_time,
+                       const detail::Positions& starts, bool ids, bool accounts, std::vector<BankAccount>& found,
+                       EntityList& out) {
+  found.clear();
+  std::size_t next_id = ids ? 0 : SIZE_MAX, next_account = accounts ? 0 : SIZE_MAX;
+  std::uint32_t ends[20];
   for (const std::size_t i : starts) {
-    if (i < next) continue;
-    const DigitRun run = read_digits(text, i, 20, false);
-    next = run.end + 1;
-    if (run.size < 6 || run.size > 19 || !run_ends_cleanly(text, run)) continue;
-    const std::size_t fb = folded_index(folded, run.start), fe = folded_index(folded, run.end);
-    const bool keyword = near_words(folded, fb, fe, 25, 0, kAccountWords);
-    const std::string_view bank = nearest_bank(folded, fb, fe, keyword ? 60 : 20);
-    if (!keyword && bank.empty()) continue;
-    out.add_unique(EntityType::kBankAccount, run.view(), bank, static_cast<std::uint32_t>(run.start),
-                   static_cast<std::uint32_t>(run.end));
+    const bool id = i >= next_id, account = i >= next_account;
+    if (!id && !account) continue;
+    const DigitRun run = read_digits(text, i, account ? 20 : 13, false, ends);
+    if (id) {
+      const DigitRun id_run = prefix_run(run, ends, 13);
+      next_id = id_run.end + 1;
+      citizen_id_at(text, folded, event_time, id_run, out);
+    }
+    if (account) {
+      next_account = run.end + 1;
+      std::string_view bank;
+      if (bank_account_at(text, folded, run, bank)) found.push_back({run, bank});
+    }
+  }
+  for (const BankAccount& a : found) {
+    out.add_unique(EntityType::kBankAccount, a.run.view(), a.bank, static_cast<std::uint32_t>(a.run.start),
+                   static_cast<std::uint32_t>(a.run.end));
   }
 }
 
@@ -1004,13 +1044,13 @@ void find_emails(std::string_view text, EntityList& out) {
 void find_citizen_ids(std::string_view text, const text::Folded& folded, TimestampMs event_time, EntityList& out) {
   Candidates& c = scratch().candidates;
   scan(text, c);
-  citizen_ids_at(text, folded, event_time, c.digit_starts, out);
+  digit_entities_at(text, folded, event_time, c.digit_starts, true, false, scratch().accounts, out);
 }
 
 void find_bank_accounts(std::string_view text, const text::Folded& folded, EntityList& out) {
   Candidates& c = scratch().candidates;
   scan(text, c);
-  bank_accounts_at(text, folded, c.digit_starts, out);
+  digit_entities_at(text, folded, 0, c.digit_starts, false, true, scratch().accounts, out);
 }
 
 void find_handles(std::string_view text, const text::Folded& folded, EntityList& out) {
@@ -1024,8 +1064,7 @@ void extract_all(std::string_view text, const text::Folded& folded, TimestampMs 
   scan(text, c);  // one pass finds where each finder has to look
   urls_in(text, c, out);
   emails_at(text, c.ats, out);
-  citizen_ids_at(text, folded, event_time, c.digit_starts, out);
-  bank_accounts_at(text, folded, c.digit_starts, out);
+  digit_entities_at(text, folded, event_time, c.digit_starts, true, true, scratch().accounts, out);
   handles_at(text, folded, c.ats, out);
   const std::size_t before_phones = out.size();
   phones_at(text, c.phone_starts, out);
