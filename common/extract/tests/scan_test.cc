@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -19,40 +18,19 @@
 #include <string_view>
 #include <vector>
 
-#include "bench/corpus/sentences.h"
+#include "tests/support/test_texts.h"
 
 namespace vigil::extract {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+using vigil::testing::corpus_sentences;
+using vigil::testing::escaped;
+using vigil::testing::kSanitized;
 
 #define SKIP_WITHOUT_SIMD()                                                                      \
   if (!detail::simd_scan_supported()) {                                                          \
     GTEST_SKIP() << "this CPU lacks AVX-512 F/BW/VBMI or BMI2: the scan has only its SSE2 pass"; \
   }
-
-std::string escaped(std::string_view s) {
-  std::ostringstream out;
-  for (const unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out << c;
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out << "\\x" << kHex[c >> 4] << kHex[c & 15];
-    }
-  }
-  return out.str();
-}
 
 std::string positions(const detail::Positions& v) {
   std::ostringstream out;
@@ -127,15 +105,6 @@ class Comparer {
   std::size_t compared_ = 0, failures_ = 0, obfuscated_ = 0, candidates_ = 0;
 };
 
-// The benchmark corpus's sentences (bench/corpus/sentences.h), all kinds.
-std::vector<std::string_view> corpus_sentences() {
-  std::vector<std::string_view> out;
-  for (const auto s : vigil::bench::kNeutral) out.push_back(s);
-  for (const auto s : vigil::bench::kOffers) out.push_back(s);
-  for (const auto s : vigil::bench::kLures) out.push_back(s);
-  return out;
-}
-
 TEST(ScanSimd, SameAsSse2OnCorpusAndLabelledTexts) {
   SKIP_WITHOUT_SIMD();
   Comparer compare;
@@ -153,16 +122,9 @@ TEST(ScanSimd, SameAsSse2OnCorpusAndLabelledTexts) {
     for (std::size_t cut = 0; cut < 130 && cut < text.size(); ++cut) compare(std::string_view(text).substr(cut));
   }
   // The hand-written labelled posts and the sample stream, whole JSON lines as raw text.
-  std::size_t lines = 0;
-  for (const char* file :
-       {"tests/data/labelled/tune.jsonl", "tests/data/labelled/held_out.jsonl", "tests/data/labelled/blind.jsonl",
-        "tests/data/labelled/blind2.jsonl", "tests/data/labelled/blind3.jsonl", "tests/data/labelled/blind4.jsonl",
-        "samples/sample-stream.jsonl"}) {
-    std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/" + file, std::ios::binary);
-    ASSERT_TRUE(in) << file;
-    for (std::string line; std::getline(in, line); ++lines) compare(line);
-  }
-  EXPECT_GT(lines, 1000u);
+  const std::vector<std::string> lines = vigil::testing::labelled_and_sample_lines();
+  for (const std::string& line : lines) compare(line);
+  EXPECT_GT(lines.size(), 1000u);
   // The texts exercise the lists and the flag both ways.
   EXPECT_GT(compare.obfuscated(), 1000u);
   EXPECT_LT(compare.obfuscated(), compare.compared() / 2);

@@ -8,48 +8,25 @@
 
 #include <array>
 #include <cstdint>
-#include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "bench/corpus/sentences.h"
 #include "common/text/text.h"
+#include "tests/support/test_texts.h"
 
 namespace vigil::text {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+using vigil::testing::escaped;
+using vigil::testing::kSanitized;
 
 #define SKIP_WITHOUT_SIMD()                                                                          \
   if (!detail::simd_fold_supported()) {                                                              \
     GTEST_SKIP() << "this CPU lacks AVX-512 F/BW/VBMI/VBMI2 or BMI2: fold has only its scalar path"; \
   }
-
-std::string escaped(std::string_view s) {
-  std::ostringstream out;
-  for (const unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out << c;
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out << "\\x" << kHex[c >> 4] << kHex[c & 15];
-    }
-  }
-  return out.str();
-}
 
 // Which vector steps a fold uses.
 struct Steps {
@@ -126,27 +103,15 @@ void append_utf8(std::string& s, std::uint32_t c) {
   }
 }
 
-// The benchmark corpus's sentences (bench/corpus/sentences.h: header-only, as bench/ is not
-// built with the sanitizer presets), all kinds mixed.
-std::string_view corpus_sentence(std::size_t k) {
-  using vigil::bench::kLures;
-  using vigil::bench::kNeutral;
-  using vigil::bench::kOffers;
-  if (k < kNeutral.size()) return kNeutral[k];
-  k -= kNeutral.size();
-  if (k < kOffers.size()) return kOffers[k];
-  return kLures[k - kOffers.size()];
-}
-constexpr std::size_t kCorpusSentences =
-    vigil::bench::kNeutral.size() + vigil::bench::kOffers.size() + vigil::bench::kLures.size();
-
+// Post-sized texts of the benchmark corpus's sentences, all kinds mixed.
 std::vector<std::string> corpus_texts(std::size_t count) {
+  const std::vector<std::string_view> sentences = vigil::testing::corpus_sentences();
   std::mt19937_64 rng(42);
   std::vector<std::string> texts;
   for (std::size_t k = 0; k < count; ++k) {
     const std::size_t target = std::uniform_int_distribution<std::size_t>(200, 1700)(rng);
     std::string text;
-    while (text.size() < target) text += corpus_sentence(rng() % kCorpusSentences);
+    while (text.size() < target) text += sentences[rng() % sentences.size()];
     texts.push_back(std::move(text));
   }
   return texts;
@@ -180,16 +145,9 @@ TEST(FoldSimd, SameAsScalarOnCorpusAndLabelledTexts) {
     for (std::size_t cut = 1; cut < 70 && cut < text.size(); cut += 7) compare(std::string_view(text).substr(cut));
   }
   // The hand-written labelled posts and the sample stream, whole JSON lines as raw text.
-  std::size_t lines = 0;
-  for (const char* file :
-       {"tests/data/labelled/tune.jsonl", "tests/data/labelled/held_out.jsonl", "tests/data/labelled/blind.jsonl",
-        "tests/data/labelled/blind2.jsonl", "tests/data/labelled/blind3.jsonl", "tests/data/labelled/blind4.jsonl",
-        "samples/sample-stream.jsonl"}) {
-    std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/" + file, std::ios::binary);
-    ASSERT_TRUE(in) << file;
-    for (std::string line; std::getline(in, line); ++lines) compare(line);
-  }
-  EXPECT_GT(lines, 1000u);
+  const std::vector<std::string> lines = vigil::testing::labelled_and_sample_lines();
+  for (const std::string& line : lines) compare(line);
+  EXPECT_GT(lines.size(), 1000u);
   std::cout << "[          ] " << compare.compared() << " corpus and labelled texts compared\n";
 }
 
