@@ -203,6 +203,17 @@ bool inert_characters(const std::uint8_t* s, std::int32_t from, std::int32_t to,
 // means "ask ICU". Sixteen bytes at a time: only lead bytes outside the patterns of
 // block_test_valid() are looked up one by one. Ill-formed UTF-8 (which callers reject first)
 // may pass as NFC; it is then left as it is, as ICU also does when nothing else changes.
+// Whether the characters starting at the bytes of s[base...] that `mask` has bits for are all
+// NFC-inert (the block tests below leave the lead bytes they cannot decide in a mask).
+inline bool inert_lanes(const std::uint8_t* s, std::int32_t base, std::uint64_t mask, std::int32_t length) {
+  for (; mask != 0; mask &= mask - 1) {
+    std::int32_t k = base + static_cast<std::int32_t>(__builtin_ctzll(mask));
+    const UChar32 c = next_code_point(s, k, length);
+    if (c < 0 || !nfc_inert()(c)) return false;
+  }
+  return true;
+}
+
 #if defined(__x86_64__)
 bool avx512bw_supported() {
   static const bool kSupported = [] {
@@ -233,12 +244,7 @@ __attribute__((target("avx512f,avx512bw"))) std::int32_t obviously_nfc_avx512(co
     const __mmask64 vietnamese =
         _mm512_cmpeq_epi8_mask(v, e1) & _mm512_cmpeq_epi8_mask(_mm512_and_si512(next, xfc), xb8);
     const __mmask64 emoji = _mm512_cmpeq_epi8_mask(v, f0) & _mm512_cmpeq_epi8_mask(next, x9f);
-    mask &= ~(vietnamese | emoji);
-    for (; mask != 0; mask &= mask - 1) {
-      std::int32_t k = i + static_cast<std::int32_t>(__builtin_ctzll(mask));
-      const UChar32 c = next_code_point(s, k, length);
-      if (c < 0 || !nfc_inert()(c)) return -1;
-    }
+    if (!inert_lanes(s, i, mask & ~(vietnamese | emoji), length)) return -1;
   }
   return i;
 }
@@ -272,11 +278,7 @@ bool obviously_nfc(std::string_view text) {
       const __m128i vietnamese = _mm_and_si128(_mm_cmpeq_epi8(v, e1), _mm_cmpeq_epi8(_mm_and_si128(next, xfc), xb8));
       const __m128i emoji = _mm_and_si128(_mm_cmpeq_epi8(v, f0), _mm_cmpeq_epi8(next, x9f));
       mask &= ~static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(vietnamese, emoji)));
-      for (; mask != 0; mask &= mask - 1) {
-        std::int32_t k = i + __builtin_ctz(mask);
-        const UChar32 c = next_code_point(s, k, length);
-        if (c < 0 || !nfc_inert()(c)) return false;
-      }
+      if (!inert_lanes(s, i, mask, length)) return false;
     }
   }
 #endif
