@@ -1,4 +1,4 @@
-# How each third-party library is found on Debian 12 (see docs/dependencies.md).
+# How each third-party library is found on Debian 12 (see docs/development.md, "Dependencies").
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(RDKAFKAXX REQUIRED IMPORTED_TARGET rdkafka++)

@@ -126,9 +126,10 @@ class Detector {
 };
 
 // Whether the phrase match at folded byte `begin` stands right after a negation in the same
-// clause: "không", "chưa", "đừng", "chớ", "cấm", "miễn", "tránh" (ambiguous folded words only
-// as written with their diacritics, or without any) at most a few words before it, with no
-// punctuation, line break or conjunction ("và", "rồi", "thì", "nhưng", "mà") in between.
+// clause: "không", "chưa", "đừng", "chớ", "cấm", "miễn", "tránh", "khỏi", "chẳng", "chả"
+// (ambiguous folded words only as written with their diacritics, or without any) at most a few
+// words before it, with no punctuation, line break or conjunction ("và", "rồi", "thì", "nhưng",
+// "mà", "nên", "vì") in between.
 // "nếu không ..." is a condition (a threat: "nếu không chuyển tiền"), not a negation.
 bool negated(const text::Folded& folded, std::string_view source, std::size_t begin);
 
