@@ -942,6 +942,20 @@ bool bank_account_at(std::string_view text, const text::Folded& folded, const Di
   return keyword || !bank.empty();
 }
 
+// Whether the run read_digits (without letters) reads at the digit text[i] has fewer than 6
+// digits, the fewest either digit finder accepts, told from the digits before the first other
+// byte: most digit runs in posts are one or two digits (times, counts, "50k"), and reading each
+// into a DigitRun was most of the digit finders' time.
+bool short_digit_run(std::string_view text, std::size_t i) {
+  std::size_t j = i;
+  while (j < text.size() && j - i < 6 && is_digit(text[j])) ++j;
+  if (j - i >= 6) return false;
+  if (j >= text.size()) return true;
+  // A separator followed by a digit continues the run (as read_digits reads it).
+  const char c = text[j];
+  return !((c == ' ' || c == '.' || c == '-') && j + 1 < text.size() && is_digit(text[j + 1]));
+}
+
 // Citizen IDs, then bank accounts, at the digit starts (each finder skips the starts inside
 // the last run it read). One read of up to 20 digits per start serves both: the ID finder's
 // 13-digit run is its prefix. The accounts are added after all IDs, in their own order.
@@ -953,7 +967,9 @@ void digit_entities_at(std::string_view text, const text::Folded& folded, Timest
   std::uint32_t ends[20];
   for (const std::size_t i : starts) {
     const bool id = i >= next_id, account = i >= next_account;
-    if (!id && !account) continue;
+    // A short run is no ID and no account, and neither is a start inside it (a shorter run), so
+    // it can be passed over without moving next_id / next_account past it.
+    if ((!id && !account) || short_digit_run(text, i)) continue;
     const DigitRun run = read_digits(text, i, account ? 20 : 13, false, ends);
     if (id) {
       const DigitRun id_run = prefix_run(run, ends, 13);
