@@ -164,6 +164,20 @@ TEST(BankAccounts, KeywordOrBankNameWithTheBank) {
   EXPECT_TRUE(values(all("Giá 1500000 đồng, mã 123456789"), EntityType::kBankAccount).empty());
 }
 
+// Accounts have 6 to 19 digits, also with separators inside; the digit finders pass over
+// shorter runs without reading them, so the edges are pinned here.
+TEST(BankAccounts, SixToNineteenDigitsWithSeparators) {
+  EXPECT_EQ(values(all("stk 123456 ACB"), EntityType::kBankAccount), Values{"123456"});
+  EXPECT_EQ(values(all("stk 12 3456 ACB"), EntityType::kBankAccount), Values{"123456"});
+  EXPECT_EQ(values(all("stk 12.34-56 ACB"), EntityType::kBankAccount), Values{"123456"});
+  EXPECT_TRUE(values(all("stk 12345 ACB"), EntityType::kBankAccount).empty());
+  EXPECT_TRUE(values(all("stk 12 345 ACB"), EntityType::kBankAccount).empty());
+  EXPECT_EQ(values(all("stk 1234567890123456789 ACB"), EntityType::kBankAccount), Values{"1234567890123456789"});
+  EXPECT_TRUE(values(all("stk 12345678901234567890 ACB"), EntityType::kBankAccount).empty());
+  // A short run right before a long one: "1 2" is a run of two, then the account.
+  EXPECT_EQ(values(all("tk số 1, stk 9704 2299 ACB"), EntityType::kBankAccount), Values{"97042299"});
+}
+
 TEST(Handles, TelegramWhenSaidSo) {
   auto es = all("Liên hệ tele @Kho_Data_VIP hoặc mail me@shop.vn, @ab quá ngắn");
   ASSERT_EQ(values(es, EntityType::kHandle), Values{"@kho_data_vip"});
