@@ -86,7 +86,8 @@ struct Deployment {
   // The metrics port the running detector logged, waiting for it to appear.
   int metrics_port() const {
     static const std::regex port_line("metrics on port ([0-9]+)");
-    for (int i = 0; i < 200; ++i) {
+    // Up to 60 s (under ASan start-up can take several seconds); ends when the line appears.
+    for (int i = 0; i < 1200; ++i) {
       std::smatch m;
       const std::string text = log();
       if (std::regex_search(text, m, port_line)) return std::stoi(m[1]);

@@ -299,10 +299,12 @@ struct Deployment {
   }
   std::string log(const std::string& name) const { return read_file(dir + "/" + name); }
 
-  // The metrics port the detector writing `log` logged, waiting for it to appear.
+  // The metrics port the detector writing `log` logged, waiting up to 60 s for it to appear:
+  // under ASan on a busy CI machine start-up once took longer than the 6 s this used to allow
+  // (kafka.restore found an empty log), and the wait ends as soon as the line is there.
   int metrics_port(const std::string& log_name) const {
     static const std::regex port_line("metrics on port ([0-9]+)");
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 3000; ++i) {
       std::smatch m;
       const std::string text = log(log_name);
       if (std::regex_search(text, m, port_line)) return std::stoi(m[1]);
