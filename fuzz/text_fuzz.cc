@@ -15,14 +15,14 @@
 
 namespace {
 
-// The vector steps (when the CPU has them) against the scalar loops: text and both offset maps.
+// The vector steps (when the CPU has them) against the scalar loops: text, origins and ends.
 void same_every_way(std::string_view text) {
   if (!vigil::text::detail::simd_fold_supported()) return;
   vigil::text::Folded scalar, simd;
   vigil::text::detail::fold(text, scalar, false, false);
   for (const auto& [characters, words] : {std::pair{true, true}, std::pair{false, true}, std::pair{true, false}}) {
     vigil::text::detail::fold(text, simd, characters, words);
-    if (scalar.text != simd.text || scalar.origin != simd.origin || scalar.origin_end != simd.origin_end) {
+    if (scalar.text != simd.text || scalar.origin != simd.origin || scalar.ends != simd.ends) {
       __builtin_trap();
     }
   }
@@ -50,15 +50,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text = vigil::text::nfc(input);
   vigil::text::Folded folded;
   vigil::text::fold(text, folded);
-  if (folded.origin.size() != folded.text.size() + 1 || folded.origin_end.size() != folded.origin.size()) {
-    __builtin_trap();
-  }
+  if (folded.origin.size() != folded.text.size() + 1 || folded.origin.back() != text.size()) __builtin_trap();
   for (std::size_t i = 0; i < folded.origin.size(); ++i) {
-    if (folded.origin[i] > text.size() || folded.origin_end[i] > text.size() ||
-        folded.origin[i] > folded.origin_end[i]) {
+    if (folded.origin[i] > text.size()) __builtin_trap();
+    if (i > 0 && folded.origin[i] < folded.origin[i - 1]) __builtin_trap();
+    if (i < folded.text.size() && (folded.origin_end(i) > text.size() || folded.origin[i] >= folded.origin_end(i))) {
       __builtin_trap();
     }
-    if (i > 0 && folded.origin[i] < folded.origin[i - 1]) __builtin_trap();
+  }
+  // Ends are kept only where they differ from the next byte's origin, in byte order.
+  for (std::size_t i = 0; i < folded.ends.size(); ++i) {
+    const auto& e = folded.ends[i];
+    if (e.byte >= folded.text.size() || e.end == folded.origin[e.byte + 1]) __builtin_trap();
+    if (i > 0 && e.byte <= folded.ends[i - 1].byte) __builtin_trap();
   }
   vigil::extract::EntityList entities;
   vigil::extract::extract_all(text, folded, 1711929600000, entities);

@@ -169,16 +169,10 @@ VIGIL_AVX512 std::int32_t fold_block(const std::uint8_t* s, std::int32_t i, std:
       (ascii & chars & ~ascii_space) | _mm512_mask_cmplt_epu8_mask(lead_lanes, val, bytes(tb, 0x80));
   const std::int32_t used = static_cast<std::int32_t>(rem < cut ? rem : cut);
 
-  // Offsets just past each character, relative to the block: lane + length.
   const __m512i iota =
       _mm512_set_epi8(63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40,
                       39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16,
                       15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  const __m512i one = bytes(tb, 1);
-  __m512i ends = _mm512_add_epi8(iota, one);
-  ends = _mm512_mask_add_epi8(ends, leads, ends, one);
-  ends = _mm512_mask_add_epi8(ends, long_leads, ends, one);
-  ends = _mm512_mask_add_epi8(ends, lead4, ends, one);
   const auto block = static_cast<std::uint32_t>(i);
   auto end_of = [&](int lane) { return block + static_cast<std::uint32_t>(lane) + char_length(s[i + lane]); };
   // The white space in `run` (lanes of one run) continues a pending run or starts one, never at
@@ -205,10 +199,11 @@ VIGIL_AVX512 std::int32_t fold_block(const std::uint8_t* s, std::int32_t i, std:
   take_space(space & lanes_below(first_letter));
   std::size_t n = c.n;
   if (c.pending_space) {
+    if (n != 0 && c.last_end != c.space_origin) c.ends->push_back({static_cast<std::uint32_t>(n - 1), c.last_end});
     c.text[n] = ' ';
     c.origin[n] = c.space_origin;
-    c.origin_end[n] = c.space_end;
     ++n;
+    c.last_end = c.space_end;
     c.pending_space = false;
   }
   // Runs between letters: one space each, at the run's first space, ending where its last
@@ -218,9 +213,6 @@ VIGIL_AVX512 std::int32_t fold_block(const std::uint8_t* s, std::int32_t i, std:
   const std::uint64_t packed_space = _pext_u64(space, kept);
   const std::uint64_t packed_letter = _pext_u64(letter, kept);
   const std::uint64_t run_first = _pdep_u64(packed_space & (packed_letter << 1), kept) & lanes_below(last_letter);
-  const std::uint64_t run_last = _pdep_u64(packed_space & (packed_letter >> 1), kept) & ~lanes_below(first_letter);
-  // The k-th run's end moves from its last space to its first: compress, then expand.
-  ends = _mm512_mask_expand_epi8(ends, run_first, _mm512_maskz_compress_epi8(run_last, ends));
   const __m512i lowered = _mm512_mask_add_epi8(
       v, _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, bytes(tb, 'A')), bytes(tb, 26)), v, bytes(tb, 32));
   __m512i out = _mm512_mask_mov_epi8(lowered, lead_lanes, val);
@@ -229,19 +221,44 @@ VIGIL_AVX512 std::int32_t fold_block(const std::uint8_t* s, std::int32_t i, std:
   const __mmask64 written = letter | run_first;
   _mm512_storeu_si512(reinterpret_cast<void*>(c.text + n), _mm512_maskz_compress_epi8(written, out));
   const __m512i origin_lanes = _mm512_maskz_compress_epi8(written, iota);
-  const __m512i end_lanes = _mm512_maskz_compress_epi8(written, ends);
   const __m512i base = _mm512_set1_epi32(static_cast<int>(block));
   store_offsets<0>(c.origin + n, origin_lanes, base);
   store_offsets<1>(c.origin + n, origin_lanes, base);
   store_offsets<2>(c.origin + n, origin_lanes, base);
   store_offsets<3>(c.origin + n, origin_lanes, base);
-  store_offsets<0>(c.origin_end + n, end_lanes, base);
-  store_offsets<1>(c.origin_end + n, end_lanes, base);
-  store_offsets<2>(c.origin_end + n, end_lanes, base);
-  store_offsets<3>(c.origin_end + n, end_lanes, base);
-  n += static_cast<std::size_t>(_mm_popcnt_u64(written));
+  // Ends (see Folded): does the byte before this block's first (its first letter) end where
+  // that letter begins? Inside the block each byte ends where the next begins (a letter where
+  // the next character begins; a space run where its last white space ends, just before the
+  // next letter), unless a dropped character comes between them.
+  if (n != 0 && c.last_end != block + static_cast<std::uint32_t>(first_letter)) {
+    c.ends->push_back({static_cast<std::uint32_t>(n - 1), c.last_end});
+  }
+  const int count = static_cast<int>(_mm_popcnt_u64(written));
+  if (_mm512_mask_cmpeq_epi8_mask(lead_lanes, val, bytes(tb, kSimdDrop)) != 0) {
+    // Each written byte's end, relative to the block, against the next one's origin: lane +
+    // length; a space run's end moved from its last space to its first (compress, expand).
+    const __m512i one = bytes(tb, 1);
+    __m512i ends = _mm512_add_epi8(iota, one);
+    ends = _mm512_mask_add_epi8(ends, leads, ends, one);
+    ends = _mm512_mask_add_epi8(ends, long_leads, ends, one);
+    ends = _mm512_mask_add_epi8(ends, lead4, ends, one);
+    const std::uint64_t run_last = _pdep_u64(packed_space & (packed_letter >> 1), kept) & ~lanes_below(first_letter);
+    ends = _mm512_mask_expand_epi8(ends, run_first, _mm512_maskz_compress_epi8(run_last, ends));
+    const __m512i end_lanes = _mm512_maskz_compress_epi8(written, ends);
+    const __m512i next_origin =
+        _mm512_maskz_permutexvar_epi8(~std::uint64_t{0}, _mm512_add_epi8(iota, one), origin_lanes);
+    std::uint64_t differ = _mm512_cmpneq_epi8_mask(end_lanes, next_origin) & lanes_below(count - 1);
+    alignas(64) std::uint8_t end_bytes[64];
+    _mm512_store_si512(reinterpret_cast<void*>(end_bytes), end_lanes);
+    for (; differ != 0; differ &= differ - 1) {
+      const int lane = first_lane(differ);
+      c.ends->push_back({static_cast<std::uint32_t>(n) + static_cast<std::uint32_t>(lane), block + end_bytes[lane]});
+    }
+  }
+  n += static_cast<std::size_t>(count);
   c.n = n;
   c.last_begin = n - 1;  // the last byte written is the last letter
+  c.last_end = end_of(last_letter);
   // The run after the last letter waits for the next one.
   const std::uint64_t trailing = space & ~lanes_below(last_letter + 1);
   if (trailing != 0) {

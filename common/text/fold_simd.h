@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "common/text/text.h"
 
@@ -40,16 +41,20 @@ struct SimdFoldTables {
   std::uint32_t byte_x4[256];
 };
 
-// The character pass's state between characters, as fold_characters() keeps it.
+// The character pass's state between characters, as fold_characters() keeps it. Ends are
+// kept as in Folded: `ends` gets an entry for each written byte whose end is not the next
+// byte's origin, and `last_end` is the end of the last byte written, whose next byte is not
+// known yet.
 struct CharacterCursor {
   char* text;
   std::uint32_t* origin;
-  std::uint32_t* origin_end;
+  std::vector<Folded::End>* ends;
   std::size_t n;           // folded bytes written
   std::size_t last_begin;  // first folded byte of the last letter (a combining mark extends it)
   bool pending_space;      // a white space run waits for the next letter
   std::uint32_t space_origin;
   std::uint32_t space_end;
+  std::uint32_t last_end;
 };
 
 // Whether this CPU runs fold_blocks_avx512 (AVX-512 F/BW/VBMI/VBMI2, BMI1/2, POPCNT), checked

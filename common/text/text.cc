@@ -349,19 +349,33 @@ bool ascii_space(unsigned char c) {
   return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-// Folded text under construction: the bytes and, for each, the input span of its character.
-// Buffers only grow, so steady-state folding allocates nothing.
+// Folded text under construction: the bytes and, for each, the input span of its character,
+// kept as in Folded: origin per byte, ends where they differ from the next byte's origin.
+// origin[size] is where the last byte's character ends. Buffers only grow, so steady-state
+// folding allocates nothing.
 struct Characters {
   std::string text;
   std::vector<std::uint32_t> origin;
-  std::vector<std::uint32_t> origin_end;
+  std::vector<Folded::End> ends;
   std::size_t size = 0;
 
   void reserve(std::size_t n) {
     if (text.size() >= n) return;
     text.resize(n);
     origin.resize(n);
-    origin_end.resize(n);
+  }
+};
+
+// A word the word rules rewrite, gathered with the input span of each byte.
+struct WordBytes {
+  std::string text;
+  std::vector<std::uint32_t> origin;
+  std::vector<std::uint32_t> end;
+
+  void clear() {
+    text.clear();
+    origin.clear();
+    end.clear();
   }
 };
 
@@ -378,7 +392,8 @@ void fold_characters(std::string_view utf8, Characters& out, const detail::SimdF
   out.reserve(2 * utf8.size() + 4 + 64);
   char* t = out.text.data();
   std::uint32_t* org = out.origin.data();
-  std::uint32_t* end = out.origin_end.data();
+  std::vector<Folded::End>& ends = out.ends;
+  ends.clear();
   const auto* s = reinterpret_cast<const std::uint8_t*>(utf8.data());
   const auto length = static_cast<std::int32_t>(utf8.size());
   const FoldTable& table = fold_table();
@@ -387,7 +402,14 @@ void fold_characters(std::string_view utf8, Characters& out, const detail::SimdF
   std::uint32_t space_origin = 0;
   std::uint32_t space_end = 0;
   std::size_t last_begin = 0;
+  std::uint32_t last_end = 0;  // where the last byte written ends
   std::int32_t i = 0;
+  // Before writing a byte whose character begins at `origin`: the byte before it ends
+  // elsewhere (a dropped character or more of a space run came between, or both bytes come
+  // from one character).
+  auto junction = [&](std::uint32_t origin) {
+    if (n != 0 && last_end != origin) ends.push_back({static_cast<std::uint32_t>(n - 1), last_end});
+  };
   auto space = [&](std::uint32_t start, std::uint32_t stop) {
     if (!pending_space) space_origin = start;
     space_end = stop;
@@ -395,22 +417,24 @@ void fold_characters(std::string_view utf8, Characters& out, const detail::SimdF
   };
   auto flush_space = [&] {
     if (!pending_space) return;
+    junction(space_origin);
     t[n] = ' ';
     org[n] = space_origin;
-    end[n] = space_end;
     ++n;
+    last_end = space_end;
     pending_space = false;
   };
   std::int32_t scalar_until = 0;  // characters starting before this go through the loop
   while (i < length) {
     if (simd != nullptr && i >= scalar_until) {
-      detail::CharacterCursor cursor{t, org, end, n, last_begin, pending_space, space_origin, space_end};
+      detail::CharacterCursor cursor{t, org, &ends, n, last_begin, pending_space, space_origin, space_end, last_end};
       i = detail::fold_blocks_avx512(s, i, length, *simd, cursor);
       n = cursor.n;
       last_begin = cursor.last_begin;
       pending_space = cursor.pending_space;
       space_origin = cursor.space_origin;
       space_end = cursor.space_end;
+      last_end = cursor.last_end;
       if (i >= length) break;
       scalar_until = i + 64;
     }
@@ -422,15 +446,17 @@ void fold_characters(std::string_view utf8, Characters& out, const detail::SimdF
         continue;
       }
       flush_space();
-      // A run of ASCII up to the next space or non-ASCII byte: one byte per character.
+      // A run of ASCII up to the next space or non-ASCII byte: one byte per character, each
+      // ending where the next begins.
+      junction(static_cast<std::uint32_t>(i));
       do {
         t[n] = static_cast<char>(b >= 'A' && b <= 'Z' ? b + 32 : b);
         org[n] = static_cast<std::uint32_t>(i);
-        end[n] = static_cast<std::uint32_t>(i + 1);
         ++n;
         ++i;
       } while (i < length && (b = s[i]) < 0x80 && !ascii_space(b));
       last_begin = n - 1;
+      last_end = static_cast<std::uint32_t>(i);
       continue;
     }
     const auto start = static_cast<std::uint32_t>(i);
@@ -440,7 +466,12 @@ void fold_characters(std::string_view utf8, Characters& out, const detail::SimdF
     const UChar32 folded = table.classify(c);
     if (folded == kDrop) continue;
     if (folded == kMark) {
-      for (std::size_t k = last_begin; k < n; ++k) end[k] = stop;
+      // The letter's bytes before its last already end elsewhere than where the next byte
+      // begins (they share its origin), so each has an entry; the last byte's end is pending.
+      if (last_begin < n) {
+        for (auto e = ends.rbegin(); e != ends.rend() && e->byte >= last_begin; ++e) e->end = stop;
+        last_end = stop;
+      }
       continue;
     }
     if (folded == kSpace) {
@@ -450,10 +481,11 @@ void fold_characters(std::string_view utf8, Characters& out, const detail::SimdF
     flush_space();
     last_begin = n;
     if (folded < 0x80) {
+      junction(start);
       t[n] = static_cast<char>(folded);
       org[n] = start;
-      end[n] = stop;
       ++n;
+      last_end = stop;
       continue;
     }
     std::int32_t len = 0;
@@ -461,12 +493,14 @@ void fold_characters(std::string_view utf8, Characters& out, const detail::SimdF
     U8_APPEND(reinterpret_cast<std::uint8_t*>(t + n), len, U8_MAX_LENGTH, folded, error);
     if (error) len = 0;
     for (std::int32_t k = 0; k < len; ++k) {
+      junction(start);
       org[n] = start;
-      end[n] = stop;
       ++n;
+      last_end = stop;
     }
   }
   out.size = n;
+  org[n] = last_end;
 }
 
 struct Spelling {
@@ -587,13 +621,13 @@ struct WordStats {
 
 class WordFolder {
  public:
-  WordFolder(const Characters& in, Characters& joined, std::vector<std::uint64_t>& flags, Folded& out)
+  WordFolder(const Characters& in, WordBytes& word, std::vector<std::uint64_t>& flags, Folded& out)
       : t_(in.text.data()),
         org_(in.origin.data()),
-        end_(in.origin_end.data()),
+        in_ends_(in.ends),
         n_(in.size),
         out_(out),
-        joined_(joined),
+        word_(word),
         flags_(flags) {}
 
   // With `simd` (the CPU has AVX-512 VBMI2), only the words word_flags_avx512() marks go
@@ -616,34 +650,85 @@ class WordFolder {
   // are the bytes around the word, -1 at the ends.
   bool word(const char* w, const std::uint32_t* org, const std::uint32_t* end, std::size_t len, const WordStats& stats,
             int before, int after);
-  void emit(char c, std::uint32_t origin, std::uint32_t origin_end) {
+  // Where input byte k's character ends.
+  std::uint32_t end_in(std::size_t k) const {
+    const auto e = std::lower_bound(in_ends_.begin(), in_ends_.end(), k,
+                                    [](const Folded::End& x, std::size_t byte) { return x.byte < byte; });
+    return e != in_ends_.end() && e->byte == k ? e->end : org_[k + 1];
+  }
+  // Before writing a byte whose character begins at `origin` (see fold_characters).
+  void junction(std::uint32_t origin) {
+    if (!out_.text.empty() && last_end_ != origin) {
+      out_.ends.push_back({static_cast<std::uint32_t>(out_.text.size() - 1), last_end_});
+    }
+  }
+  void emit(char c, std::uint32_t origin, std::uint32_t end) {
+    junction(origin);
     out_.text.push_back(c);
     out_.origin.push_back(origin);
-    out_.origin_end.push_back(origin_end);
+    last_end_ = end;
   }
-  void emit(std::string_view bytes, std::uint32_t origin, std::uint32_t origin_end) {
+  // Bytes that all come from one input span (a chat spelling written out): each but the last
+  // ends where the next begins only if the span were empty, which no span is.
+  void emit(std::string_view bytes, std::uint32_t origin, std::uint32_t end) {
+    if (bytes.empty()) return;
+    junction(origin);
+    const auto first = static_cast<std::uint32_t>(out_.text.size());
     out_.text.append(bytes);
     out_.origin.insert(out_.origin.end(), bytes.size(), origin);
-    out_.origin_end.insert(out_.origin_end.end(), bytes.size(), origin_end);
+    for (std::uint32_t k = 0; k + 1 < bytes.size(); ++k) out_.ends.push_back({first + k, end});
+    last_end_ = end;
   }
-  void append(const char* t, const std::uint32_t* org, const std::uint32_t* end, std::size_t len) {
-    out_.text.append(t, len);
-    out_.origin.insert(out_.origin.end(), org, org + len);
-    out_.origin_end.insert(out_.origin_end.end(), end, end + len);
+  // Back to the first `start` bytes written (fewer than are written).
+  void truncate(std::size_t start) {
+    // The last byte kept ends as its entry says, else where the first byte removed begins.
+    last_end_ = out_.origin[start];
+    while (!out_.ends.empty() && out_.ends.back().byte + 1 >= start) {
+      if (out_.ends.back().byte + 1 == start) last_end_ = out_.ends.back().end;
+      out_.ends.pop_back();
+    }
+    out_.text.resize(start);
+    out_.origin.resize(start);
   }
-  // Copies folded characters [copy_, upto) unchanged.
+  // Copies folded characters [copy_, upto) unchanged: their bytes, origins and the ends
+  // between them.
   void flush(std::size_t upto) {
-    if (upto > copy_) append(t_ + copy_, org_ + copy_, end_ + copy_, upto - copy_);
+    if (upto > copy_) {
+      const std::size_t from = copy_;
+      junction(org_[from]);
+      const auto shift = static_cast<std::uint32_t>(out_.text.size() - from);
+      out_.text.append(t_ + from, upto - from);
+      out_.origin.insert(out_.origin.end(), org_ + from, org_ + upto);
+      auto e = std::lower_bound(in_ends_.begin(), in_ends_.end(), from,
+                                [](const Folded::End& x, std::size_t byte) { return x.byte < byte; });
+      for (; e != in_ends_.end() && e->byte + 1 < upto; ++e) out_.ends.push_back({e->byte + shift, e->end});
+      last_end_ = e != in_ends_.end() && e->byte + 1 == upto ? e->end : org_[upto];
+    }
     copy_ = upto;
+  }
+  // Input bytes from, from + stride, ... before `to` into word_, with each byte's span; with
+  // stride 1 only the ends (word_.end), the bytes and origins being the input's.
+  void gather(std::size_t from, std::size_t to, std::size_t stride) {
+    word_.clear();
+    auto e = std::lower_bound(in_ends_.begin(), in_ends_.end(), from,
+                              [](const Folded::End& x, std::size_t byte) { return x.byte < byte; });
+    for (std::size_t k = from; k < to; k += stride) {
+      while (e != in_ends_.end() && e->byte < k) ++e;
+      word_.end.push_back(e != in_ends_.end() && e->byte == k ? e->end : org_[k + 1]);
+      if (stride == 1) continue;
+      word_.text.push_back(t_[k]);
+      word_.origin.push_back(org_[k]);
+    }
   }
 
   const char* t_;
-  const std::uint32_t* org_;
-  const std::uint32_t* end_;
+  const std::uint32_t* org_;  // n_ + 1 entries
+  const std::vector<Folded::End>& in_ends_;
   std::size_t n_;
   Folded& out_;
-  Characters& joined_;                 // a spelled-out word, gathered
+  WordBytes& word_;                    // a word being rewritten, gathered
   std::vector<std::uint64_t>& flags_;  // word_flags_avx512's marks
+  std::uint32_t last_end_ = 0;         // where the last byte written ends
   std::size_t copy_ = 0;               // start of the bytes still to copy
   std::size_t word_begin_ = 0;         // where the word being folded starts
   bool after_number_ = false;          // the previous word is a number ("150 k", "1.500 k")
@@ -686,9 +771,7 @@ bool WordFolder::word(const char* w, const std::uint32_t* org, const std::uint32
   }
   const std::string_view replacement = kSpellingTable.find(out_.text.data() + start, out_.text.size() - start);
   if (!replacement.empty()) {
-    out_.text.resize(start);
-    out_.origin.resize(start);
-    out_.origin_end.resize(start);
+    truncate(start);
     emit(replacement, org[0], end[len - 1]);
   }
   return true;
@@ -697,18 +780,17 @@ bool WordFolder::word(const char* w, const std::uint32_t* org, const std::uint32
 void WordFolder::run(std::uint32_t input_size, const detail::SimdWordTables* simd) {
   out_.text.clear();
   out_.origin.clear();
-  out_.origin_end.clear();
+  out_.ends.clear();
   out_.text.reserve(n_ + 16);
   out_.origin.reserve(n_ + 17);
-  out_.origin_end.reserve(n_ + 17);
   if (simd != nullptr) {
     run_flagged(*simd);
   } else {
     run_all();
   }
   flush(n_);
+  junction(input_size);
   out_.origin.push_back(input_size);
-  out_.origin_end.push_back(input_size);
 }
 
 void WordFolder::run_all() {
@@ -785,23 +867,16 @@ std::size_t WordFolder::step(std::size_t i) {
           ((last + 3 < n && t[last + 1] == ' ' && single_at(last + 2) && t[last + 3] == '.') ||
            (i >= 3 && t[i - 1] == ' ' && t[i - 3] == '.' && token_char(t[i - 2]) && !token_char(t[i - 3])));
       if (letters >= (sep == ' ' ? 4u : 3u) || dotted_neighbour) {
-        Characters& joined = joined_;
-        joined.text.clear();
-        joined.origin.clear();
-        joined.origin_end.clear();
-        for (std::size_t k = i; k <= last; k += 2) {
-          joined.text.push_back(t[k]);
-          joined.origin.push_back(org_[k]);
-          joined.origin_end.push_back(end_[k]);
-        }
+        gather(i, last + 1, 2);
+        const WordBytes& joined = word_;
         WordStats joined_stats;
         for (std::size_t k = 0; k < joined.text.size(); ++k) joined_stats.add(joined.text.data(), k);
         flush(i);
         word_begin_ = i;
-        if (!word(joined.text.data(), joined.origin.data(), joined.origin_end.data(), joined.text.size(), joined_stats,
+        if (!word(joined.text.data(), joined.origin.data(), joined.end.data(), joined.text.size(), joined_stats,
                   i > 0 ? static_cast<unsigned char>(t[i - 1]) : -1,
                   last + 1 < n ? static_cast<unsigned char>(t[last + 1]) : -1)) {
-          append(joined.text.data(), joined.origin.data(), joined.origin_end.data(), joined.text.size());
+          for (std::size_t k = 0; k < joined.text.size(); ++k) emit(joined.text[k], joined.origin[k], joined.end[k]);
         }
         copy_ = last + 1;
         return last + 1;
@@ -819,13 +894,14 @@ std::size_t WordFolder::step(std::size_t i) {
       const std::string_view replacement = kSpellingTable.find(key);
       if (!replacement.empty()) {
         flush(i);
-        emit(replacement, org_[i], end_[j - 1]);
+        emit(replacement, org_[i], end_in(j - 1));
         copy_ = j;
       }
       return j;
     }
     word_begin_ = i;
-    if (word(t + i, org_ + i, end_ + i, len, stats, i > 0 ? static_cast<unsigned char>(t[i - 1]) : -1,
+    gather(i, j, 1);
+    if (word(t + i, org_ + i, word_.end.data(), len, stats, i > 0 ? static_cast<unsigned char>(t[i - 1]) : -1,
              j < n ? static_cast<unsigned char>(t[j]) : -1)) {
       copy_ = j;  // word() wrote it
     }
@@ -889,15 +965,21 @@ const detail::SimdWordTables* detail::simd_word_tables() {
 
 void detail::fold(std::string_view utf8, Folded& out, bool simd_characters, bool simd_words) {
   thread_local Characters characters;
-  thread_local Characters joined;
+  thread_local WordBytes word;
   thread_local std::vector<std::uint64_t> flags;
   fold_characters(utf8, characters, simd_characters ? detail::simd_fold_tables() : nullptr);
-  WordFolder(characters, joined, flags, out)
+  WordFolder(characters, word, flags, out)
       .run(static_cast<std::uint32_t>(utf8.size()), simd_words ? detail::simd_word_tables() : nullptr);
 }
 
 void fold(std::string_view utf8, Folded& out) {
   detail::fold(utf8, out, true, true);
+}
+
+std::uint32_t Folded::origin_end(std::size_t k) const {
+  const auto e =
+      std::lower_bound(ends.begin(), ends.end(), k, [](const End& x, std::size_t byte) { return x.byte < byte; });
+  return e != ends.end() && e->byte == k ? e->end : origin[k + 1];
 }
 
 std::size_t code_points(std::string_view utf8) {

@@ -40,18 +40,21 @@ std::string difference(std::string_view input, Steps steps) {
   Folded scalar, simd;
   detail::fold(input, scalar, false, false);
   detail::fold(input, simd, steps.characters, steps.words);
-  if (scalar.text == simd.text && scalar.origin == simd.origin && scalar.origin_end == simd.origin_end) return {};
+  if (scalar.text == simd.text && scalar.origin == simd.origin && scalar.ends == simd.ends) return {};
   std::ostringstream out;
   out << "input \"" << escaped(input) << "\"\n  scalar \"" << escaped(scalar.text) << "\"\n  simd   \""
       << escaped(simd.text) << "\"  (vector steps:" << (steps.characters ? " characters" : "")
       << (steps.words ? " words" : "") << ")\n";
-  const std::size_t n = std::min(scalar.origin.size(), simd.origin.size());
+  const std::size_t n = std::min(scalar.text.size(), simd.text.size());
   for (std::size_t k = 0; k < n; ++k) {
-    if (scalar.origin[k] != simd.origin[k] || scalar.origin_end[k] != simd.origin_end[k]) {
+    if (scalar.origin[k] != simd.origin[k] || scalar.origin_end(k) != simd.origin_end(k)) {
       out << "  first offset difference at folded byte " << k << ": scalar [" << scalar.origin[k] << ", "
-          << scalar.origin_end[k] << ") simd [" << simd.origin[k] << ", " << simd.origin_end[k] << ")\n";
+          << scalar.origin_end(k) << ") simd [" << simd.origin[k] << ", " << simd.origin_end(k) << ")\n";
       break;
     }
+  }
+  if (scalar.ends.size() != simd.ends.size()) {
+    out << "  " << scalar.ends.size() << " and " << simd.ends.size() << " kept ends\n";
   }
   if (scalar.origin.size() != simd.origin.size()) {
     out << "  offset map sizes " << scalar.origin.size() << " and " << simd.origin.size() << "\n";
@@ -126,8 +129,9 @@ TEST(FoldSimd, CorpusTextsNeedNoScalarBlock) {
   ASSERT_NE(tables, nullptr);
   for (const std::string& text : corpus_texts(200)) {
     std::vector<char> out(2 * text.size() + 128);
-    std::vector<std::uint32_t> origin(out.size()), origin_end(out.size());
-    detail::CharacterCursor cursor{out.data(), origin.data(), origin_end.data(), 0, 0, false, 0, 0};
+    std::vector<std::uint32_t> origin(out.size());
+    std::vector<Folded::End> ends;
+    detail::CharacterCursor cursor{out.data(), origin.data(), &ends, 0, 0, false, 0, 0, 0};
     const auto length = static_cast<std::int32_t>(text.size());
     EXPECT_EQ(
         detail::fold_blocks_avx512(reinterpret_cast<const std::uint8_t*>(text.data()), 0, length, *tables, cursor),

@@ -137,6 +137,39 @@ TEST(Fold, MarkAfterSpaceBelongsToTheLetterBefore) {
   EXPECT_EQ(f.origin.back(), original.size());
 }
 
+// Ends are kept only where a byte's character does not end where the next byte's begins; each
+// case below needs one, and the spans must still cover exactly the characters.
+TEST(Fold, EachByteEndsWhereItsCharacterEnds) {
+  auto spans = [](const std::string& original) {
+    Folded f;
+    fold(original, f);
+    std::vector<std::string> out;
+    for (std::size_t k = 0; k < f.text.size(); ++k) {
+      const auto [b, e] = f.source_span(k, k + 1);
+      out.push_back(original.substr(b, e - b));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(spans("a🔥b"), (V{"a", "b"}));        // dropped emoji between letters
+  EXPECT_EQ(spans("ệ🔥 x"), (V{"ệ", " ", "x"}));  // the same inside a vector block
+  EXPECT_EQ(spans("xin  \n  chào"), (V{"x", "i", "n", "  \n  ", "c", "h", "à", "o"}));
+  EXPECT_EQ(spans("ko"), (V{"ko", "ko", "ko", "ko", "ko"}));  // "khong" from one span
+  EXPECT_EQ(spans("d.a.t.a"), (V{"d", "a", "t", "a"}));       // separators removed
+  EXPECT_EQ(spans("e\xcc\x81x"), (V{"e\xcc\x81", "x"}));      // a mark extends its letter
+  EXPECT_EQ(spans("ab \xe2\x80\x8b"), (V{"a", "b"}));         // trailing space and zero-width
+  // A long post: the vector step's blocks, with emoji inside and across block ends.
+  std::string post, expected_tail;
+  for (int k = 0; k < 40; ++k) post += "bán 🔥data ";
+  const auto all = spans(post);
+  EXPECT_EQ(all.size(), 40u * 9 - 1);
+  for (std::size_t k = 0; k + 1 < all.size(); k += 9) {
+    EXPECT_EQ((V(all.begin() + static_cast<std::ptrdiff_t>(k), all.begin() + static_cast<std::ptrdiff_t>(k) + 8)),
+              (V{"b", "á", "n", " ", "d", "a", "t", "a"}))
+        << "at folded byte " << k;
+  }
+}
+
 TEST(Nfc, InertTextIsKeptAndOtherTextStillNormalised) {
   EXPECT_EQ(nfc("Bán data khách hàng 🔥 ok"), "Bán data khách hàng 🔥 ok");
   EXPECT_EQ(nfc("\xe1\xbb\x87\xcc\x81"), "\xe1\xbb\x87\xcc\x81");  // ệ + acute: nothing composes
