@@ -54,6 +54,27 @@ TEST(CanonicalizeUrl, SafeBrowsingExamples) {
   EXPECT_EQ(canon("http://host.com//twoslashes?more//slashes"), "http://host.com/twoslashes?more//slashes");
 }
 
+// Links already canonical are taken as written (one pass); these sit on either side of what
+// that pass accepts, so each must give what the full steps give.
+TEST(CanonicalizeUrl, CanonicalAsWrittenAndItsNeighbours) {
+  EXPECT_EQ(canon("tuoitre.vn"), "http://tuoitre.vn/");
+  EXPECT_EQ(canon("https://vnexpress.net/thoi-su"), "https://vnexpress.net/thoi-su");
+  EXPECT_EQ(canon("https://a-b_c.vn/X/y~z/"), "https://a-b_c.vn/X/y~z/");
+  EXPECT_EQ(canon("t.me/data_sales_vn"), "http://t.me/data_sales_vn");
+  EXPECT_EQ(canon("https://vnexpress.net//thoi-su"), "https://vnexpress.net/thoi-su");
+  EXPECT_EQ(canon("https://vnexpress.net/./thoi-su/../x"), "https://vnexpress.net/x");
+  EXPECT_EQ(canon("https://vnexpress.net/.well-known"), "https://vnexpress.net/.well-known");
+  EXPECT_EQ(canon("www."), "http://www/");
+  EXPECT_EQ(canon("www..google.com"), "http://www.google.com/");
+  EXPECT_EQ(canon("Tuoitre.VN/Path"), "http://tuoitre.vn/Path");
+  EXPECT_EQ(canon("HTTPS://tuoitre.vn"), "https://tuoitre.vn/");
+  EXPECT_EQ(canon("1.2.3.4/x"), "http://1.2.3.4/x");
+  EXPECT_EQ(canon("0x7f.1/x"), "http://127.0.0.1/x");
+  EXPECT_EQ(canon("tuoitre.vn:80/x"), "http://tuoitre.vn/x");
+  EXPECT_EQ(canon("tuoitre.vn/a b"), "http://tuoitre.vn/a%20b");
+  EXPECT_EQ(canon("ftp://tuoitre.vn"), "ftp://tuoitre.vn/");
+}
+
 TEST(CanonicalizeUrl, UnicodeHostsBecomePunycode) {
   EXPECT_EQ(canon("https://vietcombánk.vn/đăng-nhập"), "https://xn--vietcombnk-z4a.vn/%C4%91%C4%83ng-nh%E1%BA%ADp");
   EXPECT_EQ(canon("http://user:pw@Example.COM:8080/a/./b/../c"), "http://example.com/a/c");
