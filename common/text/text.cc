@@ -246,6 +246,22 @@ __attribute__((target("avx512f,avx512bw"))) std::int32_t obviously_nfc_avx512(co
     const __mmask64 emoji = _mm512_cmpeq_epi8_mask(v, f0) & _mm512_cmpeq_epi8_mask(next, x9f);
     if (!inert_lanes(s, i, mask & ~(vietnamese | emoji), length)) return -1;
   }
+  // The last 1..64 bytes the same way, with masked loads: lanes past the end read as 0 (below
+  // 0xCC) and a character cut off by the end is not inert (next_code_point fails on it).
+  if (i < length) {
+    const auto rem = static_cast<unsigned>(length - i);
+    const __mmask64 valid = rem >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << rem) - 1;
+    const __m512i v = _mm512_maskz_loadu_epi8(valid, s + i);
+    const __mmask64 mask = _mm512_cmpge_epu8_mask(v, lead_min);
+    if (mask != 0) {
+      const __m512i next = _mm512_maskz_loadu_epi8(valid >> 1, s + i + 1);
+      const __mmask64 vietnamese =
+          _mm512_cmpeq_epi8_mask(v, e1) & _mm512_cmpeq_epi8_mask(_mm512_and_si512(next, xfc), xb8);
+      const __mmask64 emoji = _mm512_cmpeq_epi8_mask(v, f0) & _mm512_cmpeq_epi8_mask(next, x9f);
+      if (!inert_lanes(s, i, mask & ~(vietnamese | emoji), length)) return -1;
+    }
+    i = length;
+  }
   return i;
 }
 #endif

@@ -198,13 +198,16 @@ TEST(Nfc, CharactersThatChangeAreFoundAtEveryOffset) {
   for (const Case& c : cases) {
     std::string text;
     for (int k = 0; k < 8; ++k) text += filler;  // 8 x 26 bytes: three 64-byte blocks and a tail
-    for (std::size_t at = 0; at <= 6 * filler.size(); ++at) {
-      if ((static_cast<unsigned char>(text[at]) & 0xc0) == 0x80) continue;  // inside a character
+    for (std::size_t at = 0; at <= text.size(); ++at) {
+      if (at < text.size() && (static_cast<unsigned char>(text[at]) & 0xc0) == 0x80) continue;  // inside a character
       std::string input = text;
       input.insert(at, c.input);
       std::string expected = text;
       expected.insert(at, c.expected);
       EXPECT_EQ(nfc(input), expected) << "at byte " << at;
+      // The same character last in a text of every length: the tail of the last block.
+      const std::string head = text.substr(0, at);
+      EXPECT_EQ(nfc(head + c.input), head + c.expected) << "last, after " << at << " bytes";
     }
   }
 }
