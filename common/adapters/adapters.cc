@@ -1,5 +1,7 @@
 #include <simdjson.h>
-#if defined(__SSE2__)
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -9,6 +11,7 @@
 #include <optional>
 
 #include "common/adapters/adapter.h"
+#include "common/adapters/bracket_count.h"
 #include "common/text/text.h"
 
 namespace vigil {
@@ -544,31 +547,10 @@ ParseStatus parse_canonical(od::object root, Event& ev) {
   return ParseStatus::ok();
 }
 
-// Nesting depth of the document, counted outside strings; stops early past `limit`.
-bool deeper_than(std::string_view json, std::size_t limit) {
-  // A document cannot nest deeper than its number of opening brackets, which is counted
-  // sixteen bytes at a time far faster than the walk below: posts have a few dozen at most.
-  std::size_t opening = 0;
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i open_brace = _mm_set1_epi8('{');
-  const __m128i open_bracket = _mm_set1_epi8('[');
-  while (i + 16 <= json.size()) {
-    // Per byte lane, minus the number of brackets seen: at most 255 blocks before summing.
-    __m128i lanes = _mm_setzero_si128();
-    for (std::size_t blocks = 0; blocks < 255 && i + 16 <= json.size(); ++blocks, i += 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(json.data() + i));
-      lanes = _mm_add_epi8(lanes, _mm_cmpeq_epi8(v, open_brace));
-      lanes = _mm_add_epi8(lanes, _mm_cmpeq_epi8(v, open_bracket));
-    }
-    // Each lane holds 256 - count (mod 256); negate, then add the lanes up.
-    const __m128i counts = _mm_sub_epi8(_mm_setzero_si128(), lanes);
-    const __m128i sums = _mm_sad_epu8(counts, _mm_setzero_si128());
-    opening += static_cast<std::size_t>(_mm_cvtsi128_si32(sums)) +
-               static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums)));
-  }
-#endif
-  for (; i < json.size(); ++i) opening += static_cast<std::size_t>(json[i] == '{' || json[i] == '[');
+// Nesting depth of the document, counted outside strings, past `limit`. A document cannot
+// nest deeper than its number of opening brackets (`opening`), which is counted far faster
+// than the walk below: posts have a few dozen at most.
+bool deeper_than(std::string_view json, std::size_t opening, std::size_t limit) {
   if (opening <= limit) return false;
   std::size_t depth = 0;
   bool in_string = false;
@@ -606,14 +588,20 @@ class JsonAdapter final : public Adapter {
                                                  " bytes exceeds the limit of " +
                                                  std::to_string(limits_.max_record_bytes));
     }
-    if (deeper_than(payload, limits_.max_json_depth)) {
-      return ParseStatus::error("too_deep",
-                                "JSON nested deeper than " + std::to_string(limits_.max_json_depth) + " levels");
-    }
     // On-Demand reads up to SIMDJSON_PADDING bytes past the end: copy into a reused, padded buffer.
     if (buffer_.size() < payload.size() + simdjson::SIMDJSON_PADDING)
       buffer_.resize(payload.size() + simdjson::SIMDJSON_PADDING);
-    std::memcpy(buffer_.data(), payload.data(), payload.size());
+    std::size_t opening = 0;
+    if (detail::copy_counting_supported()) {
+      opening = detail::copy_counting_opening(payload, buffer_.data());
+    } else {
+      opening = detail::count_opening(payload);
+      std::memcpy(buffer_.data(), payload.data(), payload.size());
+    }
+    if (deeper_than(payload, opening, limits_.max_json_depth)) {
+      return ParseStatus::error("too_deep",
+                                "JSON nested deeper than " + std::to_string(limits_.max_json_depth) + " levels");
+    }
     od::document doc;
     VIGIL_JSON(parser_.iterate(buffer_.data(), payload.size(), buffer_.size()).get(doc), "");
     od::object root;
@@ -644,6 +632,75 @@ class JsonAdapter final : public Adapter {
 };
 
 }  // namespace
+
+#if defined(__x86_64__)
+bool detail::copy_counting_supported() {
+  static const bool kSupported = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("popcnt");
+  }();
+  return kSupported;
+}
+
+__attribute__((target("avx512f,avx512bw,popcnt"))) std::size_t detail::copy_counting_opening(std::string_view json,
+                                                                                             char* out) {
+  const __m512i brace = _mm512_set1_epi8('{');
+  const __m512i bracket = _mm512_set1_epi8('[');
+  const char* in = json.data();
+  const std::size_t n = json.size();
+  std::size_t opening = 0;
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i v = _mm512_loadu_si512(in + i);
+    _mm512_storeu_si512(out + i, v);
+    opening +=
+        static_cast<std::size_t>(_mm_popcnt_u64(_mm512_cmpeq_epi8_mask(v, brace) | _mm512_cmpeq_epi8_mask(v, bracket)));
+  }
+  if (i < n) {
+    // The last bytes with a masked load (never past the record); the zeros after them land in
+    // the padding.
+    const __m512i v = _mm512_maskz_loadu_epi8((std::uint64_t{1} << (n - i)) - 1, in + i);
+    _mm512_storeu_si512(out + i, v);
+    opening +=
+        static_cast<std::size_t>(_mm_popcnt_u64(_mm512_cmpeq_epi8_mask(v, brace) | _mm512_cmpeq_epi8_mask(v, bracket)));
+  }
+  return opening;
+}
+#else
+bool detail::copy_counting_supported() {
+  return false;
+}
+
+std::size_t detail::copy_counting_opening(std::string_view json, char* out) {
+  std::memcpy(out, json.data(), json.size());
+  return count_opening(json);
+}
+#endif
+
+std::size_t detail::count_opening(std::string_view json) {
+  std::size_t opening = 0;
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i open_brace = _mm_set1_epi8('{');
+  const __m128i open_bracket = _mm_set1_epi8('[');
+  while (i + 16 <= json.size()) {
+    // Per byte lane, minus the number of brackets seen: at most 255 blocks before summing.
+    __m128i lanes = _mm_setzero_si128();
+    for (std::size_t blocks = 0; blocks < 255 && i + 16 <= json.size(); ++blocks, i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(json.data() + i));
+      lanes = _mm_add_epi8(lanes, _mm_cmpeq_epi8(v, open_brace));
+      lanes = _mm_add_epi8(lanes, _mm_cmpeq_epi8(v, open_bracket));
+    }
+    // Each lane holds 256 - count (mod 256); negate, then add the lanes up.
+    const __m128i counts = _mm_sub_epi8(_mm_setzero_si128(), lanes);
+    const __m128i sums = _mm_sad_epu8(counts, _mm_setzero_si128());
+    opening += static_cast<std::size_t>(_mm_cvtsi128_si32(sums)) +
+               static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums)));
+  }
+#endif
+  for (; i < json.size(); ++i) opening += static_cast<std::size_t>(json[i] == '{' || json[i] == '[');
+  return opening;
+}
 
 std::unique_ptr<Adapter> make_adapter(std::string_view name, AdapterLimits limits) {
   PlatformParser p = nullptr;

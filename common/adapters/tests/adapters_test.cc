@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
 #include "common/adapters/adapter.h"
+#include "common/adapters/bracket_count.h"
 
 namespace vigil {
 namespace {
@@ -178,12 +184,12 @@ TEST(Malformed, PreciseReasons) {
   EXPECT_EQ(parse("facebook", std::string(100, ' ') + "{}", AdapterLimits{50, 64}).status.reason, "too_large");
   EXPECT_EQ(parse("facebook", std::string(100, '[') + std::string(100, ']'), AdapterLimits{1 << 20, 64}).status.reason,
             "too_deep");
-  // Depth is counted outside strings, with '{' and '[' mixed, at every offset of the 16-byte
+  // Depth is counted outside strings, with '{' and '[' mixed, at every offset of the 64-byte
   // blocks the bracket count reads: exactly the limit passes, one more level fails.
-  for (std::size_t pad = 0; pad < 34; ++pad) {
-    std::string at_limit = std::string(pad % 17, ' ') + "{\"a\":";
+  for (std::size_t pad = 0; pad < 130; ++pad) {
+    std::string at_limit = std::string(pad % 65, ' ') + "{\"a\":";
     for (int d = 1; d < 4; ++d) at_limit += d % 2 != 0 ? "[" : "{\"b\":";
-    at_limit += pad < 17 ? "1" : "\"[[[[{{{{\"";
+    at_limit += pad < 65 ? "1" : "\"[[[[{{{{\"";
     for (int d = 3; d >= 1; --d) at_limit += d % 2 != 0 ? "]" : "}";
     at_limit += "}";
     EXPECT_NE(parse("facebook", at_limit, AdapterLimits{1 << 20, 4}).status.reason, "too_deep") << at_limit;
@@ -205,6 +211,30 @@ TEST(Malformed, PreciseReasons) {
   EXPECT_EQ(
       parse("zalo", R"({"event_name":"e","sender":{"id":"1"},"message":{"msg_id":"m"},"timestamp":-5})").status.reason,
       "wrong_type");
+}
+
+// The record's first read counts its opening brackets while copying it (AVX-512) or on its own
+// (16 bytes at a time): both agree with a plain count, and the copy is exact, at every length
+// around the blocks' ends and past the 255 blocks the 16-byte count sums at once.
+TEST(BracketCount, BothFormsAgreeWithAPlainCount) {
+  std::mt19937 rng(5);
+  const std::string bytes = "{[}]\"\\a 0\xc3\xa1";
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 0; n <= 300; ++n) lengths.push_back(n);
+  for (std::size_t n : {4079u, 4080u, 4081u, 9000u}) lengths.push_back(n);
+  for (const std::size_t n : lengths) {
+    for (int rep = 0; rep < 10; ++rep) {
+      std::string json;
+      for (std::size_t k = 0; k < n; ++k) json += bytes[rng() % bytes.size()];
+      const auto plain = static_cast<std::size_t>(std::count(json.begin(), json.end(), '{') +
+                                                  std::count(json.begin(), json.end(), '['));
+      EXPECT_EQ(detail::count_opening(json), plain) << n;
+      if (!detail::copy_counting_supported()) continue;
+      std::string out(n + 64, '\x55');
+      EXPECT_EQ(detail::copy_counting_opening(json, out.data()), plain) << n;
+      EXPECT_EQ(out.substr(0, n), json) << n;
+    }
+  }
 }
 
 TEST(Event, ClearedListEntriesLendTheirBuffersToTheNextRecord) {
