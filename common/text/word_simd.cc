@@ -99,7 +99,13 @@ VIGIL_AVX512 inline std::uint64_t block_flags(const char* text, std::ptrdiff_t s
   const std::uint64_t block_start = word & ~(word << 1);  // word starts, and byte 0
   const std::uint64_t first_leet = first_in_word(word, block_start, leet);
   const std::uint64_t first_letter = first_in_word(word, block_start, letters);
-  std::uint64_t flags = (first_leet & from_first(word, first_letter)) | (first_letter & from_first(word, first_leet));
+  const std::uint64_t both =
+      (first_leet & from_first(word, first_letter)) | (first_letter & from_first(word, first_leet));
+  // It also needs the word to start with a letter or to have two letters: "45k", "4g", "8h",
+  // "000d" (amounts, mostly) have neither. Marked at the later of `both` and the second letter.
+  const std::uint64_t second_letter = first_in_word(word, block_start, letters & ~first_letter);
+  std::uint64_t flags = (both & from_first(word, block_start & letters)) | (both & from_first(word, second_letter)) |
+                        (second_letter & from_first(word, both));
   const std::uint64_t not_word = ~word;
   std::uint64_t cut = word & ~(word + 1);  // the word at byte 0
   if (not_word == 0) {
