@@ -116,9 +116,13 @@ VIGIL_AVX512 inline std::uint64_t block_flags(const char* text, std::ptrdiff_t s
   flags |= leet & cut;
   // Letter runs: the third of three equal word bytes.
   flags |= word & _mm512_cmpeq_epi8_mask(v, before1) & _mm512_cmpeq_epi8_mask(v, before2);
-  // Spelled-out letters: a one-byte word, a separator, another one-byte ASCII word.
+  // Spelled-out letters: a one-byte word, a separator, another one-byte ASCII word, and then,
+  // unless the separator is a dot (two dotted letters may join next to another dotted group),
+  // the same separator and a third word ("2-0" is a score).
+  const std::uint64_t third = _mm512_cmpeq_epi8_mask(after3, after1) & word_after4;
   flags |= single & _mm512_test_epi8_mask(c1, _mm512_set1_epi8(kWordJoin)) & word_after2 &
-           ~_mm512_movepi8_mask(after2) & ~word_after3;
+           ~_mm512_movepi8_mask(after2) & ~word_after3 &
+           (_mm512_cmpeq_epi8_mask(after1, _mm512_set1_epi8('.')) | third);
   // Chat spellings of 1..4 bytes: each byte can be the same byte of a spelling that long, and
   // the word ends there.
   const __m512i spelling = _mm512_and_si512(_mm512_and_si512(c0, c1), _mm512_and_si512(c2, c3));
