@@ -85,11 +85,6 @@ bool starts_with_ci(std::string_view s, std::size_t pos, std::string_view lower)
 struct Deobfuscated {
   std::string text;
   std::vector<std::uint32_t> origin;  // one per byte of text, plus the input size
-
-  void put(char c, std::size_t from) {
-    text.push_back(c);
-    origin.push_back(static_cast<std::uint32_t>(from));
-  }
 };
 
 using detail::Candidates;
@@ -114,6 +109,7 @@ struct BankAccount {
 struct Scratch {
   Candidates candidates;
   Deobfuscated clean;
+  Candidates clean_candidates;  // of `clean`
   UrlBuffers url;
   std::string value;                  // an entity value being put together
   std::string suffix;                 // known_suffix's lower-cased label, NUL-terminated for libpsl
@@ -213,32 +209,44 @@ bool near_words(const text::Folded& folded, std::size_t begin, std::size_t end, 
 
 void deobfuscate(std::string_view in, Deobfuscated& out) {
   static constexpr std::array<std::string_view, 6> kDots = {"[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}"};
+  // Every rewrite is as long as what it replaces or shorter, so the output fits in the input's
+  // size: written through pointers (push_back per byte was most of this function's time).
+  out.text.resize(in.size());
+  out.origin.resize(in.size() + 1);
+  char* text = out.text.data();
+  std::uint32_t* origin = out.origin.data();
+  std::size_t n = 0;
+  const auto put = [&](char c, std::size_t from) {
+    text[n] = c;
+    origin[n] = static_cast<std::uint32_t>(from);
+    ++n;
+  };
   std::size_t i = 0;
   while (i < in.size()) {
     // Every pattern starts with one of these bytes; most bytes are copied straight away.
     const char b = in[i];
     if (b != 'h' && b != 'H' && b != '[' && b != '(' && b != '{' && b != ' ') {
-      out.put(b, i);
+      put(b, i);
       ++i;
       continue;
     }
     if (b == ' ') {
       if (starts_with_ci(in, i, " dot ") && i > 0 && is_alnum(in[i - 1]) && i + 5 < in.size() && is_alnum(in[i + 5])) {
-        out.put('.', i);
+        put('.', i);
         i += 5;
       } else {
-        out.put(b, i);
+        put(b, i);
         ++i;
       }
       continue;
     }
     if (starts_with_ci(in, i, "hxxps")) {
-      for (char c : std::string_view("https")) out.put(c, i);
+      for (char c : std::string_view("https")) put(c, i);
       i += 5;
       continue;
     }
     if (starts_with_ci(in, i, "hxxp")) {
-      for (char c : std::string_view("http")) out.put(c, i);
+      for (char c : std::string_view("http")) put(c, i);
       i += 4;
       continue;
     }
@@ -246,11 +254,8 @@ void deobfuscate(std::string_view in, Deobfuscated& out) {
     for (const auto pattern : kDots) {
       if (starts_with_ci(in, i, pattern)) {
         // "example [.] com" -> "example.com": drop the spaces around a bracketed dot.
-        while (!out.text.empty() && out.text.back() == ' ') {
-          out.text.pop_back();
-          out.origin.pop_back();
-        }
-        out.put('.', i);
+        while (n > 0 && text[n - 1] == ' ') --n;
+        put('.', i);
         i += pattern.size();
         while (i < in.size() && in[i] == ' ') ++i;
         replaced = true;
@@ -259,14 +264,16 @@ void deobfuscate(std::string_view in, Deobfuscated& out) {
     }
     if (replaced) continue;
     if (starts_with_ci(in, i, "[:]") || starts_with_ci(in, i, "[/]")) {
-      out.put(in[i + 1], i);
+      put(in[i + 1], i);
       i += 3;
       continue;
     }
-    out.put(in[i], i);
+    put(in[i], i);
     ++i;
   }
-  out.origin.push_back(static_cast<std::uint32_t>(in.size()));
+  origin[n] = static_cast<std::uint32_t>(in.size());
+  out.text.resize(n);
+  out.origin.resize(n + 1);
 }
 
 }  // namespace
@@ -821,35 +828,37 @@ namespace {
 
 void deobfuscate(std::string_view in, Deobfuscated& out);
 
+// The tokens of `text` around its URL marks, each once. Only a token with a '.' or ':' that
+// does not end it can be a link (consider_span returns at once for any other), and those are
+// exactly the tokens with a mark.
+void tokens_at_marks(std::string_view text, const detail::Positions& marks, const Deobfuscated* rewritten,
+                     EntityList& out) {
+  std::size_t next = 0;  // tokens before this are done
+  for (const std::uint32_t mark : marks) {
+    if (mark < next) continue;
+    std::size_t i = mark;
+    while (i > 0 && !url_delimiter(text[i - 1])) --i;
+    std::size_t j = mark + 1;
+    while (j < text.size() && !url_delimiter(text[j])) ++j;
+    consider_span(text, i, j, rewritten, out);
+    next = j;
+  }
+}
+
 // find_urls over a scanned text.
 void urls_in(std::string_view text, const Candidates& cand, EntityList& out) {
   if (!cand.obfuscated) {
-    // Only tokens with a '.' or ':' can be links: find the token around each.
-    std::size_t next = 0;  // tokens before this are done
-    for (const std::uint32_t mark : cand.url_marks) {
-      if (mark < next) continue;
-      std::size_t i = mark;
-      while (i > 0 && !url_delimiter(text[i - 1])) --i;
-      std::size_t j = mark + 1;
-      while (j < text.size() && !url_delimiter(text[j])) ++j;
-      consider_span(text, i, j, nullptr, out);
-      next = j;
-    }
+    tokens_at_marks(text, cand.url_marks, nullptr, out);
     return;
   }
+  // The text with its obfuscations undone ("hxxp", "[.]", " dot "...), then its marks.
   Deobfuscated& clean = scratch().clean;
   clean.text.clear();
   clean.origin.clear();
   deobfuscate(text, clean);
-  const std::string_view t(clean.text);
-  std::size_t i = 0;
-  while (i < t.size()) {
-    while (i < t.size() && url_delimiter(t[i])) ++i;
-    std::size_t j = i;
-    while (j < t.size() && !url_delimiter(t[j])) ++j;
-    if (j > i) consider_span(t, i, j, &clean, out);
-    i = j;
-  }
+  Candidates& clean_candidates = scratch().clean_candidates;
+  scan(clean.text, clean_candidates);
+  tokens_at_marks(clean.text, clean_candidates.url_marks, &clean, out);
 }
 
 // The phone at a find_phones start `i`, if there is one there.
