@@ -387,7 +387,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
     }
     std::printf("\n%-40s %10s %16s %18s\n", "stage", "MB/s", "x simdjson alone", "allocs per record");
     for (const auto& [name, bps] : throughput_) {
-      std::printf("%-40s %10.1f %15.0f%% %18.2f\n", name.c_str(), bps / 1e6,
+      std::printf("%-40s %10.1f %15.1f%% %18.2f\n", name.c_str(), bps / 1e6,
                   simdjson > 0 ? 100.0 * bps / simdjson : 0.0, allocations_.at(name));
     }
     // Issue #4's measure: the time detection adds to parse + normalise + extract.
