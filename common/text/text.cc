@@ -365,6 +365,19 @@ bool ascii_space(unsigned char c) {
   return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+// The first entry of `ends` (ascending by byte) at or after folded byte k.
+std::vector<Folded::End>::const_iterator first_end_from(const std::vector<Folded::End>& ends, std::size_t k) {
+  return std::lower_bound(ends.begin(), ends.end(), k,
+                          [](const Folded::End& e, std::size_t byte) { return e.byte < byte; });
+}
+
+// Where folded byte k's character ends, kept as in Folded: the entry for k, else where byte
+// k + 1 begins.
+std::uint32_t end_of(const std::vector<Folded::End>& ends, const std::uint32_t* origin, std::size_t k) {
+  const auto e = first_end_from(ends, k);
+  return e != ends.end() && e->byte == k ? e->end : origin[k + 1];
+}
+
 // Folded text under construction: the bytes and, for each, the input span of its character,
 // kept as in Folded: origin per byte, ends where they differ from the next byte's origin.
 // origin[size] is where the last byte's character ends. Buffers only grow, so steady-state
@@ -667,11 +680,7 @@ class WordFolder {
   bool word(const char* w, const std::uint32_t* org, const std::uint32_t* end, std::size_t len, const WordStats& stats,
             int before, int after);
   // Where input byte k's character ends.
-  std::uint32_t end_in(std::size_t k) const {
-    const auto e = std::lower_bound(in_ends_.begin(), in_ends_.end(), k,
-                                    [](const Folded::End& x, std::size_t byte) { return x.byte < byte; });
-    return e != in_ends_.end() && e->byte == k ? e->end : org_[k + 1];
-  }
+  std::uint32_t end_in(std::size_t k) const { return end_of(in_ends_, org_, k); }
   // Before writing a byte whose character begins at `origin` (see fold_characters).
   void junction(std::uint32_t origin) {
     if (!out_.text.empty() && last_end_ != origin) {
@@ -685,7 +694,7 @@ class WordFolder {
     last_end_ = end;
   }
   // Bytes that all come from one input span (a chat spelling written out): each but the last
-  // ends where the next begins only if the span were empty, which no span is.
+  // gets an entry, since it ends at `end` where the next begins at `origin` (no span is empty).
   void emit(std::string_view bytes, std::uint32_t origin, std::uint32_t end) {
     if (bytes.empty()) return;
     junction(origin);
@@ -715,8 +724,7 @@ class WordFolder {
       const auto shift = static_cast<std::uint32_t>(out_.text.size() - from);
       out_.text.append(t_ + from, upto - from);
       out_.origin.insert(out_.origin.end(), org_ + from, org_ + upto);
-      auto e = std::lower_bound(in_ends_.begin(), in_ends_.end(), from,
-                                [](const Folded::End& x, std::size_t byte) { return x.byte < byte; });
+      auto e = first_end_from(in_ends_, from);
       for (; e != in_ends_.end() && e->byte + 1 < upto; ++e) out_.ends.push_back({e->byte + shift, e->end});
       last_end_ = e != in_ends_.end() && e->byte + 1 == upto ? e->end : org_[upto];
     }
@@ -726,8 +734,7 @@ class WordFolder {
   // stride 1 only the ends (word_.end), the bytes and origins being the input's.
   void gather(std::size_t from, std::size_t to, std::size_t stride) {
     word_.clear();
-    auto e = std::lower_bound(in_ends_.begin(), in_ends_.end(), from,
-                              [](const Folded::End& x, std::size_t byte) { return x.byte < byte; });
+    auto e = first_end_from(in_ends_, from);
     for (std::size_t k = from; k < to; k += stride) {
       while (e != in_ends_.end() && e->byte < k) ++e;
       word_.end.push_back(e != in_ends_.end() && e->byte == k ? e->end : org_[k + 1]);
@@ -993,9 +1000,7 @@ void fold(std::string_view utf8, Folded& out) {
 }
 
 std::uint32_t Folded::origin_end(std::size_t k) const {
-  const auto e =
-      std::lower_bound(ends.begin(), ends.end(), k, [](const End& x, std::size_t byte) { return x.byte < byte; });
-  return e != ends.end() && e->byte == k ? e->end : origin[k + 1];
+  return end_of(ends, origin.data(), k);
 }
 
 std::size_t code_points(std::string_view utf8) {
