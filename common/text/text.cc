@@ -224,7 +224,7 @@ bool avx512bw_supported() {
 }
 
 // obviously_nfc's block test, 64 bytes at a time (the SSE2 loop below was 6 % of stage A's
-// front half). Returns where it stopped (the caller checks the rest), or -1 when a
+// front half), to the end of the text. Returns the length (all checked), or -1 when a
 // character is not inert.
 __attribute__((target("avx512f,avx512bw"))) std::int32_t obviously_nfc_avx512(const std::uint8_t* s,
                                                                               std::int32_t length) {
@@ -234,35 +234,28 @@ __attribute__((target("avx512f,avx512bw"))) std::int32_t obviously_nfc_avx512(co
   const __m512i x9f = _mm512_set1_epi8(static_cast<char>(0x9f));
   const __m512i xfc = _mm512_set1_epi8(static_cast<char>(0xfc));
   const __m512i xb8 = _mm512_set1_epi8(static_cast<char>(0xb8));
-  std::int32_t i = 0;
-  // Each block also reads the byte after it (the second byte of a character starting at 63).
-  for (; i + 65 <= length; i += 64) {
-    const __m512i v = _mm512_loadu_si512(s + i);
-    __mmask64 mask = _mm512_cmpge_epu8_mask(v, lead_min);
-    if (mask == 0) continue;
-    const __m512i next = _mm512_loadu_si512(s + i + 1);
+  for (std::int32_t i = 0; i < length; i += 64) {
+    // Each block also reads the byte after it (the second byte of a character starting at 63).
+    // The last 1..64 bytes are read with masked loads: lanes past the end read as 0 (below
+    // 0xCC) and a character cut off by the end is not inert (next_code_point fails on it).
+    const auto rem = static_cast<unsigned>(length - i);
+    __m512i v, next;
+    if (rem >= 65) {
+      v = _mm512_loadu_si512(s + i);
+      if (_mm512_cmpge_epu8_mask(v, lead_min) == 0) continue;
+      next = _mm512_loadu_si512(s + i + 1);
+    } else {
+      const __mmask64 valid = (std::uint64_t{1} << (rem - 1) << 1) - 1;  // rem = 64: all lanes
+      v = _mm512_maskz_loadu_epi8(valid, s + i);
+      next = _mm512_maskz_loadu_epi8(valid >> 1, s + i + 1);
+    }
+    const __mmask64 mask = _mm512_cmpge_epu8_mask(v, lead_min);
     const __mmask64 vietnamese =
         _mm512_cmpeq_epi8_mask(v, e1) & _mm512_cmpeq_epi8_mask(_mm512_and_si512(next, xfc), xb8);
     const __mmask64 emoji = _mm512_cmpeq_epi8_mask(v, f0) & _mm512_cmpeq_epi8_mask(next, x9f);
     if (!inert_lanes(s, i, mask & ~(vietnamese | emoji), length)) return -1;
   }
-  // The last 1..64 bytes the same way, with masked loads: lanes past the end read as 0 (below
-  // 0xCC) and a character cut off by the end is not inert (next_code_point fails on it).
-  if (i < length) {
-    const auto rem = static_cast<unsigned>(length - i);
-    const __mmask64 valid = rem >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << rem) - 1;
-    const __m512i v = _mm512_maskz_loadu_epi8(valid, s + i);
-    const __mmask64 mask = _mm512_cmpge_epu8_mask(v, lead_min);
-    if (mask != 0) {
-      const __m512i next = _mm512_maskz_loadu_epi8(valid >> 1, s + i + 1);
-      const __mmask64 vietnamese =
-          _mm512_cmpeq_epi8_mask(v, e1) & _mm512_cmpeq_epi8_mask(_mm512_and_si512(next, xfc), xb8);
-      const __mmask64 emoji = _mm512_cmpeq_epi8_mask(v, f0) & _mm512_cmpeq_epi8_mask(next, x9f);
-      if (!inert_lanes(s, i, mask & ~(vietnamese | emoji), length)) return -1;
-    }
-    i = length;
-  }
-  return i;
+  return length;
 }
 #endif
 
