@@ -106,6 +106,11 @@ const SimdWordTables* simd_word_tables();
 // (n + 63) / 64 words to `flags`. Call only when simd_fold_supported().
 void word_flags_avx512(const char* text, std::size_t n, const SimdWordTables& tables, std::uint64_t* flags);
 
+// True when `text` is certainly NFC without asking ICU (every character is NFC-inert; false
+// means "ask ICU"), with the AVX-512 block test allowed or not (tests compare it with the
+// SSE2 one; nfc_in_place allows it). Ill-formed UTF-8 may pass: callers validate first.
+bool obviously_nfc(std::string_view text, bool allow_avx512);
+
 // fold() with the vector steps allowed or not (tests compare them; fold() allows both).
 void fold(std::string_view utf8, Folded& out, bool simd_characters, bool simd_words);
 inline void fold(std::string_view utf8, Folded& out, bool allow_simd) {

@@ -199,10 +199,6 @@ bool inert_characters(const std::uint8_t* s, std::int32_t from, std::int32_t to,
   return true;
 }
 
-// True when `text` is certainly NFC without asking ICU: every character is NFC-inert. False
-// means "ask ICU". Sixteen bytes at a time: only lead bytes outside the patterns of
-// block_test_valid() are looked up one by one. Ill-formed UTF-8 (which callers reject first)
-// may pass as NFC; it is then left as it is, as ICU also does when nothing else changes.
 // Whether the characters starting at the bytes of s[base...] that `mask` has bits for are all
 // NFC-inert (the block tests below leave the lead bytes they cannot decide in a mask).
 inline bool inert_lanes(const std::uint8_t* s, std::int32_t base, std::uint64_t mask, std::int32_t length) {
@@ -223,11 +219,9 @@ bool avx512bw_supported() {
   return kSupported;
 }
 
-// obviously_nfc's block test, 64 bytes at a time (the SSE2 loop below was 6 % of stage A's
-// front half), to the end of the text. Returns the length (all checked), or -1 when a
-// character is not inert.
-__attribute__((target("avx512f,avx512bw"))) std::int32_t obviously_nfc_avx512(const std::uint8_t* s,
-                                                                              std::int32_t length) {
+// obviously_nfc's block test over the whole text, 64 bytes at a time (the SSE2 loop below
+// was 6 % of stage A's front half).
+__attribute__((target("avx512f,avx512bw"))) bool obviously_nfc_avx512(const std::uint8_t* s, std::int32_t length) {
   const __m512i lead_min = _mm512_set1_epi8(static_cast<char>(0xcc));
   const __m512i e1 = _mm512_set1_epi8(static_cast<char>(0xe1));
   const __m512i f0 = _mm512_set1_epi8(static_cast<char>(0xf0));
@@ -253,21 +247,25 @@ __attribute__((target("avx512f,avx512bw"))) std::int32_t obviously_nfc_avx512(co
     const __mmask64 vietnamese =
         _mm512_cmpeq_epi8_mask(v, e1) & _mm512_cmpeq_epi8_mask(_mm512_and_si512(next, xfc), xb8);
     const __mmask64 emoji = _mm512_cmpeq_epi8_mask(v, f0) & _mm512_cmpeq_epi8_mask(next, x9f);
-    if (!inert_lanes(s, i, mask & ~(vietnamese | emoji), length)) return -1;
+    if (!inert_lanes(s, i, mask & ~(vietnamese | emoji), length)) return false;
   }
-  return length;
+  return true;
 }
 #endif
 
-bool obviously_nfc(std::string_view text) {
+}  // namespace
+
+// 64 (AVX-512) or 16 (SSE2) bytes at a time: only lead bytes outside the patterns of
+// block_test_valid() are looked up one by one. Ill-formed UTF-8 that passes is left as it is
+// by nfc_in_place, as ICU also does when nothing else changes.
+bool detail::obviously_nfc(std::string_view text, bool allow_avx512) {
   const auto* s = reinterpret_cast<const std::uint8_t*>(text.data());
   const auto length = static_cast<std::int32_t>(text.size());
   std::int32_t i = 0;
 #if defined(__x86_64__)
-  if (block_test_valid() && avx512bw_supported()) {
-    i = obviously_nfc_avx512(s, length);
-    if (i < 0) return false;
-  }
+  if (allow_avx512 && block_test_valid() && avx512bw_supported()) return obviously_nfc_avx512(s, length);
+#else
+  (void)allow_avx512;
 #endif
 #if defined(__SSE2__)
   if (block_test_valid()) {
@@ -294,8 +292,6 @@ bool obviously_nfc(std::string_view text) {
   return inert_characters(s, i, length, length);
 }
 
-}  // namespace
-
 std::string nfc(std::string_view utf8) {
   std::string out(utf8);
   nfc_in_place(out);
@@ -304,7 +300,7 @@ std::string nfc(std::string_view utf8) {
 
 void nfc_in_place(std::string& text) {
   // Almost every post is already NFC (or plain ASCII): check before converting to UTF-16.
-  if (obviously_nfc(text)) return;
+  if (detail::obviously_nfc(text, true)) return;
   UErrorCode status = U_ZERO_ERROR;
   const icu::Normalizer2* normalizer = icu::Normalizer2::getNFCInstance(status);
   if (U_FAILURE(status)) return;

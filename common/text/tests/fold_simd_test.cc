@@ -140,6 +140,37 @@ TEST(FoldSimd, CorpusTextsNeedNoScalarBlock) {
   }
 }
 
+// The NFC inert check's AVX-512 form (whole text, the last block with masked loads) against
+// its SSE2 form, on valid UTF-8 of every length up to 300 bytes: corpus text, and text with
+// characters NFC changes or that the check must look up one by one.
+TEST(NfcSimd, InertCheckSameAsSse2) {
+  SKIP_WITHOUT_SIMD();
+  const std::vector<std::string_view> pieces = {
+      "a", " ", "ư", "ệ", "Đ", "🔥", "“", "…", "❤", "e\xcc\x81", "\xe2\x84\xab", "\xe2\x80\x80", "\xe1\xbd\xb1"};
+  std::mt19937_64 rng(5);
+  std::size_t inert = 0, not_inert = 0;
+  auto compare = [&](std::string_view text) {
+    const bool simd = detail::obviously_nfc(text, true);
+    EXPECT_EQ(simd, detail::obviously_nfc(text, false)) << escaped(text);
+    ++(simd ? inert : not_inert);
+  };
+  for (const std::string& text : corpus_texts(20)) {
+    for (std::size_t n = 0; n <= 300 && n <= text.size(); ++n) {
+      if (n < text.size() && (static_cast<unsigned char>(text[n]) & 0xc0) == 0x80) continue;
+      compare(std::string_view(text).substr(0, n));
+    }
+  }
+  for (int k = 0; k < 20000; ++k) {
+    std::string text;
+    const std::size_t target = rng() % 300;
+    // Mostly inert pieces, so that a changing one lands anywhere in a long inert run.
+    while (text.size() < target) text += pieces[rng() % 8 == 0 ? rng() % pieces.size() : rng() % 5];
+    compare(text);
+  }
+  EXPECT_GT(inert, 1000u);
+  EXPECT_GT(not_inert, 1000u);
+}
+
 TEST(FoldSimd, SameAsScalarOnCorpusAndLabelledTexts) {
   SKIP_WITHOUT_SIMD();
   Comparer compare(/*each_step_every=*/3);
