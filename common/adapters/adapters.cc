@@ -592,10 +592,10 @@ class JsonAdapter final : public Adapter {
     if (buffer_.size() < payload.size() + simdjson::SIMDJSON_PADDING)
       buffer_.resize(payload.size() + simdjson::SIMDJSON_PADDING);
     std::size_t opening = 0;
-    if (detail::copy_counting_supported()) {
-      opening = detail::copy_counting_opening(payload, buffer_.data());
+    if (adapters::detail::copy_counting_supported()) {
+      opening = adapters::detail::copy_counting_opening(payload, buffer_.data());
     } else {
-      opening = detail::count_opening(payload);
+      opening = adapters::detail::count_opening(payload);
       std::memcpy(buffer_.data(), payload.data(), payload.size());
     }
     if (deeper_than(payload, opening, limits_.max_json_depth)) {
@@ -634,7 +634,7 @@ class JsonAdapter final : public Adapter {
 }  // namespace
 
 #if defined(__x86_64__)
-bool detail::copy_counting_supported() {
+bool adapters::detail::copy_counting_supported() {
   static const bool kSupported = [] {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("popcnt");
@@ -642,8 +642,8 @@ bool detail::copy_counting_supported() {
   return kSupported;
 }
 
-__attribute__((target("avx512f,avx512bw,popcnt"))) std::size_t detail::copy_counting_opening(std::string_view json,
-                                                                                             char* out) {
+__attribute__((target("avx512f,avx512bw,popcnt"))) std::size_t adapters::detail::copy_counting_opening(
+    std::string_view json, char* out) {
   const __m512i brace = _mm512_set1_epi8('{');
   const __m512i bracket = _mm512_set1_epi8('[');
   const char* in = json.data();
@@ -667,17 +667,17 @@ __attribute__((target("avx512f,avx512bw,popcnt"))) std::size_t detail::copy_coun
   return opening;
 }
 #else
-bool detail::copy_counting_supported() {
+bool adapters::detail::copy_counting_supported() {
   return false;
 }
 
-std::size_t detail::copy_counting_opening(std::string_view json, char* out) {
+std::size_t adapters::detail::copy_counting_opening(std::string_view json, char* out) {
   std::memcpy(out, json.data(), json.size());
   return count_opening(json);
 }
 #endif
 
-std::size_t detail::count_opening(std::string_view json) {
+std::size_t adapters::detail::count_opening(std::string_view json) {
   std::size_t opening = 0;
   std::size_t i = 0;
 #if defined(__SSE2__)

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace vigil::detail {
+namespace vigil::adapters::detail {
 
 // The number of '{' and '[' bytes in json (strings included), 16 bytes at a time.
 std::size_t count_opening(std::string_view json);
@@ -21,4 +21,4 @@ bool copy_counting_supported();
 // copy_counting_supported().
 std::size_t copy_counting_opening(std::string_view json, char* out);
 
-}  // namespace vigil::detail
+}  // namespace vigil::adapters::detail

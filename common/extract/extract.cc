@@ -210,7 +210,8 @@ bool near_words(const text::Folded& folded, std::size_t begin, std::size_t end, 
 void deobfuscate(std::string_view in, Deobfuscated& out) {
   static constexpr std::array<std::string_view, 6> kDots = {"[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}"};
   // Every rewrite is as long as what it replaces or shorter, so the output fits in the input's
-  // size: written through pointers (push_back per byte was most of this function's time).
+  // size: written through pointers (push_back per byte was most of this function's time),
+  // over whatever `out` held before.
   out.text.resize(in.size());
   out.origin.resize(in.size() + 1);
   char* text = out.text.data();
@@ -853,9 +854,7 @@ void urls_in(std::string_view text, const Candidates& cand, EntityList& out) {
   }
   // The text with its obfuscations undone ("hxxp", "[.]", " dot "...), then its marks.
   Deobfuscated& clean = scratch().clean;
-  clean.text.clear();
-  clean.origin.clear();
-  deobfuscate(text, clean);
+  deobfuscate(text, clean);  // sizes `clean` itself
   Candidates& clean_candidates = scratch().clean_candidates;
   scan(clean.text, clean_candidates);
   tokens_at_marks(clean.text, clean_candidates.url_marks, &clean, out);

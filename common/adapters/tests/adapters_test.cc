@@ -228,10 +228,10 @@ TEST(BracketCount, BothFormsAgreeWithAPlainCount) {
       for (std::size_t k = 0; k < n; ++k) json += bytes[rng() % bytes.size()];
       const auto plain = static_cast<std::size_t>(std::count(json.begin(), json.end(), '{') +
                                                   std::count(json.begin(), json.end(), '['));
-      EXPECT_EQ(detail::count_opening(json), plain) << n;
-      if (!detail::copy_counting_supported()) continue;
+      EXPECT_EQ(adapters::detail::count_opening(json), plain) << n;
+      if (!adapters::detail::copy_counting_supported()) continue;
       std::string out(n + 64, '\x55');
-      EXPECT_EQ(detail::copy_counting_opening(json, out.data()), plain) << n;
+      EXPECT_EQ(adapters::detail::copy_counting_opening(json, out.data()), plain) << n;
       EXPECT_EQ(out.substr(0, n), json) << n;
     }
   }
