@@ -121,14 +121,42 @@ Scratch& scratch() {
   return s;
 }
 
+// Whether the last label of a bare host ("shop.xyz") is a public suffix. Asked for every
+// dotted token without a scheme, mostly of the same few labels ("vn", "com", and words after a
+// missing space: "ngay.Lien"), so recent answers are remembered per thread (direct-mapped, by
+// the lower-cased label; longer labels are not remembered).
 bool known_suffix(std::string_view tld) {
   if (tld.empty() || !std::all_of(tld.begin(), tld.end(), [](char c) { return is_ascii_letter(c) || c == '-'; })) {
     return false;
   }
-  std::string& lowered = scratch().suffix;
-  lowered.assign(tld);
-  for (char& c : lowered) c = ascii_lower(c);
-  return psl_is_public_suffix2(psl(), lowered.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+  struct Slot {
+    char label[15];
+    std::uint8_t size = 0;  // 0: empty
+    bool suffix = false;
+  };
+  thread_local std::array<Slot, 256> memo;
+  char lowered[sizeof Slot::label];
+  const bool memorable = tld.size() <= sizeof lowered;
+  std::uint32_t hash = static_cast<std::uint32_t>(tld.size());
+  if (memorable) {
+    for (std::size_t k = 0; k < tld.size(); ++k) {
+      lowered[k] = ascii_lower(tld[k]);
+      hash = hash * 31 + static_cast<unsigned char>(lowered[k]);
+    }
+    Slot& slot = memo[(hash ^ (hash >> 8)) & 0xff];
+    if (slot.size == tld.size() && std::memcmp(slot.label, lowered, tld.size()) == 0) return slot.suffix;
+  }
+  std::string& label = scratch().suffix;
+  label.assign(tld);
+  for (char& c : label) c = ascii_lower(c);
+  const bool suffix = psl_is_public_suffix2(psl(), label.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+  if (memorable) {
+    Slot& slot = memo[(hash ^ (hash >> 8)) & 0xff];
+    std::memcpy(slot.label, lowered, tld.size());
+    slot.size = static_cast<std::uint8_t>(tld.size());
+    slot.suffix = suffix;
+  }
+  return suffix;
 }
 
 // The registrable domain of a canonical host; empty for none. Posts link the same few hosts

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace vigil::extract {
 namespace {
 
@@ -108,6 +110,46 @@ TEST(Urls, RegistrableDomainUsesPublicSuffixList) {
   EXPECT_EQ(registrable_domain("com.vn"), "");
   EXPECT_EQ(canonical_host("ExAmple.COM."), "example.com");
   EXPECT_EQ(canonical_host("bad host"), "");
+}
+
+// A bare host counts when its last label is a public suffix; the answers are remembered per
+// label and thread. Every two-letter label, asked on one thread among all the others (in both
+// cases), must get the answer a thread that never asked before gets.
+TEST(Urls, BareHostSuffixAnswersAreRememberedPerLabel) {
+  auto bare_host_found = [](const std::string& label) {
+    EntityList es;
+    find_urls("xem shop." + label + "/a ngay", es);
+    return !values(es, EntityType::kDomain).empty();
+  };
+  std::vector<std::string> labels;
+  for (char a = 'a'; a <= 'z'; ++a) {
+    for (char b = 'a'; b <= 'z'; ++b) labels.push_back(std::string{a, b});
+  }
+  std::vector<char> fresh(labels.size());
+  for (std::size_t k = 0; k < labels.size(); ++k) {
+    std::thread([&] { fresh[k] = bare_host_found(labels[k]); }).join();
+  }
+  std::size_t suffixes = 0;
+  for (std::size_t k = 0; k < labels.size(); ++k) {
+    EXPECT_EQ(bare_host_found(labels[k]), fresh[k] != 0) << labels[k];
+    suffixes += fresh[k] != 0;
+  }
+  for (std::size_t k = 0; k < labels.size(); ++k) {
+    std::string upper = labels[k];
+    for (char& c : upper) c = static_cast<char>(c - 'a' + 'A');
+    EXPECT_EQ(bare_host_found(upper), fresh[k] != 0) << upper;
+  }
+  // Both answers occur (about 250 two-letter country codes).
+  EXPECT_GT(suffixes, 200u);
+  EXPECT_LT(suffixes, 400u);
+  EXPECT_TRUE(bare_host_found("vn"));
+  EXPECT_TRUE(bare_host_found("com"));
+  EXPECT_TRUE(bare_host_found("TOP"));
+  EXPECT_FALSE(bare_host_found("qq"));
+  EXPECT_FALSE(bare_host_found("comm"));
+  EXPECT_FALSE(bare_host_found("ngay"));
+  EXPECT_TRUE(bare_host_found("photography"));               // 11 letters: remembered too
+  EXPECT_FALSE(bare_host_found("notarealsuffixatalllong"));  // longer than a slot: asked each time
 }
 
 TEST(Phones, VietnameseMobileFormsToE164) {
