@@ -146,21 +146,19 @@ VIGIL_AVX512 std::int32_t fold_block(const std::uint8_t* s, std::int32_t i, std:
 
   // The fold of each non-ASCII character, looked up at its lead byte. Index: low 6 bits of
   // the last byte, bit 6 from the byte before it (vpermi2b picks one of two 64-entry tables).
+  // Vietnamese letters lie in three table pairs: lead bytes C3 and C4, C5 and C6 (bit 6 is the
+  // lead byte's bit 0 inverted, so that these pair up), E1 BA and BB. The tables' other rows
+  // (C2, C7, E1 B8..B9) are looked up only in a block that has one (`missing` below).
   const __m512i bit6 = bytes(tb, 0x40);
-  const __m512i idx2 = _mm512_ternarylogic_epi32(b1, _mm512_slli_epi16(v, 6), bit6, 0xf8);   // b1 | (v<<6 & 0x40)
-  const __m512i idx3 = _mm512_ternarylogic_epi32(b2, _mm512_slli_epi16(b1, 6), bit6, 0xf8);  // b2 | (b1<<6 & 0x40)
-  const __m512i v_pair = _mm512_and_si512(v, bytes(tb, 0xfe));
+  const __m512i idx2 = _mm512_ternarylogic_epi32(b1, _mm512_slli_epi16(v, 6), bit6, 0xf2);     // b1 | (~v<<6 & 0x40)
+  const __m512i idx3 = _mm512_ternarylogic_epi32(b2, _mm512_slli_epi16(b1, 6), bit6, 0xf8);    // b2 | (b1<<6 & 0x40)
+  const __m512i v_pair = _mm512_and_si512(_mm512_add_epi8(v, bytes(tb, 1)), bytes(tb, 0xfe));  // C3, C4 -> C4; ...
   const __m512i b1_pair = _mm512_and_si512(b1, bytes(tb, 0xfe));
-  __m512i val = _mm512_maskz_mov_epi8(_mm512_cmpeq_epi8_mask(v_pair, bytes(tb, 0xc2)),
-                                      _mm512_permutex2var_epi8(table(tb.latin[0]), idx2, table(tb.latin[1])));
-  val = _mm512_mask_mov_epi8(val, _mm512_cmpeq_epi8_mask(v_pair, bytes(tb, 0xc4)),
-                             _mm512_permutex2var_epi8(table(tb.latin[2]), idx2, table(tb.latin[3])));
+  __m512i val = _mm512_maskz_mov_epi8(_mm512_cmpeq_epi8_mask(v_pair, bytes(tb, 0xc4)),
+                                      _mm512_permutex2var_epi8(table(tb.latin[1]), idx2, table(tb.latin[2])));
   val = _mm512_mask_mov_epi8(val, _mm512_cmpeq_epi8_mask(v_pair, bytes(tb, 0xc6)),
-                             _mm512_permutex2var_epi8(table(tb.latin[4]), idx2, table(tb.latin[5])));
+                             _mm512_permutex2var_epi8(table(tb.latin[3]), idx2, table(tb.latin[4])));
   const __mmask64 e1 = _mm512_cmpeq_epi8_mask(v, bytes(tb, 0xe1));
-  val = _mm512_mask_mov_epi8(
-      val, _mm512_mask_cmpeq_epi8_mask(e1, b1_pair, bytes(tb, 0xb8)),
-      _mm512_permutex2var_epi8(table(tb.latin_additional[0]), idx3, table(tb.latin_additional[1])));
   val = _mm512_mask_mov_epi8(
       val, _mm512_mask_cmpeq_epi8_mask(e1, b1_pair, bytes(tb, 0xba)),
       _mm512_permutex2var_epi8(table(tb.latin_additional[2]), idx3, table(tb.latin_additional[3])));
@@ -189,8 +187,17 @@ VIGIL_AVX512 std::int32_t fold_block(const std::uint8_t* s, std::int32_t i, std:
     }
     val = _mm512_mask_mov_epi8(val, dropped, bytes(tb, kSimdDrop));
   }
-  // Any other lead byte kept kSimdOther (0).
-  if (_mm512_mask_cmpeq_epi8_mask(lead_lanes, val, _mm512_setzero_si512()) != 0) return 0;
+  // Lead bytes still kSimdOther (0): the rarer rows, then any other lead byte sends the block
+  // to the scalar loop.
+  if (const __mmask64 missing = _mm512_mask_cmpeq_epi8_mask(lead_lanes, val, _mm512_setzero_si512()); missing != 0) {
+    const __mmask64 c2_c7 = _mm512_mask_cmpeq_epi8_mask(missing, v, bytes(tb, 0xc2)) |
+                            _mm512_mask_cmpeq_epi8_mask(missing, v, bytes(tb, 0xc7));
+    val = _mm512_mask_mov_epi8(val, c2_c7, _mm512_permutex2var_epi8(table(tb.latin[5]), idx2, table(tb.latin[0])));
+    val = _mm512_mask_mov_epi8(
+        val, _mm512_mask_cmpeq_epi8_mask(missing & e1, b1_pair, bytes(tb, 0xb8)),
+        _mm512_permutex2var_epi8(table(tb.latin_additional[0]), idx3, table(tb.latin_additional[1])));
+    if (_mm512_mask_cmpeq_epi8_mask(lead_lanes, val, _mm512_setzero_si512()) != 0) return 0;
+  }
 
   // From here on the block is folded. Characters by what they do:
   const __mmask64 ascii_space = (_mm512_cmpeq_epi8_mask(v, bytes(tb, ' ')) |
