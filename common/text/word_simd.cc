@@ -91,21 +91,20 @@ VIGIL_AVX512 inline std::uint64_t block_flags(const char* text, std::ptrdiff_t s
   const __mmask64 word_after4 = word_bytes(classes(after4, tables, 0));
   const __mmask64 start = word & ~word_before;
   const __mmask64 single = start & ~word_after1;
-  // Leetspeak needs a letter in the word ("2024" and "0912" are never changed): the first leet
-  // character of each word with a letter after it, or the first letter with a leet character
-  // after it. Words cut by the block's ends have all their leet characters marked.
+  // Leetspeak needs a letter in the word ("2024" and "0912" are never changed), and the word
+  // to start with a letter or to have two letters: "45k", "4g", "8h", "000d" (amounts, mostly)
+  // have neither. Marked from the later of the first leet character and the letters it needs
+  // to the word's end (from_first(first_in_word(...)) is each word from its first mark on).
+  // Words cut by the block's ends have all their leet characters marked.
   const std::uint64_t leet = _mm512_test_epi8_mask(c0, _mm512_set1_epi8(kWordLeet));
   const std::uint64_t letters = _mm512_test_epi8_mask(c0, _mm512_set1_epi8(kWordLetter));
   const std::uint64_t block_start = word & ~(word << 1);  // word starts, and byte 0
-  const std::uint64_t first_leet = first_in_word(word, block_start, leet);
   const std::uint64_t first_letter = first_in_word(word, block_start, letters);
-  const std::uint64_t both =
-      (first_leet & from_first(word, first_letter)) | (first_letter & from_first(word, first_leet));
-  // It also needs the word to start with a letter or to have two letters: "45k", "4g", "8h",
-  // "000d" (amounts, mostly) have neither. Marked at the later of `both` and the second letter.
-  const std::uint64_t second_letter = first_in_word(word, block_start, letters & ~first_letter);
-  std::uint64_t flags = (both & from_first(word, block_start & letters)) | (both & from_first(word, second_letter)) |
-                        (second_letter & from_first(word, both));
+  const std::uint64_t after_leet = from_first(word, first_in_word(word, block_start, leet));
+  const std::uint64_t after_letter = from_first(word, first_letter);
+  const std::uint64_t after_second_letter = from_first(word, first_in_word(word, block_start, letters & ~first_letter));
+  const std::uint64_t starts_with_letter = from_first(word, block_start & letters);
+  std::uint64_t flags = after_leet & after_letter & (starts_with_letter | after_second_letter);
   const std::uint64_t not_word = ~word;
   std::uint64_t cut = word & ~(word + 1);  // the word at byte 0
   if (not_word == 0) {
