@@ -123,6 +123,18 @@ ParseStatus read_iso_time(od::value v, std::string_view field, TimestampMs& out)
   return ParseStatus::ok();
 }
 
+// A key as written, or a null view when it has an escape. On-Demand has checked the document's
+// structure, so its closing quote is inside the padded buffer.
+inline std::string_view plain_key(od::raw_json_string key) {
+  const char* const begin = key.raw();
+  const char* end = begin;
+  while (*end != '"') {
+    if (*end == '\\') return {};
+    ++end;
+  }
+  return {begin, static_cast<std::size_t>(end - begin)};
+}
+
 // Calls fn(key, value) for each field of an object; stops at the first non-ok status.
 // `where` names the object in error messages.
 template <typename Fn>
@@ -130,8 +142,10 @@ ParseStatus for_each_field(od::object object, std::string_view where, Fn&& fn) {
   for (auto field_result : object) {
     od::field f;
     VIGIL_JSON(std::move(field_result).get(f), where);
-    std::string_view key;
-    VIGIL_JSON(f.unescaped_key().get(key), where);
+    // Keys are read in place when they have no escape (nearly always): unescaping copies each
+    // one into the parser's string buffer.
+    std::string_view key = plain_key(f.key());
+    if (key.data() == nullptr) VIGIL_JSON(f.unescaped_key().get(key), where);
     if (ParseStatus st = fn(key, f.value()); !st.is_ok()) return st;
   }
   return ParseStatus::ok();

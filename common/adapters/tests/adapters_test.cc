@@ -254,6 +254,15 @@ TEST(Event, ClearedListEntriesLendTheirBuffersToTheNextRecord) {
   EXPECT_TRUE(e.accounts[0].data() == url_buffer || e.urls[0].data() == url_buffer);
 }
 
+// Keys are read in place unless they have an escape; escaped keys are still recognised.
+TEST(Keys, EscapedKeysAreUnescaped) {
+  const auto p =
+      parse("canonical", R"({"event_id":"x","platf\u006frm":"p","te\u0078t":"xin chào","a\"b":1,"event_time":1})");
+  ASSERT_TRUE(p.status.is_ok()) << p.status.detail;
+  EXPECT_EQ(p.event.platform, "p");
+  EXPECT_EQ(p.event.text, "xin chào");
+}
+
 TEST(Normalisation, TextIsNfc) {
   const auto p = parse("canonical",
                        "{\"event_id\":\"x\",\"platform\":\"p\",\"text\":\"nh\x65\xcc\x82\xcc\x81n\",\"event_time\":1}");
