@@ -211,43 +211,70 @@ inline bool inert_lanes(const std::uint8_t* s, std::int32_t base, std::uint64_t 
 }
 
 #if defined(__x86_64__)
-bool avx512bw_supported() {
+bool avx512vbmi_supported() {
   static const bool kSupported = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi");
   }();
   return kSupported;
 }
 
+// What obviously_nfc's AVX-512 form looks up for a byte 0x80..0xFF (index: its low 7 bits):
+// for the byte itself, whether it is a lead byte of none of block_test_valid()'s patterns
+// (kNfcUncommon: 0xCC and up, but E1 and F0) or which second byte it needs (kNfcE1, kNfcF0);
+// for the byte after it, which of those it is (B8..BB, 9F).
+enum : std::uint8_t { kNfcUncommon = 1, kNfcE1 = 2, kNfcF0 = 4 };
+struct NfcBlockTables {
+  alignas(64) std::uint8_t lead[128];
+  alignas(64) std::uint8_t next[128];
+};
+constexpr NfcBlockTables kNfcBlockTables = [] {
+  NfcBlockTables t{};
+  for (int b = 0x80; b < 0x100; ++b) {
+    std::uint8_t lead = b >= 0xcc ? kNfcUncommon : 0;
+    if (b == 0xe1) lead = kNfcE1;
+    if (b == 0xf0) lead = kNfcF0;
+    t.lead[b - 0x80] = lead;
+    std::uint8_t next = 0;
+    if (b >= 0xb8 && b <= 0xbb) next = kNfcE1;
+    if (b == 0x9f) next = kNfcF0;
+    t.next[b - 0x80] = next;
+  }
+  return t;
+}();
+
 // obviously_nfc's block test over the whole text, 64 bytes at a time (the SSE2 loop below
-// was 6 % of stage A's front half).
-__attribute__((target("avx512f,avx512bw"))) bool obviously_nfc_avx512(const std::uint8_t* s, std::int32_t length) {
-  const __m512i lead_min = _mm512_set1_epi8(static_cast<char>(0xcc));
-  const __m512i e1 = _mm512_set1_epi8(static_cast<char>(0xe1));
-  const __m512i f0 = _mm512_set1_epi8(static_cast<char>(0xf0));
-  const __m512i x9f = _mm512_set1_epi8(static_cast<char>(0x9f));
-  const __m512i xfc = _mm512_set1_epi8(static_cast<char>(0xfc));
-  const __m512i xb8 = _mm512_set1_epi8(static_cast<char>(0xb8));
+// was 6 % of stage A's front half). Each byte >= 0x80 and the byte after it are looked up in
+// two tables (vpermi2b); a lane whose lead bits the next byte's bits do not cancel is a
+// character to check one by one.
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) bool obviously_nfc_avx512(const std::uint8_t* s,
+                                                                                 std::int32_t length) {
+  const __m512i lead_lo = _mm512_load_si512(kNfcBlockTables.lead),
+                lead_hi = _mm512_load_si512(kNfcBlockTables.lead + 64);
+  const __m512i next_lo = _mm512_load_si512(kNfcBlockTables.next),
+                next_hi = _mm512_load_si512(kNfcBlockTables.next + 64);
   for (std::int32_t i = 0; i < length; i += 64) {
     // Each block also reads the byte after it (the second byte of a character starting at 63).
-    // The last 1..64 bytes are read with masked loads: lanes past the end read as 0 (below
-    // 0xCC) and a character cut off by the end is not inert (next_code_point fails on it).
+    // The last 1..64 bytes are read with masked loads: lanes past the end read as 0 (no lead
+    // byte, and cancelling nothing) and a character cut off by the end is not inert
+    // (next_code_point fails on it).
     const auto rem = static_cast<unsigned>(length - i);
     __m512i v, next;
     if (rem >= 65) {
       v = _mm512_loadu_si512(s + i);
-      if (_mm512_cmpge_epu8_mask(v, lead_min) == 0) continue;
+      if (_mm512_movepi8_mask(v) == 0) continue;
       next = _mm512_loadu_si512(s + i + 1);
     } else {
       const __mmask64 valid = (std::uint64_t{1} << (rem - 1) << 1) - 1;  // rem = 64: all lanes
       v = _mm512_maskz_loadu_epi8(valid, s + i);
       next = _mm512_maskz_loadu_epi8(valid >> 1, s + i + 1);
     }
-    const __mmask64 mask = _mm512_cmpge_epu8_mask(v, lead_min);
-    const __mmask64 vietnamese =
-        _mm512_cmpeq_epi8_mask(v, e1) & _mm512_cmpeq_epi8_mask(_mm512_and_si512(next, xfc), xb8);
-    const __mmask64 emoji = _mm512_cmpeq_epi8_mask(v, f0) & _mm512_cmpeq_epi8_mask(next, x9f);
-    if (!inert_lanes(s, i, mask & ~(vietnamese | emoji), length)) return false;
+    const __m512i lead = _mm512_maskz_permutex2var_epi8(_mm512_movepi8_mask(v), lead_lo, v, lead_hi);
+    const __m512i follows = _mm512_maskz_permutex2var_epi8(_mm512_movepi8_mask(next), next_lo, next, next_hi);
+    const __m512i unmatched = _mm512_ternarylogic_epi32(lead, follows, lead, 0x30);  // lead & ~follows
+    const __mmask64 check = _mm512_test_epi8_mask(unmatched, unmatched);
+    if (!inert_lanes(s, i, check, length)) return false;
   }
   return true;
 }
@@ -263,7 +290,7 @@ bool detail::obviously_nfc(std::string_view text, bool allow_avx512) {
   const auto length = static_cast<std::int32_t>(text.size());
   std::int32_t i = 0;
 #if defined(__x86_64__)
-  if (allow_avx512 && block_test_valid() && avx512bw_supported()) return obviously_nfc_avx512(s, length);
+  if (allow_avx512 && block_test_valid() && avx512vbmi_supported()) return obviously_nfc_avx512(s, length);
 #else
   (void)allow_avx512;
 #endif
