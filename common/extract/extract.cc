@@ -129,34 +129,35 @@ bool known_suffix(std::string_view tld) {
   if (tld.empty() || !std::all_of(tld.begin(), tld.end(), [](char c) { return is_ascii_letter(c) || c == '-'; })) {
     return false;
   }
+  auto public_suffix = [](const char* lowered) {
+    return psl_is_public_suffix2(psl(), lowered, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+  };
   struct Slot {
-    char label[15];
+    char label[16];         // lower-cased, NUL-terminated
     std::uint8_t size = 0;  // 0: empty
     bool suffix = false;
   };
-  thread_local std::array<Slot, 256> memo;
+  if (tld.size() >= sizeof Slot::label) {
+    std::string& label = scratch().suffix;
+    label.assign(tld);
+    for (char& c : label) c = ascii_lower(c);
+    return public_suffix(label.c_str());
+  }
   char lowered[sizeof Slot::label];
-  const bool memorable = tld.size() <= sizeof lowered;
-  std::uint32_t hash = static_cast<std::uint32_t>(tld.size());
-  if (memorable) {
-    for (std::size_t k = 0; k < tld.size(); ++k) {
-      lowered[k] = ascii_lower(tld[k]);
-      hash = hash * 31 + static_cast<unsigned char>(lowered[k]);
-    }
-    Slot& slot = memo[(hash ^ (hash >> 8)) & 0xff];
-    if (slot.size == tld.size() && std::memcmp(slot.label, lowered, tld.size()) == 0) return slot.suffix;
+  auto hash = static_cast<std::uint32_t>(tld.size());
+  for (std::size_t k = 0; k < tld.size(); ++k) {
+    lowered[k] = ascii_lower(tld[k]);
+    hash = hash * 31 + static_cast<unsigned char>(lowered[k]);
   }
-  std::string& label = scratch().suffix;
-  label.assign(tld);
-  for (char& c : label) c = ascii_lower(c);
-  const bool suffix = psl_is_public_suffix2(psl(), label.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
-  if (memorable) {
-    Slot& slot = memo[(hash ^ (hash >> 8)) & 0xff];
-    std::memcpy(slot.label, lowered, tld.size());
+  lowered[tld.size()] = '\0';
+  thread_local std::array<Slot, 256> memo;
+  Slot& slot = memo[(hash ^ (hash >> 8)) & 0xff];
+  if (slot.size != tld.size() || std::memcmp(slot.label, lowered, tld.size()) != 0) {
+    std::memcpy(slot.label, lowered, tld.size() + 1);
     slot.size = static_cast<std::uint8_t>(tld.size());
-    slot.suffix = suffix;
+    slot.suffix = public_suffix(lowered);
   }
-  return suffix;
+  return slot.suffix;
 }
 
 // The registrable domain of a canonical host; empty for none. Posts link the same few hosts
