@@ -160,6 +160,43 @@ bool known_suffix(std::string_view tld) {
   return slot.suffix;
 }
 
+// Whether a host or one of its suffixes is a public suffix, as libpsl's registrable-domain
+// lookup asks it (any rule, the implicit "*" included). A host's shorter suffixes ("com.vn",
+// "vn") are shared by most hosts, so their answers are remembered per thread (direct-mapped);
+// the whole host is asked each time (see registrable_domain_of).
+bool public_suffix(const char* lowered, bool remember) {
+  if (!remember) return psl_is_public_suffix(psl(), lowered) != 0;
+  struct Slot {
+    std::string suffix;
+    bool used = false, public_suffix = false;
+  };
+  thread_local std::array<Slot, 256> memo;
+  const std::string_view key(lowered);
+  Slot& slot = memo[std::hash<std::string_view>{}(key) % memo.size()];
+  if (!slot.used || slot.suffix != key) {
+    slot.public_suffix = psl_is_public_suffix(psl(), lowered) != 0;
+    slot.suffix.assign(key);
+    slot.used = true;
+  }
+  return slot.public_suffix;
+}
+
+// psl_registrable_domain() with its shorter suffixes' answers remembered: the label before the
+// longest suffix that is a public suffix, none when the host is one. libpsl walks the host the
+// same way, from the left, asking psl_is_public_suffix() of each suffix; a fresh subdomain of
+// a known site thus costs one libpsl question instead of three or four. Null for none.
+const char* registrable_domain_in(const char* host) {
+  if (*host == '\0' || *host == '.') return psl_registrable_domain(psl(), host);
+  const char* registrable = nullptr;
+  for (const char* domain = host; !public_suffix(domain, domain != host);) {
+    const char* dot = std::strchr(domain, '.');
+    if (dot == nullptr) break;
+    registrable = domain;
+    domain = dot + 1;
+  }
+  return registrable;
+}
+
 // The registrable domain of a canonical host; empty for none. Posts link the same few hosts
 // again and again, and the Public Suffix List lookup was the largest part of handling a URL,
 // so recent answers are remembered per thread (direct-mapped; the view is valid until the next
@@ -172,7 +209,7 @@ std::string_view registrable_domain_of(const std::string& host) {
   thread_local std::array<Slot, 256> memo;
   Slot& slot = memo[std::hash<std::string_view>{}(host) % memo.size()];
   if (!slot.used || slot.host != host) {
-    const char* domain = psl_registrable_domain(psl(), host.c_str());
+    const char* domain = registrable_domain_in(host.c_str());
     slot.domain.assign(domain != nullptr ? domain : "");
     slot.host.assign(host);
     slot.used = true;
@@ -710,7 +747,7 @@ void host_to_unicode(std::string_view canonical, std::string& out) {
 
 void registrable_domain(std::string_view canonical, std::string& out) {
   out.assign(canonical);  // NUL-terminated for libpsl
-  const char* domain = psl_registrable_domain(psl(), out.c_str());
+  const char* domain = registrable_domain_in(out.c_str());
   if (domain == nullptr) {
     out.clear();
   } else {
@@ -720,7 +757,7 @@ void registrable_domain(std::string_view canonical, std::string& out) {
 
 std::string registrable_domain(std::string_view canonical) {
   const std::string host(canonical);
-  const char* domain = psl_registrable_domain(psl(), host.c_str());
+  const char* domain = registrable_domain_in(host.c_str());
   return domain != nullptr ? std::string(domain) : std::string();
 }
 

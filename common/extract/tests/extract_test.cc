@@ -1,7 +1,11 @@
 #include "common/extract/extract.h"
 
 #include <gtest/gtest.h>
+#include <libpsl.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iostream>
 #include <thread>
 
 namespace vigil::extract {
@@ -110,6 +114,50 @@ TEST(Urls, RegistrableDomainUsesPublicSuffixList) {
   EXPECT_EQ(registrable_domain("com.vn"), "");
   EXPECT_EQ(canonical_host("ExAmple.COM."), "example.com");
   EXPECT_EQ(canonical_host("bad host"), "");
+}
+
+// The registrable domain is libpsl's answer (the label before the longest suffix that is a
+// public suffix), with the shorter suffixes' answers remembered: around every rule of the list
+// in use (the rule itself, one and two labels before it; wildcards and exceptions included),
+// forwards and backwards, against psl_registrable_domain().
+TEST(Urls, RegistrableDomainIsLibpslsAnswer) {
+  const psl_ctx_t* psl = psl_latest(nullptr);
+  if (psl == nullptr) psl = psl_builtin();
+  ASSERT_NE(psl, nullptr);
+  std::vector<std::string> hosts = {"vnexpress.net",
+                                    "s1.vnexpress.net",
+                                    "a.b.vietcombank.com.vn",
+                                    "com.vn",
+                                    "vn",
+                                    "www.ck",
+                                    "a.www.ck",
+                                    "x.y.ck",
+                                    "forgot.his.name",
+                                    "a.forgot.his.name",
+                                    "remember.his.name",
+                                    "github.io",
+                                    "scam.github.io",
+                                    "localhost",
+                                    "a.b.c.d.e"};
+  std::ifstream list("/usr/share/publicsuffix/public_suffix_list.dat");  // package publicsuffix
+  std::size_t rules = 0;
+  for (std::string line; std::getline(list, line);) {
+    std::string rule = line.substr(0, line.find_first_of(" \t\r"));
+    if (rule.empty() || rule.rfind("//", 0) == 0) continue;
+    if (std::any_of(rule.begin(), rule.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) continue;
+    if (rule[0] == '!') rule.erase(0, 1);
+    if (rule.rfind("*.", 0) == 0) rule.erase(0, 2);
+    for (const char* prefix : {"", "x.", "a.x."}) hosts.push_back(prefix + rule);
+    ++rules;
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (std::size_t k = 0; k < hosts.size(); ++k) {
+      const std::string& host = hosts[pass == 0 ? k : hosts.size() - 1 - k];
+      const char* expected = psl_registrable_domain(psl, host.c_str());
+      EXPECT_EQ(registrable_domain(host), expected != nullptr ? expected : "") << host;
+    }
+  }
+  std::cout << "[          ] " << hosts.size() << " hosts around " << rules << " rules compared twice\n";
 }
 
 // A bare host counts when its last label is a public suffix; the answers are remembered per
