@@ -129,7 +129,8 @@ bool known_suffix(std::string_view tld) {
   if (tld.empty() || !std::all_of(tld.begin(), tld.end(), [](char c) { return is_ascii_letter(c) || c == '-'; })) {
     return false;
   }
-  auto public_suffix = [](const char* lowered) {
+  // Listed, not under the implicit "*" rule: a bare host needs a real suffix.
+  auto listed = [](const char* lowered) {
     return psl_is_public_suffix2(psl(), lowered, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
   };
   struct Slot {
@@ -141,7 +142,7 @@ bool known_suffix(std::string_view tld) {
     std::string& label = scratch().suffix;
     label.assign(tld);
     for (char& c : label) c = ascii_lower(c);
-    return public_suffix(label.c_str());
+    return listed(label.c_str());
   }
   char lowered[sizeof Slot::label];
   auto hash = static_cast<std::uint32_t>(tld.size());
@@ -155,7 +156,7 @@ bool known_suffix(std::string_view tld) {
   if (slot.size != tld.size() || std::memcmp(slot.label, lowered, tld.size()) != 0) {
     std::memcpy(slot.label, lowered, tld.size() + 1);
     slot.size = static_cast<std::uint8_t>(tld.size());
-    slot.suffix = public_suffix(lowered);
+    slot.suffix = listed(lowered);
   }
   return slot.suffix;
 }
