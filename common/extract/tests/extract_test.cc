@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 namespace vigil::extract {
@@ -121,8 +122,9 @@ TEST(Urls, RegistrableDomainUsesPublicSuffixList) {
 // in use (the rule itself, one and two labels before it; wildcards and exceptions included),
 // forwards and backwards, against psl_registrable_domain().
 TEST(Urls, RegistrableDomainIsLibpslsAnswer) {
-  const psl_ctx_t* psl = psl_latest(nullptr);
-  if (psl == nullptr) psl = psl_builtin();
+  // The list the library loads: the system one, else the one built into libpsl.
+  const std::unique_ptr<psl_ctx_t, void (*)(psl_ctx_t*)> loaded(psl_latest(nullptr), psl_free);
+  const psl_ctx_t* psl = loaded != nullptr ? loaded.get() : psl_builtin();
   ASSERT_NE(psl, nullptr);
   std::vector<std::string> hosts = {"vnexpress.net",
                                     "s1.vnexpress.net",
