@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "common/extract/byte_set.h"
+#include "common/extract/memo.h"
 #include "common/extract/scan.h"
 #include "common/extract/url.h"
 
@@ -124,7 +125,9 @@ Scratch& scratch() {
 // Whether the last label of a bare host ("shop.xyz") is a public suffix. Asked for every
 // dotted token without a scheme, mostly of the same few labels ("vn", "com", and words after a
 // missing space: "ngay.Lien"), so recent answers are remembered per thread (direct-mapped, by
-// the lower-cased label; longer labels are not remembered).
+// the lower-cased label; longer labels are not remembered). Not a detail::Memo: labels are
+// short, and lower-casing into the slot's own buffer with a one-multiply hash was 2-4 % of
+// extraction faster than a std::string key and std::hash.
 bool known_suffix(std::string_view tld) {
   if (tld.empty() || !std::all_of(tld.begin(), tld.end(), [](char c) { return is_ascii_letter(c) || c == '-'; })) {
     return false;
@@ -166,20 +169,14 @@ bool known_suffix(std::string_view tld) {
 // "vn") are shared by most hosts, so their answers are remembered per thread (direct-mapped);
 // the whole host is asked each time (see registrable_domain_of).
 bool public_suffix(const char* lowered, bool remember) {
-  if (!remember) return psl_is_public_suffix(psl(), lowered) != 0;
-  struct Slot {
-    std::string suffix;
-    bool used = false, public_suffix = false;
-  };
-  thread_local std::array<Slot, 256> memo;
-  const std::string_view key(lowered);
-  Slot& slot = memo[std::hash<std::string_view>{}(key) % memo.size()];
-  if (!slot.used || slot.suffix != key) {
-    slot.public_suffix = psl_is_public_suffix(psl(), lowered) != 0;
-    slot.suffix.assign(key);
-    slot.used = true;
+  auto ask = [lowered](bool& answer) { answer = psl_is_public_suffix(psl(), lowered) != 0; };
+  if (!remember) {
+    bool answer = false;
+    ask(answer);
+    return answer;
   }
-  return slot.public_suffix;
+  thread_local detail::Memo<bool, 256> memo;
+  return memo.get(lowered, ask);
 }
 
 // psl_registrable_domain() with its shorter suffixes' answers remembered: the label before the
@@ -203,19 +200,11 @@ const char* registrable_domain_in(const char* host) {
 // so recent answers are remembered per thread (direct-mapped; the view is valid until the next
 // call).
 std::string_view registrable_domain_of(const std::string& host) {
-  struct Slot {
-    std::string host, domain;
-    bool used = false;
-  };
-  thread_local std::array<Slot, 256> memo;
-  Slot& slot = memo[std::hash<std::string_view>{}(host) % memo.size()];
-  if (!slot.used || slot.host != host) {
-    const char* domain = registrable_domain_in(host.c_str());
-    slot.domain.assign(domain != nullptr ? domain : "");
-    slot.host.assign(host);
-    slot.used = true;
-  }
-  return slot.domain;
+  thread_local detail::Memo<std::string, 256> memo;
+  return memo.get(host, [&host](std::string& domain) {
+    const char* found = registrable_domain_in(host.c_str());
+    domain.assign(found != nullptr ? found : "");
+  });
 }
 
 // ---- folded-text context -----------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 #include "common/extract/byte_set.h"
 #include "common/extract/extract.h"
+#include "common/extract/memo.h"
 
 namespace vigil::extract {
 namespace {
@@ -185,17 +186,10 @@ void canonicalize_host(std::string_view raw, std::string& host) {
   } else if (!ascii) {
     // Unicode hosts are rare, but a campaign repeats its lookalike host: remember the last few
     // IDNA conversions (libidn2 allocates) so the steady path does not convert again.
-    struct Slot {
-      std::string host, ascii;
-    };
-    thread_local std::array<Slot, 64> memo;
-    Slot& slot = memo[std::hash<std::string_view>{}(host) % memo.size()];
-    if (slot.host != host) {
-      slot.ascii = canonical_host(host);
-      slot.host.assign(host);
-    }
-    if (!slot.ascii.empty()) {
-      host.assign(slot.ascii);
+    thread_local detail::Memo<std::string, 64> memo;
+    const std::string& ascii_form = memo.get(host, [&host](std::string& form) { form = canonical_host(host); });
+    if (!ascii_form.empty()) {
+      host.assign(ascii_form);
       // IDNA maps full-width digits and dots and drops ignorable characters (U+FEFF), so the
       // ASCII form may be an address ("１９２．１６８．０．１"): read it as one, as browsers do
       // (WHATWG URL: domain to ASCII, then the IPv4 parser). Otherwise canonicalising twice
